@@ -1,0 +1,94 @@
+"""Reps as routing sees them: who they are, what they know, when they work, how loaded they are."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+
+from domain.context import Strict
+from domain.requests import Locale, RepId, Tag
+
+Presence = Literal["available", "busy", "away", "offline"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ClockTime = Annotated[str, StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+def _ordered_spans(hours: dict) -> dict:
+    for day, spans in hours.items():
+        for start, end in spans:
+            if start >= end:
+                raise ValueError(f"working hours on {day}: {start} is not before {end}")
+    return hours
+
+
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_timezone)]
+WorkingHours = Annotated[
+    dict[Weekday, Annotated[list[tuple[ClockTime, ClockTime]], Field(max_length=6)]],
+    AfterValidator(_ordered_spans),
+]
+RepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Title = Annotated[str, StringConstraints(max_length=120)]
+Expertise = Annotated[str, StringConstraints(max_length=300)]
+Phone = Annotated[str, StringConstraints(max_length=40)]
+Skills = Annotated[list[Tag], Field(max_length=50)]
+Languages = Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=20)]
+Capacity = Annotated[int, Field(ge=1, le=50)]
+OFFICE_HOURS: dict = {d: [("09:00", "17:00")] for d in WEEKDAYS[:5]}
+
+
+class RepProfile(Strict):
+    id: RepId
+    name: RepName
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    title: Title | None = None
+    expertise: Expertise | None = None
+    team: Tag = "sales"
+    skills: Skills = []
+    languages: Languages = ["en"]
+    capacity: Capacity = 1
+    timezone: TimeZoneName = "UTC"
+    working_hours: WorkingHours = OFFICE_HOURS
+    locale: Locale = "en"
+
+
+class RepPatch(Strict):
+    """A partial update of a rep (PATCH): every field optional, under the same rules as RepProfile."""
+
+    name: RepName | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    title: Title | None = None
+    expertise: Expertise | None = None
+    team: Tag | None = None
+    skills: Skills | None = None
+    languages: Languages | None = None
+    capacity: Capacity | None = None
+    timezone: TimeZoneName | None = None
+    working_hours: WorkingHours | None = None
+    locale: Locale | None = None
+
+
+class RepState(Strict):
+    """A rep plus the live facts routing needs: presence, seats in use, when they last got a transfer."""
+
+    profile: RepProfile
+    presence: Presence = "offline"
+    active: int = 0
+    last_assigned_at: datetime | None = None
+
+    @property
+    def free_seats(self) -> int:
+        return max(0, self.profile.capacity - self.active)

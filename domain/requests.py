@@ -1,0 +1,106 @@
+"""What a bot sends to start a transfer, and the actions that move it on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, StringConstraints, model_validator
+
+from domain.context import ContextPackage, Strict
+
+TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
+RepId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]
+
+
+class Routing(Strict):
+    team: Tag | None = None
+    skills: Annotated[list[Tag], Field(max_length=20)] = []
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
+    preferred_rep_id: RepId | None = None
+    priority: Annotated[int, Field(ge=0, le=9)] = 0
+
+
+class BotInfo(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] = "Assistant"
+    locale: Locale = "en"
+    callback_url: AnyHttpUrl | None = None
+
+
+class TransferRequest(Strict):
+    transfer_id: TransferId | None = None
+    context: ContextPackage
+    routing: Routing = Routing()
+    bot: BotInfo = BotInfo()
+
+    @model_validator(mode="after")
+    def _one_transfer_id(self) -> TransferRequest:
+        inner = self.context.transfer_id
+        if self.transfer_id and inner and inner != self.transfer_id:
+            raise ValueError("transfer_id and context.transfer_id differ")
+        self.transfer_id = self.transfer_id or inner
+        return self
+
+
+ProspectActionName = Literal["note", "proceed", "wait", "callback", "email", "replied", "left"]
+RepActionName = Literal["accept", "decline", "defer", "schedule_callback", "ack", "outcome"]
+Outcome = Literal["converted", "demo_booked", "nurture", "lost"]
+
+
+class ProspectAction(Strict):
+    action: ProspectActionName
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
+    callback_at: datetime | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{5,40}$")] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_action(self) -> ProspectAction:
+        if self.action == "note" and not self.note:
+            raise ValueError("a note action needs 'note'")
+        if self.callback_at is not None and self.callback_at.tzinfo is None:
+            raise ValueError("callback_at needs a time zone offset")
+        return self
+
+
+class RepAction(Strict):
+    action: RepActionName
+    rep_id: RepId | None = None  # set by the API from the caller's key, never trusted from the body
+    callback_at: datetime | None = None
+    outcome: Outcome | None = None
+    defer_to: RepId | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_action(self) -> RepAction:
+        if self.action == "outcome" and self.outcome is None:
+            raise ValueError("an outcome action needs 'outcome'")
+        if self.action == "schedule_callback" and self.callback_at is None:
+            raise ValueError("a schedule_callback action needs 'callback_at'")
+        if self.callback_at is not None and self.callback_at.tzinfo is None:
+            raise ValueError("callback_at needs a time zone offset")
+        return self
+
+
+class RepFeedback(Strict):
+    """The seed's feedback loop, asked of the rep after the outcome."""
+
+    source: Literal["rep"] = Field(alias="from")
+    context_helpful: bool
+    missing: Annotated[list[Tag], Field(max_length=20)] = []
+    prospect_repeated: bool
+    improve: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    rep_id: RepId | None = None  # set by the API from the caller's key
+
+
+class ProspectFeedback(Strict):
+    """Prospect satisfaction after the transfer (CSAT, 1 to 5)."""
+
+    source: Literal["prospect"] = Field(alias="from")
+    csat: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+Feedback = Annotated[RepFeedback | ProspectFeedback, Field(discriminator="source")]

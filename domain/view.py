@@ -1,0 +1,60 @@
+"""The transfer as bots, reps and ops see it: the API's response shape and the workflow's query result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+Status = Literal[
+    "requested", "preparing", "checking", "offered", "connecting", "connected", "completed",
+    "queued", "callback_scheduled", "email_follow_up", "after_hours", "async_follow_up",
+    "recovering", "abandoned", "cancelled",
+]
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "abandoned", "cancelled"})
+Branch = Literal["immediate", "queued", "callback", "email", "async", "failed", "abandoned", "cancelled"]
+BotLineKind = Literal[
+    "prepare", "available", "queued", "queue_update", "callback_offered", "callback_confirmed",
+    "email_confirmed", "after_hours", "async_confirmed", "connecting", "rerouting", "failed",
+    "connected", "closing",
+]
+
+
+class RepSummary(BaseModel):
+    id: str
+    name: str
+    title: str | None = None
+    expertise: str | None = None
+
+
+class QueueInfo(BaseModel):
+    position: int
+    eta_seconds: int
+
+
+class BotLine(BaseModel):
+    seq: int
+    kind: BotLineKind
+    text: str
+    locale: str
+    choices: list[str] = []
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    status: Status
+    detail: str
+
+
+class TransferView(BaseModel):
+    transfer_id: str
+    status: Status
+    branch: Branch | None = None
+    rep: RepSummary | None = None
+    queue: QueueInfo | None = None
+    follow_up_at: datetime | None = None
+    offer_expires_at: datetime | None = None
+    outcome: str | None = None
+    bot_lines: list[BotLine] = []
+    timeline: list[TimelineEntry] = []

@@ -1,0 +1,78 @@
+"""Engine and transactions for SQLite (the embedded default) and PostgreSQL (scale-out).
+
+Writes that must not race (a rep's last free seat, the queue head) run in `db.locked()`:
+on SQLite that is BEGIN IMMEDIATE (one writer at a time, taken before any read), on PostgreSQL
+a normal transaction in which callers lock rows with SELECT ... FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+# Every module that defines tables; imported before create_all so they all register.
+TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.calendar")
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = _make_engine(url, self.is_sqlite)
+
+    def create_all(self) -> None:
+        for module in TABLE_MODULES:
+            importlib.import_module(module)
+        SQLModel.metadata.create_all(self.engine)
+
+    def session(self):
+        """A read or a simple write: commits on success, rolls back on error."""
+        return self._transaction(immediate=False)
+
+    def locked(self):
+        """A write that must be serialised against other writers (capacity, queue order)."""
+        return self._transaction(immediate=True)
+
+    @contextmanager
+    def _transaction(self, immediate: bool) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            if immediate and self.is_sqlite:
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, is_sqlite: bool) -> Engine:
+    if not is_sqlite:
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - DB-API types
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (so BEGIN IMMEDIATE works).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):  # noqa: ANN001
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
