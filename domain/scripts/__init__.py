@@ -1,0 +1,30 @@
+"""Scripts: the bot's lines to the prospect and the rep's alert, summary, opener and checklist (en + zh)."""
+
+from domain.scripts.lines import BOT_LINE_KINDS, LineFacts, bot_line, format_when
+from domain.scripts.render import language_of
+from domain.scripts.rep import (
+    RepAlert,
+    band_of,
+    checklist,
+    opener,
+    quick_summary,
+    rep_alert,
+    talking_points,
+    things_to_avoid,
+)
+
+__all__ = [
+    "BOT_LINE_KINDS",
+    "LineFacts",
+    "RepAlert",
+    "band_of",
+    "bot_line",
+    "checklist",
+    "format_when",
+    "language_of",
+    "opener",
+    "quick_summary",
+    "rep_alert",
+    "talking_points",
+    "things_to_avoid",
+]
