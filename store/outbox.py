@@ -1,1 +1,236 @@
-"""Placeholder: filled in by its owner."""
+"""The outbox: every notice of every transfer, written once, read by streams and delivered by dispatchers.
+
+`outbox` holds the notices (unique on transfer_id + key, so a retried publish adds nothing).
+`outbox_delivery` holds one row per notice and external channel (bot webhook, e-mail) with the
+retry state; dispatchers claim due rows under a lease so two processes never send the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint, and_, func, or_, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel, select
+
+from store.db import Database
+from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts
+
+Audience = Literal["bot", "rep", "prospect", "ops"]
+Channel = Literal["webhook", "email"]
+
+# Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream
+# reader that resumes "after id N" would otherwise skip a row whose smaller id committed later.
+_APPEND_LOCK_ID = 0x5754_4F42
+
+
+class OutboxEntry(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "key", name="uq_outbox_transfer_key"),
+        Index("ix_outbox_rep_id", "rep_id", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    transfer_id: str
+    key: str
+    audience: str = Field(sa_type=String(16))
+    rep_id: str | None = None
+    kind: str
+    payload: dict = Field(sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    callback_url: str | None = None
+    email_to: str | None = None
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+class OutboxDelivery(SQLModel, table=True):
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (Index("ix_outbox_delivery_due", "channel", "status", "next_attempt_at"),)
+
+    outbox_id: int = Field(sa_column=Column(BigId, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True))
+    channel: str = Field(sa_type=String(16), primary_key=True)
+    status: str = Field(default="pending", sa_type=String(16))  # pending | delivered | dead
+    # Counted when a row is claimed, so a dispatcher that crashes mid-send still uses up an attempt.
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    lease_token: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    last_error: str | None = None
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+class OutboxRow(BaseModel):
+    id: int
+    transfer_id: str
+    key: str
+    audience: Audience
+    rep_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class PendingDelivery(BaseModel):
+    """A claimed outbox row: the dispatcher holding `lease_token` may send it until the lease ends."""
+
+    row: OutboxRow
+    channel: Channel
+    attempt: int
+    lease_token: str
+    callback_url: str | None
+    email_to: str | None
+
+
+def _row(entry: OutboxEntry) -> OutboxRow:
+    return OutboxRow.model_validate(entry, from_attributes=True)
+
+
+class OutboxStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def append(self, notices: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Write notices (transfer_id, key, audience, rep_id, kind, payload, callback_url, email_to)
+        in one transaction; returns their ids in order. A (transfer_id, key) already stored keeps
+        its first version and its id.
+        """
+        if not notices:
+            return []
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            if not self.db.is_sqlite:
+                session.exec(select(func.pg_advisory_xact_lock(_APPEND_LOCK_ID)))
+            insert_ignoring_conflicts(
+                session,
+                OutboxEntry.__table__,
+                [{**notice, "created_at": now} for notice in notices],
+                ["transfer_id", "key"],
+            )
+            stored = session.exec(
+                select(OutboxEntry).where(
+                    OutboxEntry.transfer_id.in_({n["transfer_id"] for n in notices}),
+                    OutboxEntry.key.in_({n["key"] for n in notices}),
+                )
+            ).all()
+            by_key = {(entry.transfer_id, entry.key): entry for entry in stored}
+            entries = [by_key[(n["transfer_id"], n["key"])] for n in notices]
+            insert_ignoring_conflicts(
+                session,
+                OutboxDelivery.__table__,
+                [
+                    {
+                        "outbox_id": entry.id,
+                        "channel": channel,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": entry.created_at,
+                    }
+                    for entry in {entry.id: entry for entry in entries}.values()
+                    for channel in _channels(entry)
+                ],
+                ["outbox_id", "channel"],
+            )
+        return [entry.id for entry in entries]
+
+    def for_transfer(
+        self, transfer_id: str, after_id: int = 0, audience: Audience | None = None, limit: int = 500
+    ) -> list[OutboxRow]:
+        query = select(OutboxEntry).where(OutboxEntry.transfer_id == transfer_id, OutboxEntry.id > after_id)
+        if audience is not None:
+            query = query.where(OutboxEntry.audience == audience)
+        with self.db.session() as session:
+            return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
+
+    def for_rep(self, rep_id: str, after_id: int = 0, limit: int = 500) -> list[OutboxRow]:
+        query = select(OutboxEntry).where(OutboxEntry.rep_id == rep_id, OutboxEntry.id > after_id)
+        with self.db.session() as session:
+            return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
+
+    def latest_id(self) -> int:
+        """Where a new stream starts when it only wants what comes next."""
+        with self.db.session() as session:
+            return session.exec(select(func.coalesce(func.max(OutboxEntry.id), 0))).one()
+
+
+def _channels(entry: OutboxEntry) -> list[Channel]:
+    channels: list[Channel] = []
+    if entry.callback_url:
+        channels.append("webhook")
+    if entry.email_to:
+        channels.append("email")
+    return channels
+
+
+class DeliveryQueue:
+    """Due deliveries of one channel, claimed under a lease; the retry policy belongs to the caller."""
+
+    def __init__(self, db: Database, channel: Channel):
+        self.db = db
+        self.channel = channel
+
+    def claim(self, now: datetime, limit: int, lease: timedelta) -> list[PendingDelivery]:
+        token = uuid4().hex
+        claimable = and_(
+            OutboxDelivery.channel == self.channel,
+            OutboxDelivery.status == "pending",
+            OutboxDelivery.next_attempt_at <= now,
+            or_(OutboxDelivery.lease_until.is_(None), OutboxDelivery.lease_until <= now),
+        )
+        # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway) lets a second dispatcher take other
+        # rows instead of waiting; repeating `claimable` in the UPDATE makes the lease check atomic.
+        due = (
+            select(OutboxDelivery.outbox_id)
+            .where(claimable)
+            .order_by(OutboxDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.db.session() as session:
+            session.exec(
+                update(OutboxDelivery)
+                .where(claimable, OutboxDelivery.outbox_id.in_(due))
+                .values(lease_token=token, lease_until=now + lease, attempts=OutboxDelivery.attempts + 1)
+            )
+            claimed = session.exec(
+                select(OutboxDelivery, OutboxEntry)
+                .join(OutboxEntry, OutboxEntry.id == OutboxDelivery.outbox_id)
+                .where(OutboxDelivery.channel == self.channel, OutboxDelivery.lease_token == token)
+                .order_by(OutboxDelivery.outbox_id)
+            ).all()
+        return [
+            PendingDelivery(
+                row=_row(entry),
+                channel=self.channel,
+                attempt=delivery.attempts,
+                lease_token=token,
+                callback_url=entry.callback_url,
+                email_to=entry.email_to,
+            )
+            for delivery, entry in claimed
+        ]
+
+    def mark_delivered(self, claim: PendingDelivery, now: datetime) -> None:
+        self._settle(claim, status="delivered", delivered_at=now, last_error=None)
+
+    def retry_at(self, claim: PendingDelivery, when: datetime, error: str) -> None:
+        self._settle(claim, status="pending", next_attempt_at=when, last_error=error)
+
+    def mark_dead(self, claim: PendingDelivery, error: str) -> None:
+        self._settle(claim, status="dead", last_error=error)
+
+    def _settle(self, claim: PendingDelivery, **values: Any) -> None:
+        # Guarded by the lease token: a dispatcher whose lease was taken over changes nothing.
+        with self.db.session() as session:
+            session.exec(
+                update(OutboxDelivery)
+                .where(
+                    OutboxDelivery.outbox_id == claim.row.id,
+                    OutboxDelivery.channel == self.channel,
+                    OutboxDelivery.lease_token == claim.lease_token,
+                )
+                .values(lease_token=None, lease_until=None, **values)
+            )

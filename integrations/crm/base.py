@@ -1,0 +1,51 @@
+"""CRM interface: who is this prospect to us, and what happened with them before."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from domain.context import Prospect
+
+
+class AccountActivity(BaseModel):
+    at: datetime
+    kind: str
+    text: str
+
+
+class AccountProfile(BaseModel):
+    account_id: str
+    company: str | None
+    contact_name: str | None
+    email: str | None
+    phone: str | None
+    matched_by: Literal["account_id", "email", "phone", "company"]
+    history: list[AccountActivity]  # newest first
+
+
+class CRM(ABC):
+    @abstractmethod
+    def lookup(self, prospect: Prospect) -> AccountProfile | None:
+        """The prospect's account, matched by account_id, then e-mail (any case), then phone digits,
+        then exact company name; None if nothing matches."""
+
+    @abstractmethod
+    def upsert_account(
+        self,
+        account_id: str,
+        *,
+        company: str | None = None,
+        contact_name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> AccountProfile:
+        """Create the account or update the fields given (None leaves a field as it is)."""
+
+    @abstractmethod
+    def log_activity(self, key: str, prospect: Prospect, kind: str, text: str, at: datetime) -> None:
+        """Record an activity on the prospect's account, creating the account if there is none.
+        Idempotent on `key`: a repeat records nothing."""

@@ -1,0 +1,35 @@
+"""Picks the adapter of each kind. Today the built-in ones; third-party adapters plug in here by configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.calendar.base import Calendar
+from integrations.calendar.builtin import BuiltinCalendar
+from integrations.crm.base import CRM
+from integrations.crm.builtin import BuiltinCRM
+from integrations.notify.base import Notifier
+from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.email import EmailDispatcher, SmtpMailer
+from integrations.notify.webhooks import WebhookDispatcher
+from store.db import Database
+
+
+@dataclass(frozen=True)
+class Integrations:
+    crm: CRM
+    notifier: Notifier
+    calendar: Calendar
+    # Delivery loops of the outbox the notifier writes; run by a worker process (`run_forever`).
+    webhooks: WebhookDispatcher
+    email: EmailDispatcher | None  # None without an SMTP server: e-mail notices wait in the outbox
+
+
+def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None) -> Integrations:
+    return Integrations(
+        crm=BuiltinCRM(db),
+        notifier=BuiltinNotifier(db),
+        calendar=BuiltinCalendar(db),
+        webhooks=WebhookDispatcher(db, webhook_secret),
+        email=EmailDispatcher(db, mailer) if mailer else None,
+    )

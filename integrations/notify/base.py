@@ -1,0 +1,64 @@
+"""Notifier interface: a transfer publishes notices; adapters deliver them to bots, reps, prospects, ops."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field
+
+from store.outbox import Audience
+
+
+class Notice(BaseModel):
+    key: str = Field(min_length=1, max_length=200, description="Idempotency key, unique within the transfer.")
+    transfer_id: str = Field(min_length=1, max_length=100)
+    audience: Audience
+    rep_id: str | None = None
+    kind: str = Field(min_length=1, max_length=64)
+    payload: dict[str, Any] = {}
+    callback_url: str | None = Field(default=None, description="The bot's webhook target.")
+    email_to: str | None = Field(default=None, description="Send as e-mail: payload needs 'subject' and 'body'.")
+
+
+class DeliveryError(Exception):
+    """A notice could not be accepted or sent. `retryable=False` means the data is wrong: retrying won't help."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Notifier(ABC):
+    @abstractmethod
+    def publish(self, notices: list[Notice]) -> list[int]:
+        """Accept notices for delivery; returns their outbox ids in order.
+
+        Idempotent on (transfer_id, key): publishing a key again returns the id it got the first time.
+        Raises DeliveryError when a notice cannot be accepted.
+        """
+
+
+def ensure_deliverable(notices: list[Notice]) -> None:
+    """Refuse, before anything is stored, notices that no retry could ever deliver."""
+    for notice in notices:
+        if notice.callback_url is not None:
+            url = urlsplit(notice.callback_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise DeliveryError(f"{notice.key}: callback_url must be an http(s) URL", retryable=False)
+        if notice.email_to is not None:
+            _ensure_email(notice)
+
+
+def _ensure_email(notice: Notice) -> None:
+    try:
+        validate_email(notice.email_to, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise DeliveryError(f"{notice.key}: email_to is not an address: {exc}", retryable=False) from exc
+    subject, body = notice.payload.get("subject"), notice.payload.get("body")
+    if not isinstance(subject, str) or not subject.strip() or not isinstance(body, str):
+        raise DeliveryError(f"{notice.key}: an e-mail needs string payload 'subject' and 'body'", retryable=False)
+    if "\r" in subject or "\n" in subject:
+        raise DeliveryError(f"{notice.key}: the e-mail subject must be one line", retryable=False)

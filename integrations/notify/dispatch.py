@@ -1,0 +1,87 @@
+"""Delivery from the outbox, shared by every channel: claim under a lease, send, then settle or back off.
+
+Delivery is at least once: if a process dies after sending but before recording it, the row is sent
+again once its lease expires. Receivers deduplicate on the outbox id (webhooks: `X-WT-Event-Id`;
+e-mail: a Message-ID derived from it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from integrations.notify.base import DeliveryError
+from store.db import Database
+from store.outbox import Channel, DeliveryQueue, PendingDelivery
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def backoff(attempt: int) -> timedelta:
+    """Wait after failed attempt n (1-based): 1 s, 2 s, 4 s ... capped at 5 minutes."""
+    return min(timedelta(seconds=2 ** min(attempt - 1, 30)), MAX_BACKOFF)
+
+
+class OutboxDispatcher(ABC):
+    channel: ClassVar[Channel]
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_attempts: int = 8,
+        batch_size: int = 20,
+        lease: timedelta = timedelta(minutes=5),
+    ):
+        # The lease must outlast sending a whole batch, or another dispatcher may take rows still in flight.
+        self.queue = DeliveryQueue(db, self.channel)
+        self.max_attempts = max_attempts
+        self.batch_size = batch_size
+        self.lease = lease
+
+    @abstractmethod
+    def send(self, delivery: PendingDelivery, now: datetime) -> None:
+        """Deliver one claimed row; raise DeliveryError if it was not accepted."""
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Send one batch of due rows; returns how many were delivered."""
+        return self._run_batch(now or datetime.now(UTC))[1]
+
+    async def run_forever(self, stop: asyncio.Event, interval: float = 0.2) -> None:
+        """Poll until `stop` is set; after a full batch the next one starts at once."""
+        while not stop.is_set():
+            try:
+                claimed, _ = await asyncio.to_thread(self._run_batch, datetime.now(UTC))
+            except Exception:  # a database outage must not end delivery for good
+                log.exception("%s dispatcher: run failed", self.channel)
+                claimed = 0
+            if claimed < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+
+    def _run_batch(self, now: datetime) -> tuple[int, int]:
+        """(rows claimed, rows delivered)."""
+        claimed = self.queue.claim(now, self.batch_size, self.lease)
+        delivered = 0
+        for delivery in claimed:
+            try:
+                self.send(delivery, now)
+            except DeliveryError as exc:
+                self._failed(delivery, now, str(exc))
+            else:
+                self.queue.mark_delivered(delivery, now)
+                delivered += 1
+        return len(claimed), delivered
+
+    def _failed(self, delivery: PendingDelivery, now: datetime, error: str) -> None:
+        if delivery.attempt >= self.max_attempts:
+            log.warning("%s delivery of outbox %s is dead: %s", self.channel, delivery.row.id, error)
+            self.queue.mark_dead(delivery, error)
+        else:
+            self.queue.retry_at(delivery, now + backoff(delivery.attempt), error)

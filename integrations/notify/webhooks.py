@@ -1,0 +1,113 @@
+"""Signed webhooks to the bot's callback URL.
+
+Each request is a POST with a JSON body `{"id", "transfer_id", "kind", "payload", "created_at"}` and
+the headers
+
+    X-WT-Event-Id:  <outbox id>   (the same on every retry: use it to drop duplicates)
+    X-WT-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
+
+A bot checks a request with `verify_signature(secret, request.headers["X-WT-Signature"], raw_body)`
+before parsing the body, and answers 2xx once it has the event. Anything else is retried with
+exponential backoff (1 s, 2 s, 4 s ... at most 5 minutes apart) until `max_attempts`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from integrations.notify.base import DeliveryError
+from integrations.notify.dispatch import OutboxDispatcher
+from store.db import Database
+from store.outbox import PendingDelivery
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-WT-Signature header value for `body` sent at `timestamp` (unix seconds)."""
+    return f"t={timestamp},v1={_digest(secret, str(timestamp), body)}"
+
+
+def verify_signature(
+    secret: str,
+    header: str,
+    body: bytes | str,
+    tolerance_seconds: int = 300,
+    now: datetime | None = None,
+) -> bool:
+    """True if `header` (X-WT-Signature) signs exactly `body` with `secret` and is not older than
+    `tolerance_seconds` (which stops an intercepted request from being replayed later).
+
+    Pass the raw request body, not re-serialised JSON: any byte of difference fails the check.
+    Several `v1=` values are accepted so a secret can be rotated without downtime.
+    """
+    fields = [part.strip().partition("=") for part in header.split(",")]
+    timestamps = [value for name, _, value in fields if name == "t"]
+    signatures = [value for name, _, value in fields if name == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit() or not signatures:
+        return False
+    now_seconds = (now or datetime.now(UTC)).timestamp()
+    if abs(now_seconds - int(timestamps[0])) > tolerance_seconds:
+        return False
+    raw = body.encode() if isinstance(body, str) else body
+    expected = _digest(secret, timestamps[0], raw)
+    return any(hmac.compare_digest(expected, signature) for signature in signatures)
+
+
+def _digest(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class WebhookDispatcher(OutboxDispatcher):
+    channel = "webhook"
+
+    def __init__(
+        self,
+        db: Database,
+        secret: str,
+        client: httpx.Client | None = None,
+        max_attempts: int = 8,
+        *,
+        batch_size: int = 20,
+        lease: timedelta = timedelta(minutes=5),
+    ):
+        if not secret:
+            raise ValueError("a webhook secret is required: bots cannot trust unsigned events")
+        super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease)
+        self.secret = secret
+        self._owns_client = client is None
+        # Short timeouts keep a batch well inside the lease; redirects are not followed so a
+        # signed event never lands somewhere the bot did not register.
+        self.client = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+
+    def send(self, delivery: PendingDelivery, now: datetime) -> None:
+        row = delivery.row
+        body = json.dumps(
+            {
+                "id": row.id,
+                "transfer_id": row.transfer_id,
+                "kind": row.kind,
+                "payload": row.payload,
+                "created_at": row.created_at.isoformat(),
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-WT-Event-Id": str(row.id),
+            "X-WT-Signature": sign(self.secret, int(now.timestamp()), body),
+        }
+        try:
+            response = self.client.post(delivery.callback_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            raise DeliveryError(f"HTTP {response.status_code}")
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()

@@ -1,0 +1,51 @@
+"""SQL that behaves the same on SQLite (embedded default) and PostgreSQL (scale-out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, Table, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC in, timezone-aware UTC out.
+
+    PostgreSQL keeps `timestamptz`; SQLite stores naive UTC text (which sorts correctly), so the
+    zone is re-attached on read. Naive input is refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring_conflicts(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], conflict_columns: Sequence[str]
+) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING: rows whose key already exists are skipped.
+
+    This is what makes retried writes idempotent without a read-then-write race.
+    """
+    if not rows:
+        return
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.exec(dialect_insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=conflict_columns))

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from integrations.notify.base import DeliveryError, Notice
+from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.email import EmailDispatcher, SmtpMailer
+from tests.integrations.conftest import delivery_state
+
+SENDER = "Warm Transfer <transfers@example.com>"
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message; answers with `reply` (a 5xx simulates a refusing server)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.reply = "250 Message accepted"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+        if self.reply.startswith("250"):
+            self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return self.reply
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, SmtpMailer]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, SmtpMailer("127.0.0.1", controller.port, SENDER)
+    finally:
+        controller.stop()
+
+
+def email_notice(key: str, **fields) -> Notice:
+    return Notice(
+        key=key,
+        transfer_id="t-1",
+        audience="prospect",
+        kind="callback_confirmation",
+        email_to="ann@example.com",
+        payload={
+            "subject": "Your call with Mei, tomorrow 10:00",
+            "body": "Bonjour Ann,\nMei vous appellera demain à 10 h.",
+        },
+        **fields,
+    )
+
+
+def soon() -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_sends_a_plain_text_mail_once(db, smtp):
+    inbox, mailer = smtp
+    [outbox_id] = BuiltinNotifier(db).publish([email_notice("confirm-1")])
+    dispatcher = EmailDispatcher(db, mailer)
+
+    assert dispatcher.run_once(soon()) == 1
+    BuiltinNotifier(db).publish([email_notice("confirm-1")])  # retried publish
+    assert dispatcher.run_once(soon() + timedelta(hours=1)) == 0
+
+    [message] = inbox.messages
+    assert inbox.envelopes == [("transfers@example.com", ["ann@example.com"])]
+    assert message["From"] == SENDER
+    assert message["To"] == "ann@example.com"
+    assert message["Subject"] == "Your call with Mei, tomorrow 10:00"
+    assert message["Message-ID"] == mailer.message_id("t-1\nconfirm-1")
+    assert message["Message-ID"].endswith("@example.com>")
+    assert message.get_content_type() == "text/plain"
+    assert message.get_content().replace("\r\n", "\n") == "Bonjour Ann,\nMei vous appellera demain à 10 h.\n"
+    assert delivery_state(db, outbox_id, "email").status == "delivered"
+
+
+def test_a_notice_with_a_webhook_and_an_email_is_delivered_on_each_channel(db, smtp, receiver):
+    inbox, mailer = smtp
+    [outbox_id] = BuiltinNotifier(db).publish([email_notice("both", callback_url=receiver.url)])
+    assert EmailDispatcher(db, mailer).run_once(soon()) == 1
+    assert delivery_state(db, outbox_id, "email").status == "delivered"
+    assert delivery_state(db, outbox_id, "webhook").status == "pending"
+    assert len(inbox.messages) == 1
+
+
+def test_a_refusing_or_absent_server_means_retry_later(db, smtp):
+    inbox, mailer = smtp
+    [outbox_id] = BuiltinNotifier(db).publish([email_notice("confirm-1")])
+    now = soon()
+
+    inbox.reply = "451 Try again later"
+    assert EmailDispatcher(db, mailer).run_once(now) == 0
+    state = delivery_state(db, outbox_id, "email")
+    assert (state.status, state.attempts, state.next_attempt_at) == ("pending", 1, now + timedelta(seconds=1))
+
+    absent = SmtpMailer("127.0.0.1", free_port(), SENDER, timeout=2)
+    assert EmailDispatcher(db, absent).run_once(now + timedelta(seconds=1)) == 0
+    assert delivery_state(db, outbox_id, "email").attempts == 2
+
+    inbox.reply = "250 OK"
+    assert EmailDispatcher(db, mailer).run_once(now + timedelta(seconds=3)) == 1
+    assert len(inbox.messages) == 1
+
+
+def test_mailer_errors_are_delivery_errors():
+    with pytest.raises(DeliveryError, match="SMTP 127.0.0.1"):
+        SmtpMailer("127.0.0.1", free_port(), SENDER, timeout=2).send(
+            "ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC)
+        )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from integrations.calendar.builtin import BuiltinCalendar
+from integrations.crm.builtin import BuiltinCRM
+from integrations.factory import build_integrations
+from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.email import SmtpMailer
+
+
+def test_builds_the_embedded_adapters(db):
+    integrations = build_integrations(db, webhook_secret="s3cret")
+    assert isinstance(integrations.crm, BuiltinCRM)
+    assert isinstance(integrations.notifier, BuiltinNotifier)
+    assert isinstance(integrations.calendar, BuiltinCalendar)
+    assert integrations.webhooks.secret == "s3cret"
+    assert integrations.email is None
+    mailer = SmtpMailer("127.0.0.1", 25, "wt@example.com")
+    assert build_integrations(db, webhook_secret="s3cret", mailer=mailer).email.mailer is mailer
+
+
+def test_an_empty_webhook_secret_is_refused(db):
+    with pytest.raises(ValueError, match="secret"):
+        build_integrations(db, webhook_secret="")

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integrations.notify.base import Notice
+from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.dispatch import backoff
+from integrations.notify.webhooks import WebhookDispatcher, sign, verify_signature
+from store.db import Database
+from store.outbox import DeliveryQueue
+from tests.integrations.conftest import delivery_state
+
+SECRET = "whsec-test"
+
+
+def bot_notice(key: str, url: str, transfer_id: str = "t-1") -> Notice:
+    return Notice(
+        key=key,
+        transfer_id=transfer_id,
+        audience="bot",
+        kind="bot_line",
+        payload={"text": "Je vous mets en relation — un instant"},
+        callback_url=url,
+    )
+
+
+def soon() -> datetime:
+    """A moment at which every row published so far is due."""
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
+# --- signature ---------------------------------------------------------------------------------
+
+
+def test_signature_round_trip_and_tampering():
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    body = b'{"id":1,"kind":"bot_line"}'
+    header = sign(SECRET, int(now.timestamp()), body)
+
+    assert verify_signature(SECRET, header, body, now=now)
+    assert verify_signature(SECRET, header, body.decode(), now=now + timedelta(seconds=299))
+    assert not verify_signature(SECRET, header, body.replace(b"1", b"2"), now=now)
+    assert not verify_signature("another-secret", header, body, now=now)
+    assert not verify_signature(SECRET, header, body, now=now + timedelta(seconds=301))  # replayed later
+    assert not verify_signature(SECRET, header, body, now=now - timedelta(seconds=301))
+    assert verify_signature(SECRET, header, body, tolerance_seconds=3600, now=now + timedelta(minutes=30))
+
+
+@pytest.mark.parametrize("header", ["", "garbage", "t=abc,v1=00", "v1=00", "t=1,t=2,v1=00", "t=1893456000"])
+def test_malformed_signature_headers_fail(header):
+    assert not verify_signature(SECRET, header, b"{}", now=datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def test_any_of_several_signatures_may_match_during_secret_rotation():
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    t = int(now.timestamp())
+    old, new = sign("old", t, b"{}"), sign("new", t, b"{}")
+    header = f"{new},v1={old.split('v1=')[1]}"
+    assert verify_signature("old", header, b"{}", now=now)
+    assert verify_signature("new", header, b"{}", now=now)
+
+
+def test_backoff_doubles_from_one_second_up_to_five_minutes():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 9, 10, 500)] == [1, 2, 4, 8, 256, 300, 300]
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+def test_delivers_a_signed_event_once(db, receiver):
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    BuiltinNotifier(db).publish([Notice(key="no-hook", transfer_id="t-1", audience="rep", kind="offer")])
+    dispatcher = WebhookDispatcher(db, SECRET)
+    now = soon()
+
+    assert dispatcher.run_once(now) == 1
+    assert dispatcher.run_once(now + timedelta(hours=1)) == 0
+    BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])  # a retried publish
+    assert dispatcher.run_once(now + timedelta(hours=2)) == 0
+
+    [request] = receiver.requests
+    assert request.path == "/hooks"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-WT-Event-Id"] == str(outbox_id)
+    assert verify_signature(SECRET, request.headers["X-WT-Signature"], request.body, now=now)
+    event = request.json()
+    assert event.keys() == {"id", "transfer_id", "kind", "payload", "created_at"}
+    assert (event["id"], event["transfer_id"], event["kind"]) == (outbox_id, "t-1", "bot_line")
+    assert event["payload"]["text"] == "Je vous mets en relation — un instant"
+    assert datetime.fromisoformat(event["created_at"]).tzinfo is not None
+    assert delivery_state(db, outbox_id, "webhook").status == "delivered"
+    dispatcher.close()
+
+
+def test_failures_back_off_exponentially_then_succeed(db, receiver):
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    receiver.respond(500, 429)
+    dispatcher = WebhookDispatcher(db, SECRET)
+    t0 = soon()
+
+    assert dispatcher.run_once(t0) == 0  # attempt 1: 500, next in 1 s
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.attempts, state.last_error) == ("pending", 1, "HTTP 500")
+    assert state.next_attempt_at == t0 + timedelta(seconds=1)
+
+    assert dispatcher.run_once(t0 + timedelta(milliseconds=999)) == 0
+    assert len(receiver.requests) == 1
+    assert dispatcher.run_once(t0 + timedelta(seconds=1)) == 0  # attempt 2: 429, next in 2 s
+    assert dispatcher.run_once(t0 + timedelta(seconds=2.9)) == 0
+    assert len(receiver.requests) == 2
+    assert dispatcher.run_once(t0 + timedelta(seconds=3)) == 1  # attempt 3: 200
+
+    assert len(receiver.requests) == 3
+    assert len({r.headers["X-WT-Event-Id"] for r in receiver.requests}) == 1
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.attempts, state.last_error) == ("delivered", 3, None)
+
+
+def test_gives_up_after_max_attempts(db, receiver):
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    receiver.respond(503, 503, 503, 503)
+    dispatcher = WebhookDispatcher(db, SECRET, max_attempts=3)
+    now = soon()
+    for _ in range(6):
+        dispatcher.run_once(now)
+        now += timedelta(minutes=10)
+
+    assert len(receiver.requests) == 3
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.attempts, state.last_error) == ("dead", 3, "HTTP 503")
+
+
+def test_an_unreachable_bot_is_retried(db, receiver):
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", "http://127.0.0.1:9/closed")])
+    dispatcher = WebhookDispatcher(db, SECRET)
+    assert dispatcher.run_once(soon()) == 0
+    state = delivery_state(db, outbox_id, "webhook")
+    assert state.status == "pending"
+    assert state.last_error.startswith("ConnectError")
+
+
+def test_a_crashed_dispatchers_rows_are_taken_over_when_its_lease_expires(db, receiver):
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    lease = timedelta(seconds=30)
+    now = soon()
+    [crashed] = DeliveryQueue(db, "webhook").claim(now, limit=10, lease=lease)  # and then it died
+
+    dispatcher = WebhookDispatcher(db, SECRET, lease=lease)
+    assert dispatcher.run_once(now + timedelta(seconds=29)) == 0
+    assert dispatcher.run_once(now + lease) == 1
+    assert len(receiver.requests) == 1
+
+    # The late dispatcher wakes up: its lease is gone, so it changes nothing.
+    DeliveryQueue(db, "webhook").retry_at(crashed, now, "late")
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.attempts, state.last_error) == ("delivered", 2, None)
+
+
+def test_two_dispatchers_racing_never_send_a_row_twice(db_url, receiver):
+    count = 120
+    seed = Database(db_url)
+    ids = BuiltinNotifier(seed).publish(
+        [bot_notice(f"line-{n}", receiver.url, transfer_id=f"t-{n % 7}") for n in range(count)]
+    )
+    seed.dispose()
+    receiver.delay = 0.001
+    databases = [Database(db_url), Database(db_url)]  # two processes, two connection pools
+    dispatchers = [WebhookDispatcher(database, SECRET, batch_size=4) for database in databases]
+    start = threading.Barrier(len(dispatchers))
+    delivered = Counter()
+
+    def drain(dispatcher: WebhookDispatcher) -> None:
+        start.wait()
+        while (sent := dispatcher.run_once(soon())) or len(receiver.requests) < count:
+            delivered[id(dispatcher)] += sent
+
+    threads = [threading.Thread(target=drain, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    sent_ids = Counter(int(r.headers["X-WT-Event-Id"]) for r in receiver.requests)
+    assert sorted(sent_ids) == sorted(ids)
+    assert set(sent_ids.values()) == {1}
+    assert sum(delivered.values()) == count
+    assert len(delivered) == 2, "both dispatchers should have taken a share, or nothing raced"
+    for database in databases:
+        database.dispose()
+
+
+async def test_run_forever_delivers_until_stopped(db, receiver):
+    dispatcher = WebhookDispatcher(db, SECRET)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(dispatcher.run_forever(stop, interval=0.02))
+    BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    for _ in range(200):
+        if receiver.requests:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=5)
+    assert len(receiver.requests) == 1
