@@ -1,0 +1,96 @@
+"""One input and one output model per activity; the workflow and the activities share only these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.context import Prospect
+from domain.requests import Routing
+from domain.view import RepSummary
+from integrations.calendar.base import CalendarTask  # noqa: F401 - re-exported for callers
+from integrations.crm.base import AccountProfile
+from integrations.notify.base import Notice
+from store.capacity import Assignment, Placement
+from store.transfers import TransferEvent, TransferFacts
+
+
+class PlanInput(BaseModel):
+    transfer_id: str
+    routing: Routing
+    prospect: Prospect
+
+
+class Plan(BaseModel):
+    """Step 1 and 2 of the seed: who is best, is anyone on shift, who else could take it."""
+
+    best: RepSummary | None = None
+    alternatives: list[RepSummary] = []
+    on_shift: bool = False
+    next_opening: datetime | None = None  # when the best rep next works, if nobody is on shift
+    best_timezone: str | None = None
+    account: AccountProfile | None = None
+
+
+class PlaceInput(BaseModel):
+    transfer_id: str
+    routing: Routing
+    exclude: list[str] = []
+
+
+class ReleaseInput(BaseModel):
+    transfer_id: str
+    mark_away: str | None = None  # a rep who let an offer expire is set away until they return
+
+
+class ReserveInput(BaseModel):
+    transfer_id: str
+    rep_id: str
+
+
+class Reserved(BaseModel):
+    ok: bool
+    rep: RepSummary | None = None
+
+
+class Placed(BaseModel):
+    placement: Placement
+    rep: RepSummary | None = None
+    eta_seconds: int | None = None
+
+
+class TaskRequest(BaseModel):
+    key: str
+    rep_id: str
+    due_at: datetime
+    title: str
+    description: str
+
+
+class CrmNote(BaseModel):
+    key: str
+    prospect: Prospect
+    kind: str
+    text: str
+
+
+class FeedbackRecord(BaseModel):
+    source: str
+    rep_id: str | None = None
+    data: dict
+
+
+class PublishInput(BaseModel):
+    """Everything one workflow step makes known, in one activity: events, messages, tasks, CRM notes."""
+
+    facts: TransferFacts
+    events: list[TransferEvent] = []
+    notices: list[Notice] = []
+    tasks: list[TaskRequest] = []
+    crm_notes: list[CrmNote] = []
+    feedback: list[FeedbackRecord] = []
+
+
+class Released(BaseModel):
+    handed_over: list[Assignment] = []

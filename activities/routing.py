@@ -1,0 +1,82 @@
+"""Routing steps: plan who takes the transfer, place it (seat or queue), release it, reserve a named rep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from temporalio import activity
+
+from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, Reserved, ReserveInput
+from domain.eta import estimate_wait_seconds
+from domain.hours import next_opening
+from domain.reps import RepState
+from domain.routing import on_shift, rank
+from domain.view import RepSummary
+from integrations.crm.base import CRM
+from store.capacity import CapacityStore
+from store.reps import RepStore
+
+
+def rep_summary(state: RepState) -> RepSummary:
+    p = state.profile
+    return RepSummary(id=p.id, name=p.name, title=p.title, expertise=p.expertise)
+
+
+class RoutingActivities:
+    def __init__(self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.reps, self.capacity, self.crm = reps, capacity, crm
+        self.avg_handle_seconds = avg_handle_seconds
+        self.clock = clock
+
+    @activity.defn(name="plan")
+    def plan(self, inp: PlanInput) -> Plan:
+        now = self.clock()
+        ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
+        account = self.crm.lookup(inp.prospect)
+        if not ranked:
+            return Plan(account=account)
+        working = [s for s in ranked if on_shift(s, now)]
+        best = (working or ranked)[0]
+        opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
+        return Plan(best=rep_summary(best), alternatives=[rep_summary(s) for s in (working or ranked)[1:4]],
+                    on_shift=bool(working), next_opening=opening, best_timezone=best.profile.timezone,
+                    account=account)
+
+    @activity.defn(name="place")
+    def place(self, inp: PlaceInput) -> Placed:
+        placement = self.capacity.place(inp.transfer_id, inp.routing, self.clock(), inp.exclude)
+        return self._described(placement)
+
+    @activity.defn(name="queue_status")
+    def queue_status(self, inp: PlaceInput) -> Placed:
+        now = self.clock()
+        self.capacity.dispatch(now)
+        placement = self.capacity.status(inp.transfer_id, inp.routing, now)
+        if placement is None:  # it was released elsewhere: join the queue again rather than be lost
+            placement = self.capacity.place(inp.transfer_id, inp.routing, now, inp.exclude)
+        return self._described(placement)
+
+    @activity.defn(name="release")
+    def release(self, inp: ReleaseInput) -> Released:
+        now = self.clock()
+        if inp.mark_away and self.reps.exists(inp.mark_away):
+            self.reps.set_presence(inp.mark_away, "away", now)
+        return Released(handed_over=self.capacity.release(inp.transfer_id, now))
+
+    @activity.defn(name="reserve")
+    def reserve(self, inp: ReserveInput) -> Reserved:
+        if not self.reps.exists(inp.rep_id):
+            return Reserved(ok=False)
+        ok = self.capacity.reserve(inp.transfer_id, inp.rep_id, self.clock())
+        return Reserved(ok=ok, rep=rep_summary(self.reps.get(inp.rep_id)) if ok else None)
+
+    def _described(self, placement) -> Placed:  # noqa: ANN001 - Placement
+        if placement.rep_id is not None:
+            return Placed(placement=placement, rep=rep_summary(self.reps.get(placement.rep_id)))
+        eta = estimate_wait_seconds(placement.position or 1, placement.seats_on_shift, self.avg_handle_seconds)
+        return Placed(placement=placement, eta_seconds=eta)
+
+    def all(self) -> list:
+        return [self.plan, self.place, self.queue_status, self.release, self.reserve]

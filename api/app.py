@@ -1,0 +1,50 @@
+"""The HTTP API: a thin layer that authenticates, validates and calls Temporal or reads the store."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routers import keys, reps, transfers
+from config import Settings
+from workers.services import Services
+
+
+def create_app(settings: Settings, services: Services, client: Client | None = None) -> FastAPI:
+    """The app; without a client it connects to Temporal at startup (with one, the caller owns it)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if client is None:
+            from workers.temporal import connect
+
+            app.state.client = await connect(settings.temporal_address, settings.temporal_namespace)
+        yield
+
+    app = FastAPI(title="Warm Transfer", version="0.1.0", lifespan=lifespan,
+                  description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
+                              "a word. Every transfer is a durable Temporal workflow.")
+    app.state.settings = settings
+    app.state.services = services
+    app.state.client = client
+    app.state.poll_interval = 0.2
+    app.state.run_sync = _run_sync
+    install_error_handlers(app)
+    for router in (transfers.router, reps.router, keys.router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    async def healthz() -> dict:
+        return {"ok": True}
+
+    return app
+
+
+async def _run_sync(fn, *args):  # noqa: ANN001, ANN202 - a thin bridge from async handlers to the sync store
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))

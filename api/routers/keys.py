@@ -1,0 +1,43 @@
+"""API keys, issued by an admin; the key is shown once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from api.auth import require
+from api.errors import ApiError
+from domain.requests import RepId
+from store.keys import Principal
+
+router = APIRouter(prefix="/v1/api-keys", tags=["admin"])
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["bot", "rep", "admin"]
+    rep_id: RepId | None = None
+
+    @model_validator(mode="after")
+    def _rep_keys_name_a_rep(self) -> KeyRequest:
+        if (self.role == "rep") != (self.rep_id is not None):
+            raise ValueError("a rep key needs rep_id, and only a rep key has one")
+        return self
+
+
+class KeyOut(BaseModel):
+    key: str
+    role: str
+    rep_id: str | None = None
+
+
+@router.post("", response_model=KeyOut, status_code=201, summary="Issue an API key")
+async def issue_key(body: KeyRequest, request: Request, _: Principal = Depends(require("admin"))) -> KeyOut:
+    services = request.app.state.services
+    if body.rep_id and not await request.app.state.run_sync(services.reps.exists, body.rep_id):
+        raise ApiError(404, "not_found", f"No rep {body.rep_id!r}.")
+    key = await request.app.state.run_sync(services.keys.issue, body.role, body.rep_id, datetime.now(UTC))
+    return KeyOut(key=key, role=body.role, rep_id=body.rep_id)

@@ -1,0 +1,127 @@
+"""The rep directory and presence. Presence changes hand free seats to waiting transfers at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+from sse_starlette.sse import EventSourceResponse
+
+from api.auth import require
+from api.errors import ApiError
+from domain.reps import Presence, RepPatch, RepProfile, RepState
+from integrations.calendar.ics import render_ics
+from store.errors import Conflict, NotFound
+from store.keys import Principal
+from workflows.transfer import TransferWorkflow
+
+router = APIRouter(prefix="/v1/reps", tags=["reps"])
+
+
+class PresenceBody(BaseModel):
+    status: Presence
+
+
+class RepOut(BaseModel):
+    rep: RepProfile
+    presence: Presence
+    active: int
+
+
+def _out(state: RepState) -> RepOut:
+    return RepOut(rep=state.profile, presence=state.presence, active=state.active)
+
+
+async def _store_call(request: Request, fn, *args):  # noqa: ANN001, ANN202
+    try:
+        return await request.app.state.run_sync(fn, *args)
+    except NotFound as err:
+        raise ApiError(404, "not_found", str(err)) from err
+    except Conflict as err:
+        raise ApiError(409, "conflict", str(err)) from err
+
+
+async def hand_free_seats(request: Request) -> None:
+    """Give seats freed by a directory change to waiting transfers, and wake those transfers."""
+    services = request.app.state.services
+    assignments = await request.app.state.run_sync(services.capacity.dispatch, datetime.now(UTC))
+    for assignment in assignments:
+        handle = request.app.state.client.get_workflow_handle(assignment.transfer_id)
+        await handle.signal(TransferWorkflow.seat_assigned, assignment.rep_id)
+
+
+def _own_or_admin(who: Principal, rep_id: str) -> None:
+    if who.role == "rep" and who.rep_id != rep_id:
+        raise ApiError(403, "forbidden", "A rep key can only change its own rep.")
+
+
+@router.get("", response_model=list[RepOut], summary="List reps, optionally of one team")
+async def list_reps(request: Request, team: str | None = None,
+                    _: Principal = Depends(require("admin", "rep"))) -> list[RepOut]:
+    return [_out(s) for s in await _store_call(request, request.app.state.services.reps.list, team)]
+
+
+@router.post("", response_model=RepOut, status_code=201, summary="Add a rep")
+async def create_rep(profile: RepProfile, request: Request, _: Principal = Depends(require("admin"))) -> RepOut:
+    return _out(await _store_call(request, request.app.state.services.reps.create, profile))
+
+
+@router.get("/me", response_model=RepOut, summary="The rep this key belongs to")
+async def me(request: Request, who: Principal = Depends(require("rep"))) -> RepOut:
+    return _out(await _store_call(request, request.app.state.services.reps.get, who.rep_id))
+
+
+@router.get("/{rep_id}", response_model=RepOut, summary="One rep")
+async def get_rep(rep_id: str, request: Request, _: Principal = Depends(require("admin", "rep"))) -> RepOut:
+    return _out(await _store_call(request, request.app.state.services.reps.get, rep_id))
+
+
+@router.patch("/{rep_id}", response_model=RepOut, summary="Change a rep's profile, skills, capacity or hours")
+async def update_rep(rep_id: str, patch: RepPatch, request: Request,
+                     _: Principal = Depends(require("admin"))) -> RepOut:
+    state = await _store_call(request, request.app.state.services.reps.update, rep_id, patch)
+    await hand_free_seats(request)
+    return _out(state)
+
+
+@router.put("/{rep_id}/presence", response_model=RepOut, summary="Set presence: available, busy, away, offline")
+async def set_presence(rep_id: str, body: PresenceBody, request: Request,
+                       who: Principal = Depends(require("admin", "rep"))) -> RepOut:
+    _own_or_admin(who, rep_id)
+    state = await _store_call(request, request.app.state.services.reps.set_presence, rep_id, body.status,
+                              datetime.now(UTC))
+    await hand_free_seats(request)
+    return _out(state)
+
+
+@router.get("/{rep_id}/calendar.ics", response_class=PlainTextResponse,
+            summary="The rep's follow-up tasks as an iCalendar feed (a key may be passed as ?key=)")
+async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(require("admin", "rep"))):
+    _own_or_admin(who, rep_id)
+    services = request.app.state.services
+    state = await _store_call(request, services.reps.get, rep_id)
+    tasks = await request.app.state.run_sync(services.integrations.calendar.tasks_for, rep_id)
+    return PlainTextResponse(render_ics(tasks, f"Warm Transfer: {state.profile.name}"), media_type="text/calendar")
+
+
+@router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
+async def my_stream(request: Request, who: Principal = Depends(require("rep"))):
+    outbox = request.app.state.services.outbox
+    run_sync = request.app.state.run_sync
+    after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
+
+    async def stream():
+        nonlocal after
+        while not await request.is_disconnected():
+            rows = await run_sync(outbox.for_rep, who.rep_id, after)
+            for row in rows:
+                after = row.id
+                yield {"id": str(row.id), "event": row.kind, "data": json.dumps(row.payload)}
+            if not rows:
+                await asyncio.sleep(request.app.state.poll_interval)
+
+    return EventSourceResponse(stream(), ping=15)

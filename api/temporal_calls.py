@@ -1,0 +1,46 @@
+"""Calls from the API to transfer workflows, with Temporal's failures turned into clear HTTP errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+
+
+def _rejection_message(err: WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    return cause.message if cause is not None else str(err)
+
+
+async def update(handle: WorkflowHandle, method: Any, arg: Any = None) -> Any:
+    try:
+        if arg is None:
+            return await handle.execute_update(method)
+        return await handle.execute_update(method, arg)
+    except WorkflowUpdateFailedError as err:
+        raise ApiError(409, "rejected", _rejection_message(err)) from err
+    except RPCError as err:
+        raise _rpc_error(err, handle.id) from err
+
+
+async def query(handle: WorkflowHandle, method: Any) -> Any:
+    try:
+        return await handle.query(method)
+    except WorkflowQueryFailedError as err:
+        raise ApiError(503, "unavailable", f"The transfer could not be read: {err}") from err
+    except RPCError as err:
+        raise _rpc_error(err, handle.id) from err
+
+
+def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in err.message:
+            return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
+        return ApiError(404, "not_found", f"No transfer {transfer_id}.")
+    return ApiError(503, "unavailable", f"The workflow service did not answer: {err.message}")

@@ -1,0 +1,40 @@
+"""All configuration, from environment variables prefixed WT_ (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WT_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{DATA_DIR}/app.db"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "warm-transfer"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    public_url: str | None = None  # how reps and bots reach the API, for links in alerts
+
+    admin_key: str | None = None  # the first admin key; more are issued with POST /v1/api-keys
+    webhook_secret: str = "change-me-webhook-secret"
+
+    offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer")
+    ack_timeout: int = Field(60, ge=5, le=3600, description="seconds an accepted rep has to take over")
+    prepare_timeout: int = Field(120, ge=5, le=3600, description="seconds to wait for the prospect's note")
+    choice_timeout: int = Field(600, ge=10, le=86400, description="seconds to wait for the prospect's choice")
+    queue_recheck: int = Field(120, ge=5, le=3600, description="seconds between a queued transfer's checks")
+    recovery_minutes: int = Field(15, ge=1, le=1440, description="minutes within which a rep calls back")
+    feedback_wait: int = Field(7 * 86400, ge=60, description="seconds to wait for feedback before closing")
+    avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

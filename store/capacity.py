@@ -1,0 +1,162 @@
+"""Seats and the queue, decided together so no rep exceeds capacity and the queue stays fair.
+
+Every transfer that needs a rep joins the queue, and `dispatch` pairs queue heads (priority, then
+arrival) with the best rep who can take them now. A seat row is the assignment: it is inserted only
+while the rep's seats are counted inside the same serialised transaction, so racing transfers can
+never overbook the last seat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import delete, text
+from sqlmodel import Session, select
+
+from domain.requests import Routing
+from domain.routing import can_take_now, eligible, on_shift, rank
+from store.db import Database
+from store.reps import states_of_team
+from store.tables import QueueRow, RepRow, SeatRow
+
+_PG_CAPACITY_LOCK = 7_263_001  # one advisory lock serialises routing decisions on PostgreSQL
+
+
+class Assignment(BaseModel):
+    transfer_id: str
+    rep_id: str
+
+
+class Placement(BaseModel):
+    """Where a transfer stands: holding a seat with a rep, or waiting at a place in the queue."""
+
+    rep_id: str | None = None
+    position: int | None = None
+    seats_on_shift: int = 0
+    handed_over: list[Assignment] = []  # other transfers this decision gave a seat to
+
+
+class CapacityStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def place(self, transfer_id: str, routing: Routing, now: datetime, exclude: Collection[str] = ()) -> Placement:
+        """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
+        with self._locked() as session:
+            seat = session.get(SeatRow, transfer_id)
+            if seat is None and session.get(QueueRow, transfer_id) is None:
+                session.add(QueueRow(transfer_id=transfer_id, team=routing.team or "", priority=routing.priority,
+                                     routing={**routing.model_dump(mode="json"), "exclude": sorted(exclude)},
+                                     enqueued_at=now))
+                session.flush()
+            handed = _dispatch(session, now)
+            return _placement(session, transfer_id, routing, now, handed)
+
+    def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
+        """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
+        with self._locked() as session:
+            seat = session.get(SeatRow, transfer_id)
+            if seat is not None:
+                return seat.rep_id == rep_id
+            state = next((s for s in states_of_team(session, None) if s.profile.id == rep_id), None)
+            if state is None or state.presence != "available" or state.free_seats == 0:
+                return False
+            _seat(session, transfer_id, rep_id, now)
+            return True
+
+    def release(self, transfer_id: str, now: datetime) -> list[Assignment]:
+        """Free the transfer's seat and queue place (idempotent) and hand freed seats to the queue."""
+        with self._locked() as session:
+            session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
+            session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
+            session.flush()
+            return _dispatch(session, now)
+
+    def dispatch(self, now: datetime) -> list[Assignment]:
+        """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
+        with self._locked() as session:
+            return _dispatch(session, now)
+
+    def status(self, transfer_id: str, routing: Routing, now: datetime) -> Placement | None:
+        with self.db.session() as session:
+            if session.get(SeatRow, transfer_id) is None and session.get(QueueRow, transfer_id) is None:
+                return None
+            return _placement(session, transfer_id, routing, now, [])
+
+    def seat_holder(self, transfer_id: str) -> str | None:
+        with self.db.session() as session:
+            seat = session.get(SeatRow, transfer_id)
+            return seat.rep_id if seat else None
+
+    def waiting(self, team: str | None = None) -> list[QueueRow]:
+        with self.db.session() as session:
+            return [q for q in _ordered_queue(session) if team is None or q.team == team]
+
+    def _locked(self):
+        if self.db.is_sqlite:
+            return self.db.locked()
+        return _with_advisory_lock(self.db)
+
+
+class _with_advisory_lock:
+    def __init__(self, db: Database):
+        self._cm = db.locked()
+
+    def __enter__(self) -> Session:
+        session = self._cm.__enter__()
+        session.exec(text(f"SELECT pg_advisory_xact_lock({_PG_CAPACITY_LOCK})"))
+        return session
+
+    def __exit__(self, *exc) -> bool | None:
+        return self._cm.__exit__(*exc)
+
+
+def _ordered_queue(session: Session) -> list[QueueRow]:
+    query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.enqueued_at, QueueRow.transfer_id)
+    return list(session.exec(query).all())
+
+
+def _dispatch(session: Session, now: datetime) -> list[Assignment]:
+    states = {s.profile.id: s for s in states_of_team(session, None) if can_take_now(s, now)}
+    handed: list[Assignment] = []
+    for entry in _ordered_queue(session):
+        if not states:
+            break
+        routing = Routing.model_validate({k: v for k, v in entry.routing.items() if k != "exclude"})
+        best = rank(list(states.values()), routing, now, exclude=entry.routing.get("exclude", ()))
+        if not best:
+            continue
+        rep = best[0]
+        _seat(session, entry.transfer_id, rep.profile.id, now)
+        session.delete(entry)
+        handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
+        rep = rep.model_copy(update={"active": rep.active + 1})
+        if rep.free_seats > 0:
+            states[rep.profile.id] = rep
+        else:
+            del states[rep.profile.id]
+    session.flush()
+    return handed
+
+
+def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> None:
+    session.add(SeatRow(transfer_id=transfer_id, rep_id=rep_id, reserved_at=now))
+    rep = session.get(RepRow, rep_id)
+    rep.last_assigned_at = now
+    session.add(rep)
+
+
+def _placement(session: Session, transfer_id: str, routing: Routing, now: datetime,
+               handed: list[Assignment]) -> Placement:
+    on_shift_seats = sum(s.profile.capacity for s in states_of_team(session, routing.team)
+                         if on_shift(s, now) and eligible(s.profile, routing))
+    others = [a for a in handed if a.transfer_id != transfer_id]
+    seat = session.get(SeatRow, transfer_id)
+    if seat is not None:
+        return Placement(rep_id=seat.rep_id, seats_on_shift=on_shift_seats, handed_over=others)
+    queue = _ordered_queue(session)
+    index = next(i for i, q in enumerate(queue) if q.transfer_id == transfer_id)
+    ahead = sum(1 for q in queue[:index] if q.team == queue[index].team)
+    return Placement(position=ahead + 1, seats_on_shift=on_shift_seats, handed_over=others)

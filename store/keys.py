@@ -1,0 +1,47 @@
+"""API keys: only a hash is kept; the key itself is shown once, when it is made."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import select
+
+from store.db import Database
+from store.tables import ApiKeyRow
+
+
+class Principal(BaseModel):
+    role: str
+    rep_id: str | None = None
+    key_prefix: str
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def issue(self, role: str, rep_id: str | None, now: datetime) -> str:
+        key = f"wt_{role}_{secrets.token_urlsafe(24)}"
+        self.register(key, role, rep_id, now)
+        return key
+
+    def register(self, key: str, role: str, rep_id: str | None, now: datetime) -> None:
+        """Store a key chosen outside (the first admin key, demo keys); registering it again is a no-op."""
+        digest = hash_key(key)
+        with self.db.session() as session:
+            if session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first() is None:
+                session.add(ApiKeyRow(key_hash=digest, prefix=key[:12], role=role, rep_id=rep_id, created_at=now))
+
+    def resolve(self, key: str) -> Principal | None:
+        with self.db.session() as session:
+            row = session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key))).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix)

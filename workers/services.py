@@ -1,0 +1,44 @@
+"""Wires configuration to stores, integrations and activities: the one place that knows every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from activities.publish import PublishActivities
+from activities.routing import RoutingActivities
+from config import Settings
+from integrations.factory import Integrations, build_integrations
+from store.capacity import CapacityStore
+from store.db import Database
+from store.keys import KeyStore
+from store.outbox import OutboxStore
+from store.reps import RepStore
+from store.transfers import TransferStore
+
+
+@dataclass
+class Services:
+    db: Database
+    reps: RepStore
+    capacity: CapacityStore
+    transfers: TransferStore
+    keys: KeyStore
+    outbox: OutboxStore
+    integrations: Integrations
+
+    def activities(self, settings: Settings) -> list:
+        routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds)
+        publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
+                                    self.integrations.crm)
+        return routing.all() + publish.all()
+
+
+def build_services(settings: Settings) -> Services:
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.create_all()
+    return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
+                    keys=KeyStore(db), outbox=OutboxStore(db),
+                    integrations=build_integrations(db, webhook_secret=settings.webhook_secret))

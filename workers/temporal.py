@@ -1,0 +1,32 @@
+"""The Temporal client and worker, configured the same way everywhere (API, worker, tests)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from workflows import search
+from workflows.transfer import TransferWorkflow
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Add our search attributes to the namespace if they are missing (idempotent)."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace))
+    missing = {key.name: key.indexed_value_type for key in search.ALL if key.name not in listed.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
+
+
+def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor) -> Worker:
+    return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
+                  activity_executor=executor, max_concurrent_activities=64, max_concurrent_local_activities=64)
