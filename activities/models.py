@@ -17,6 +17,7 @@ from store.transfers import TransferEvent, TransferFacts
 
 
 class PlanInput(BaseModel):
+    now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     routing: Routing
     prospect: Prospect
@@ -34,17 +35,20 @@ class Plan(BaseModel):
 
 
 class PlaceInput(BaseModel):
+    now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     routing: Routing
     exclude: list[str] = []
 
 
 class ReleaseInput(BaseModel):
+    now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     mark_away: str | None = None  # a rep who let an offer expire is set away until they return
 
 
 class ReserveInput(BaseModel):
+    now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     rep_id: str
 
@@ -83,6 +87,8 @@ class FeedbackRecord(BaseModel):
 
 class PublishInput(BaseModel):
     """Everything one workflow step makes known, in one activity: events, messages, tasks, CRM notes."""
+
+    now: datetime  # the workflow's clock, so decisions agree with its timers
 
     facts: TransferFacts
     events: list[TransferEvent] = []

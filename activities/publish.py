@@ -5,9 +5,6 @@ Each write is idempotent on its key, so a retried or replayed step never sends a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -19,21 +16,25 @@ from store.transfers import TransferStore
 
 
 class PublishActivities:
-    def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM):
         self.transfers, self.notifier, self.calendar, self.crm = transfers, notifier, calendar, crm
-        self.clock = clock
 
     @activity.defn(name="publish")
     def publish(self, inp: PublishInput) -> None:
-        now = self.clock()
+        now = inp.now
         transfer_id = inp.facts.transfer_id
         self.transfers.record(inp.facts, inp.events, now)
         for record in inp.feedback:
             self.transfers.save_feedback(transfer_id, record.source, record.rep_id, record.data, now)
         for task in inp.tasks:
-            self.calendar.create_task(key=task.key, rep_id=task.rep_id, transfer_id=transfer_id,
-                                      due_at=task.due_at, title=task.title, description=task.description)
+            self.calendar.create_task(
+                key=task.key,
+                rep_id=task.rep_id,
+                transfer_id=transfer_id,
+                due_at=task.due_at,
+                title=task.title,
+                description=task.description,
+            )
         for note in inp.crm_notes:
             self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
         if inp.notices:

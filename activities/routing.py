@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from temporalio import activity
 
 from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, Reserved, ReserveInput
@@ -24,15 +21,13 @@ def rep_summary(state: RepState) -> RepSummary:
 
 
 class RoutingActivities:
-    def __init__(self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int):
         self.reps, self.capacity, self.crm = reps, capacity, crm
         self.avg_handle_seconds = avg_handle_seconds
-        self.clock = clock
 
     @activity.defn(name="plan")
     def plan(self, inp: PlanInput) -> Plan:
-        now = self.clock()
+        now = inp.now
         ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
         account = self.crm.lookup(inp.prospect)
         if not ranked:
@@ -40,18 +35,23 @@ class RoutingActivities:
         working = [s for s in ranked if on_shift(s, now)]
         best = (working or ranked)[0]
         opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
-        return Plan(best=rep_summary(best), alternatives=[rep_summary(s) for s in (working or ranked)[1:4]],
-                    on_shift=bool(working), next_opening=opening, best_timezone=best.profile.timezone,
-                    account=account)
+        return Plan(
+            best=rep_summary(best),
+            alternatives=[rep_summary(s) for s in (working or ranked)[1:4]],
+            on_shift=bool(working),
+            next_opening=opening,
+            best_timezone=best.profile.timezone,
+            account=account,
+        )
 
     @activity.defn(name="place")
     def place(self, inp: PlaceInput) -> Placed:
-        placement = self.capacity.place(inp.transfer_id, inp.routing, self.clock(), inp.exclude)
+        placement = self.capacity.place(inp.transfer_id, inp.routing, inp.now, inp.exclude)
         return self._described(placement)
 
     @activity.defn(name="queue_status")
     def queue_status(self, inp: PlaceInput) -> Placed:
-        now = self.clock()
+        now = inp.now
         self.capacity.dispatch(now)
         placement = self.capacity.status(inp.transfer_id, inp.routing, now)
         if placement is None:  # it was released elsewhere: join the queue again rather than be lost
@@ -60,7 +60,7 @@ class RoutingActivities:
 
     @activity.defn(name="release")
     def release(self, inp: ReleaseInput) -> Released:
-        now = self.clock()
+        now = inp.now
         if inp.mark_away and self.reps.exists(inp.mark_away):
             self.reps.set_presence(inp.mark_away, "away", now)
         return Released(handed_over=self.capacity.release(inp.transfer_id, now))
@@ -69,7 +69,7 @@ class RoutingActivities:
     def reserve(self, inp: ReserveInput) -> Reserved:
         if not self.reps.exists(inp.rep_id):
             return Reserved(ok=False)
-        ok = self.capacity.reserve(inp.transfer_id, inp.rep_id, self.clock())
+        ok = self.capacity.reserve(inp.transfer_id, inp.rep_id, inp.now)
         return Reserved(ok=ok, rep=rep_summary(self.reps.get(inp.rep_id)) if ok else None)
 
     def _described(self, placement) -> Placed:  # noqa: ANN001 - Placement

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,15 +22,21 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.admin_key:  # the first admin key, from the environment
+            await _run_sync(services.keys.register, settings.admin_key, "admin", None, datetime.now(UTC))
         if client is None:
             from workers.temporal import connect
 
             app.state.client = await connect(settings.temporal_address, settings.temporal_namespace)
         yield
 
-    app = FastAPI(title="Warm Transfer", version="0.1.0", lifespan=lifespan,
-                  description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
-                              "a word. Every transfer is a durable Temporal workflow.")
+    app = FastAPI(
+        title="Warm Transfer",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
+        "a word. Every transfer is a durable Temporal workflow.",
+    )
     app.state.settings = settings
     app.state.services = services
     app.state.client = client

@@ -23,8 +23,14 @@ def error_body(code: str, message: str, details: object = None) -> dict:
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
-    return [{"field": ".".join(str(part) for part in err.get("loc", ()) if part != "body"),
-             "problem": err.get("msg", "invalid"), "type": err.get("type")} for err in exc.errors()]
+    return [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ()) if part != "body"),
+            "problem": err.get("msg", "invalid"),
+            "type": err.get("type"),
+        }
+        for err in exc.errors()
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -42,11 +48,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal", "An unexpected error occurred; it has been logged."),
-                            status_code=500)
+        return JSONResponse(
+            error_body("internal", "An unexpected error occurred; it has been logged."), status_code=500
+        )

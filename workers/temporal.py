@@ -29,4 +29,4 @@ async def register_search_attributes(client: Client) -> None:
 
 def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor) -> Worker:
     return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
-                  activity_executor=executor, max_concurrent_activities=64, max_concurrent_local_activities=64)
+                  activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16)

@@ -72,8 +72,9 @@ REP_ACTIONS: dict[str, set[str]] = {
 FOLLOW_UP_STATUSES = {"callback_scheduled": "callback", "email_follow_up": "email", "async_follow_up": "async"}
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
-_ALERT = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
-                     maximum_attempts=4)
+_ALERT = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2), maximum_attempts=4
+)
 
 
 @dataclass
@@ -141,8 +142,11 @@ class TransferWorkflow:
         return TransferResult(view=self.view())
 
     async def _start(self) -> str:
-        self.plan = await self._local("plan", PlanInput(transfer_id=self.tid, routing=self.routing,
-                                                        prospect=self.ctx.prospect), Plan)
+        self.plan = await self._local(
+            "plan",
+            PlanInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, prospect=self.ctx.prospect),
+            Plan,
+        )
         self.rep = self.plan.best
         reason = self.ctx.transfer_reason or "no reason given"
         self._enter("requested", f"{self.request.bot.name} asked for a rep: {reason}", kind="requested")
@@ -170,8 +174,11 @@ class TransferWorkflow:
 
     async def _phase_checking(self) -> str:
         self._enter("checking", "Checking who can take it now")
-        placed = await self._local("place", PlaceInput(transfer_id=self.tid, routing=self.routing,
-                                                       exclude=self.exclude), Placed)
+        placed = await self._local(
+            "place",
+            PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
+            Placed,
+        )
         await self._hand_over(placed)
         if placed.rep is not None:
             self.rep = placed.rep
@@ -208,8 +215,9 @@ class TransferWorkflow:
             if action == "accept":
                 return "connecting"
             if action == "decline":
-                self._log("declined", f"{self.rep.name} declined: {item.payload.reason or 'no reason'}",
-                          rep_id=self.rep.id)
+                self._log(
+                    "declined", f"{self.rep.name} declined: {item.payload.reason or 'no reason'}", rep_id=self.rep.id
+                )
                 return await self._next_rep()
             if action == "defer":
                 return await self._defer(item.payload)
@@ -256,10 +264,20 @@ class TransferWorkflow:
     async def _phase_completed(self) -> None:
         await self._release()
         self._enter("completed", f"Outcome: {self.outcome}", kind="outcome", data={"outcome": self.outcome})
-        self._crm.append(CrmNote(key=f"{self.tid}:outcome", prospect=self.ctx.prospect, kind="transfer_outcome",
-                                 text=f"Warm transfer {self.tid} handled by {self.rep.name}: {self.outcome}"))
-        self._notify("rep", "feedback_request", {"questions": ["context_helpful", "missing", "prospect_repeated",
-                                                               "improve"]}, rep_id=self.rep.id)
+        self._crm.append(
+            CrmNote(
+                key=f"{self.tid}:outcome",
+                prospect=self.ctx.prospect,
+                kind="transfer_outcome",
+                text=f"Warm transfer {self.tid} handled by {self.rep.name}: {self.outcome}",
+            )
+        )
+        self._notify(
+            "rep",
+            "feedback_request",
+            {"questions": ["context_helpful", "missing", "prospect_repeated", "improve"]},
+            rep_id=self.rep.id,
+        )
         self._notify("bot", "csat_request", {"scale": [1, 5]})
         await self._flush()
         deadline = workflow.now() + timedelta(seconds=self.inp.timings.feedback_wait)
@@ -277,8 +295,11 @@ class TransferWorkflow:
 
     async def _phase_queued(self) -> str:
         self.branch = self.branch if self.branch not in (None, "immediate") else "queued"
-        self._enter("queued", f"In queue at position {self.queue.position}, about "
-                              f"{_minutes(self.queue.eta_seconds)} min", data=self.queue.model_dump())
+        self._enter(
+            "queued",
+            f"In queue at position {self.queue.position}, about {_minutes(self.queue.eta_seconds)} min",
+            data=self.queue.model_dump(),
+        )
         if self.live:
             self._say("queued", ["wait", "callback", "email"])
         await self._flush()
@@ -286,8 +307,11 @@ class TransferWorkflow:
             recheck = workflow.now() + timedelta(seconds=self.inp.timings.queue_recheck)
             item = await self._next(recheck, want_seat=True)
             if item is None or item.source == "seat":
-                placed = await self._local("queue_status", PlaceInput(transfer_id=self.tid, routing=self.routing,
-                                                                      exclude=self.exclude), Placed)
+                placed = await self._local(
+                    "queue_status",
+                    PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
+                    Placed,
+                )
                 await self._hand_over(placed)
                 if placed.rep is not None:
                     self.rep = placed.rep
@@ -348,14 +372,24 @@ class TransferWorkflow:
         self.branch = self.branch if self.branch in ("failed", "async") else FOLLOW_UP_STATUSES[status]
         owner = follow_up.owner
         who = owner.name if owner else "the first free rep"
-        self._enter(status, f"{who} follows up by {follow_up.channel} at {follow_up.due.isoformat()}",
-                    kind="follow_up", rep_id=owner.id if owner else None,
-                    data={"channel": follow_up.channel, "due": follow_up.due.isoformat()})
+        self._enter(
+            status,
+            f"{who} follows up by {follow_up.channel} at {follow_up.due.isoformat()}",
+            kind="follow_up",
+            rep_id=owner.id if owner else None,
+            data={"channel": follow_up.channel, "due": follow_up.due.isoformat()},
+        )
         if owner is not None:
             self._alert_rep("follow_up_scheduled", rep=owner)
-            self._tasks.append(TaskRequest(key=f"{self.tid}:task:{len(self.timeline)}", rep_id=owner.id,
-                                           due_at=follow_up.due, title=f"Follow up: {self._prospect_label()}",
-                                           description=self._task_description(follow_up)))
+            self._tasks.append(
+                TaskRequest(
+                    key=f"{self.tid}:task:{len(self.timeline)}",
+                    rep_id=owner.id,
+                    due_at=follow_up.due,
+                    title=f"Follow up: {self._prospect_label()}",
+                    description=self._task_description(follow_up),
+                )
+            )
         if self.ctx.prospect.email:
             self._notify("prospect", "confirmation", self._confirmation(follow_up), email_to=self.ctx.prospect.email)
         if self.live:
@@ -372,8 +406,11 @@ class TransferWorkflow:
                 return "connected"
         self.follow_up = None
         if owner is None:
-            self.plan = await self._local("plan", PlanInput(transfer_id=self.tid, routing=self.routing,
-                                                            prospect=self.ctx.prospect), Plan)
+            self.plan = await self._local(
+                "plan",
+                PlanInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, prospect=self.ctx.prospect),
+                Plan,
+            )
             if self.plan.best is None:
                 return status
         self.routing = self.routing.model_copy(update={"preferred_rep_id": (owner or self.plan.best).id})
@@ -386,8 +423,14 @@ class TransferWorkflow:
         self.branch = "failed"
         self.offer_expires_at = None
         self._enter("recovering", reason, kind="failure", rep_id=self.rep.id if self.rep else None)
-        self._crm.append(CrmNote(key=f"{self.tid}:failure:{len(self.timeline)}", prospect=self.ctx.prospect,
-                                 kind="transfer_failed", text=reason))
+        self._crm.append(
+            CrmNote(
+                key=f"{self.tid}:failure:{len(self.timeline)}",
+                prospect=self.ctx.prospect,
+                kind="transfer_failed",
+                text=reason,
+            )
+        )
         self._notify("ops", "transfer_failed", {"reason": reason})
         self._alert_rep("recovery", rep=self.rep)
         if self.live:
@@ -418,8 +461,11 @@ class TransferWorkflow:
 
     def _follow_up_later(self) -> str:
         """A follow-up found nobody on shift: wait for the owner's next opening."""
-        self.follow_up = _FollowUp(self.rep, self.plan.next_opening or workflow.now() + timedelta(hours=1),
-                                   "phone" if self.ctx.prospect.phone else "email")
+        self.follow_up = _FollowUp(
+            self.rep,
+            self.plan.next_opening or workflow.now() + timedelta(hours=1),
+            "phone" if self.ctx.prospect.phone else "email",
+        )
         return "async_follow_up"
 
     def _soonest_callback(self) -> datetime:
@@ -435,8 +481,9 @@ class TransferWorkflow:
         self.exclude = [*self.exclude, self.rep.id]
         await self._release()
         if action.defer_to:
-            reserved = await self._local("reserve", ReserveInput(transfer_id=self.tid, rep_id=action.defer_to),
-                                         Reserved)
+            reserved = await self._local(
+                "reserve", ReserveInput(now=workflow.now(), transfer_id=self.tid, rep_id=action.defer_to), Reserved
+            )
             if reserved.ok:
                 self.rep = reserved.rep
                 return "offered"
@@ -444,7 +491,9 @@ class TransferWorkflow:
         return "checking"
 
     async def _release(self, mark_away: str | None = None) -> None:
-        released = await self._local("release", ReleaseInput(transfer_id=self.tid, mark_away=mark_away), Released)
+        released = await self._local(
+            "release", ReleaseInput(now=workflow.now(), transfer_id=self.tid, mark_away=mark_away), Released
+        )
         await self._signal_assigned(released.handed_over)
 
     async def _hand_over(self, placed: Placed) -> None:
@@ -476,73 +525,137 @@ class TransferWorkflow:
 
     # ---- what the workflow says and records ----------------------------------------------------
 
-    def _enter(self, status: str, detail: str, kind: str | None = None, rep_id: str | None = None,
-               data: dict | None = None) -> None:
+    def _enter(
+        self, status: str, detail: str, kind: str | None = None, rep_id: str | None = None, data: dict | None = None
+    ) -> None:
         self.status = status
         self._log(kind or status, detail, rep_id=rep_id, data=data)
         workflow.set_current_details(f"{status}: {detail}")
-        self._notify("bot", "status", {"status": status, "detail": detail,
-                                       "rep": self.rep.model_dump() if self.rep else None,
-                                       "queue": self.queue.model_dump() if self.queue else None})
+        self._notify(
+            "bot",
+            "status",
+            {
+                "status": status,
+                "detail": detail,
+                "rep": self.rep.model_dump() if self.rep else None,
+                "queue": self.queue.model_dump() if self.queue else None,
+            },
+        )
 
     def _log(self, kind: str, detail: str, rep_id: str | None = None, data: dict | None = None) -> None:
         at = workflow.now()
         self.timeline.append(TimelineEntry(at=at, status=self.status, detail=detail))
-        self._events.append(TransferEvent(seq=len(self.timeline), at=at, status=self.status, kind=kind,
-                                          rep_id=rep_id, detail=detail[:2000], data=data or {}))
+        self._events.append(
+            TransferEvent(
+                seq=len(self.timeline),
+                at=at,
+                status=self.status,
+                kind=kind,
+                rep_id=rep_id,
+                detail=detail[:2000],
+                data=data or {},
+            )
+        )
 
     def _say(self, kind: str, choices: list[str] | None = None, at: datetime | None = None) -> None:
         facts = LineFacts(
-            rep_name=self.rep.name if self.rep else None, rep_title=self.rep.title if self.rep else None,
-            rep_expertise=self.rep.expertise if self.rep else None, team=self.routing.team,
-            prospect_name=self.ctx.prospect.name, bot_name=self.request.bot.name,
+            rep_name=self.rep.name if self.rep else None,
+            rep_title=self.rep.title if self.rep else None,
+            rep_expertise=self.rep.expertise if self.rep else None,
+            team=self.routing.team,
+            prospect_name=self.ctx.prospect.name,
+            bot_name=self.request.bot.name,
             position=self.queue.position if self.queue else None,
             wait_seconds=self.queue.eta_seconds if self.queue else None,
-            at=at, prospect_timezone=self.ctx.prospect.timezone, phone=self.ctx.prospect.phone,
-            email=self.ctx.prospect.email, recovery_minutes=self.inp.timings.recovery_minutes, now=workflow.now())
+            at=at,
+            prospect_timezone=self.ctx.prospect.timezone,
+            phone=self.ctx.prospect.phone,
+            email=self.ctx.prospect.email,
+            recovery_minutes=self.inp.timings.recovery_minutes,
+            now=workflow.now(),
+        )
         locale = self.request.bot.locale
-        line = BotLine(seq=len(self.bot_lines) + 1, kind=kind, text=bot_line(kind, locale, facts), locale=locale,
-                       choices=choices or [])
+        line = BotLine(
+            seq=len(self.bot_lines) + 1,
+            kind=kind,
+            text=bot_line(kind, locale, facts),
+            locale=locale,
+            choices=choices or [],
+        )
         self.bot_lines.append(line)
         self._notify("bot", "bot_line", line.model_dump(mode="json"), key=f"line-{line.seq}")
 
     def _alert_rep(self, kind: str, rep: RepSummary | None = None) -> None:
         rep = rep or self.rep
         alert = rep_alert(self.ctx, "en", self.ctx.transfer_reason)
-        self._notify("rep", kind, {
-            "alert": alert.model_dump(mode="json"), "context": self.ctx.model_dump(mode="json"),
-            "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
-            "expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
-            "follow_up": self._follow_up_payload(),
-        }, rep_id=rep.id)
+        self._notify(
+            "rep",
+            kind,
+            {
+                "alert": alert.model_dump(mode="json"),
+                "context": self.ctx.model_dump(mode="json"),
+                "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
+                "expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
+                "follow_up": self._follow_up_payload(),
+            },
+            rep_id=rep.id,
+        )
 
-    def _notify(self, audience: str, kind: str, payload: dict, rep_id: str | None = None,
-                email_to: str | None = None, key: str | None = None) -> None:
+    def _notify(
+        self,
+        audience: str,
+        kind: str,
+        payload: dict,
+        rep_id: str | None = None,
+        email_to: str | None = None,
+        key: str | None = None,
+    ) -> None:
         self._notice_count += 1
         callback = str(self.request.bot.callback_url) if audience == "bot" and self.request.bot.callback_url else None
-        self._notices.append(Notice(key=key or f"n-{self._notice_count}", transfer_id=self.tid, audience=audience,
-                                    rep_id=rep_id, kind=kind, payload={"transfer_id": self.tid, **payload},
-                                    callback_url=callback, email_to=email_to))
+        self._notices.append(
+            Notice(
+                key=key or f"n-{self._notice_count}",
+                transfer_id=self.tid,
+                audience=audience,
+                rep_id=rep_id,
+                kind=kind,
+                payload={"transfer_id": self.tid, **payload},
+                callback_url=callback,
+                email_to=email_to,
+            )
+        )
 
     def _follow_up_payload(self) -> dict | None:
         if self.follow_up is None:
             return None
-        return {"channel": self.follow_up.channel, "due": self.follow_up.due.isoformat(),
-                "phone": self.ctx.prospect.phone, "email": self.ctx.prospect.email}
+        return {
+            "channel": self.follow_up.channel,
+            "due": self.follow_up.due.isoformat(),
+            "phone": self.ctx.prospect.phone,
+            "email": self.ctx.prospect.email,
+        }
 
     def _confirmation(self, follow_up: _FollowUp) -> dict:
         who = follow_up.owner.name if follow_up.owner else "our team"
         by = "call you" if follow_up.channel == "phone" else "e-mail you"
-        return {"subject": "We have everything we discussed",
-                "body": f"Hi {self.ctx.prospect.name or 'there'},\n\n{who} will {by} at "
-                        f"{follow_up.due.strftime('%Y-%m-%d %H:%M UTC')} with the full context of your conversation, "
-                        f"so you will not need to repeat anything.\n"}
+        return {
+            "subject": "We have everything we discussed",
+            "body": f"Hi {self.ctx.prospect.name or 'there'},\n\n{who} will {by} at "
+            f"{follow_up.due.strftime('%Y-%m-%d %H:%M UTC')} with the full context of your conversation, "
+            f"so you will not need to repeat anything.\n",
+        }
 
     def _task_description(self, follow_up: _FollowUp) -> str:
         contact = self.ctx.prospect.phone if follow_up.channel == "phone" else self.ctx.prospect.email
         alert = rep_alert(self.ctx, "en", self.ctx.transfer_reason)
-        return "\n".join([f"{follow_up.channel} follow-up: {contact or 'contact details in the transfer'}",
-                          alert.one_liner, *alert.lines, f"Transfer: {self.tid}"])
+        return "\n".join(
+            [
+                f"{follow_up.channel} follow-up: {contact or 'contact details in the transfer'}",
+                alert.one_liner,
+                *alert.lines,
+                f"Transfer: {self.tid}",
+            ]
+        )
 
     def _prospect_label(self) -> str:
         p = self.ctx.prospect
@@ -551,8 +664,15 @@ class TransferWorkflow:
     async def _flush(self, retry: RetryPolicy = _QUICK) -> None:
         """Publish everything this step produced in one activity, then index the new state for ops."""
         if self._events or self._notices or self._tasks or self._crm or self._feedback_out:
-            batch = PublishInput(facts=self._facts(), events=self._events, notices=self._notices, tasks=self._tasks,
-                                 crm_notes=self._crm, feedback=self._feedback_out)
+            batch = PublishInput(
+                now=workflow.now(),
+                facts=self._facts(),
+                events=self._events,
+                notices=self._notices,
+                tasks=self._tasks,
+                crm_notes=self._crm,
+                feedback=self._feedback_out,
+            )
             self._events, self._notices, self._tasks, self._crm, self._feedback_out = [], [], [], [], []
             await self._local("publish", batch, None, retry=retry)
         self._index()
@@ -560,31 +680,49 @@ class TransferWorkflow:
     def _facts(self) -> TransferFacts:
         p = self.ctx.prospect
         return TransferFacts(
-            transfer_id=self.tid, status=self.status, branch=self.branch, team=self.routing.team,
-            rep_id=self.rep.id if self.rep else None, score=self.ctx.qualification.score, outcome=self.outcome,
+            transfer_id=self.tid,
+            status=self.status,
+            branch=self.branch,
+            team=self.routing.team,
+            rep_id=self.rep.id if self.rep else None,
+            score=self.ctx.qualification.score,
+            outcome=self.outcome,
             created_at=self.created_at,
-            summary={"prospect": p.name, "company": p.company, "reason": self.ctx.transfer_reason,
-                     "locale": self.request.bot.locale, "bot": self.request.bot.name, "continued": self.continued})
+            summary={
+                "prospect": p.name,
+                "company": p.company,
+                "reason": self.ctx.transfer_reason,
+                "locale": self.request.bot.locale,
+                "bot": self.request.bot.name,
+                "continued": self.continued,
+            },
+        )
 
     def _index(self) -> None:
         if not self.inp.search_attributes:
             return
-        wanted = {search.STATUS: self.status, search.BRANCH: self.branch or "", search.TEAM: self.routing.team or "",
-                  search.REP: self.rep.id if self.rep else "", search.SCORE: self.ctx.qualification.score or 0}
+        wanted = {
+            search.STATUS: self.status,
+            search.BRANCH: self.branch or "",
+            search.TEAM: self.routing.team or "",
+            search.REP: self.rep.id if self.rep else "",
+            search.SCORE: self.ctx.qualification.score or 0,
+        }
         changed = [key.value_set(value) for key, value in wanted.items() if self._indexed.get(key.name) != value]
         if changed:
             workflow.upsert_search_attributes(changed)
             self._indexed.update({key.name: value for key, value in wanted.items()})
 
     async def _local(self, name: str, arg: Any, result_type: type | None, retry: RetryPolicy = _QUICK) -> Any:
-        return await workflow.execute_local_activity(name, arg, result_type=result_type,
-                                                     start_to_close_timeout=timedelta(seconds=10),
-                                                     retry_policy=retry)
+        return await workflow.execute_local_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=timedelta(seconds=10), retry_policy=retry
+        )
 
     # ---- inputs -----------------------------------------------------------------------------------
 
-    async def _next(self, deadline: datetime | None, note_is_answer: bool = False,
-                    want_seat: bool = False) -> _Input | None:
+    async def _next(
+        self, deadline: datetime | None, note_is_answer: bool = False, want_seat: bool = False
+    ) -> _Input | None:
         """Settle the actions acted on so far, then wait for the next input (None: the deadline passed).
 
         A note is added to the context wherever it comes, and is only returned where it answers the
@@ -646,8 +784,10 @@ class TransferWorkflow:
     def _check_prospect(self, action: ProspectAction) -> None:
         allowed = PROSPECT_ACTIONS.get(self.status, set())
         if action.action not in allowed:
-            raise ValueError(f"'{action.action}' is not possible while the transfer is {self.status}"
-                             + (f" (possible: {', '.join(sorted(allowed))})" if allowed else ""))
+            raise ValueError(
+                f"'{action.action}' is not possible while the transfer is {self.status}"
+                + (f" (possible: {', '.join(sorted(allowed))})" if allowed else "")
+            )
 
     @workflow.update
     async def rep_action(self, action: RepAction) -> TransferView:
@@ -657,8 +797,10 @@ class TransferWorkflow:
     def _check_rep(self, action: RepAction) -> None:
         allowed = REP_ACTIONS.get(self.status, set())
         if action.action not in allowed:
-            raise ValueError(f"'{action.action}' is not possible while the transfer is {self.status}"
-                             + (f" (possible: {', '.join(sorted(allowed))})" if allowed else ""))
+            raise ValueError(
+                f"'{action.action}' is not possible while the transfer is {self.status}"
+                + (f" (possible: {', '.join(sorted(allowed))})" if allowed else "")
+            )
         owner = self.follow_up.owner if self.status in FOLLOW_UP_STATUSES and self.follow_up else self.rep
         if owner is None or action.rep_id != owner.id:
             raise ValueError("this transfer is not yours to act on")
@@ -678,7 +820,8 @@ class TransferWorkflow:
         if self.status != "completed":
             raise ValueError(f"feedback is asked for once the transfer is completed; it is {self.status}")
         if feedback.source in self.feedback or any(
-                i.source == "feedback" and i.payload.source == feedback.source for i in self._inbox):
+            i.source == "feedback" and i.payload.source == feedback.source for i in self._inbox
+        ):
             raise ValueError(f"feedback from the {feedback.source} was already given")
         if feedback.source == "rep" and (self.rep is None or feedback.rep_id != self.rep.id):
             raise ValueError("only the rep who handled the transfer can give rep feedback")
@@ -691,11 +834,18 @@ class TransferWorkflow:
 
     @workflow.query
     def view(self) -> TransferView:
-        return TransferView(transfer_id=self.tid, status=self.status,
-                            branch=self.branch, rep=self.rep, queue=self.queue,
-                            follow_up_at=self.follow_up.due if self.follow_up else None,
-                            offer_expires_at=self.offer_expires_at, outcome=self.outcome,
-                            bot_lines=self.bot_lines, timeline=self.timeline)
+        return TransferView(
+            transfer_id=self.tid,
+            status=self.status,
+            branch=self.branch,
+            rep=self.rep,
+            queue=self.queue,
+            follow_up_at=self.follow_up.due if self.follow_up else None,
+            offer_expires_at=self.offer_expires_at,
+            outcome=self.outcome,
+            bot_lines=self.bot_lines,
+            timeline=self.timeline,
+        )
 
     @workflow.query
     def request_digest(self) -> str:
@@ -708,4 +858,3 @@ class TransferWorkflow:
 
 def _minutes(seconds: int) -> int:
     return max(1, round(seconds / 60))
-

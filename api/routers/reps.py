@@ -60,8 +60,9 @@ def _own_or_admin(who: Principal, rep_id: str) -> None:
 
 
 @router.get("", response_model=list[RepOut], summary="List reps, optionally of one team")
-async def list_reps(request: Request, team: str | None = None,
-                    _: Principal = Depends(require("admin", "rep"))) -> list[RepOut]:
+async def list_reps(
+    request: Request, team: str | None = None, _: Principal = Depends(require("admin", "rep"))
+) -> list[RepOut]:
     return [_out(s) for s in await _store_call(request, request.app.state.services.reps.list, team)]
 
 
@@ -81,25 +82,31 @@ async def get_rep(rep_id: str, request: Request, _: Principal = Depends(require(
 
 
 @router.patch("/{rep_id}", response_model=RepOut, summary="Change a rep's profile, skills, capacity or hours")
-async def update_rep(rep_id: str, patch: RepPatch, request: Request,
-                     _: Principal = Depends(require("admin"))) -> RepOut:
+async def update_rep(
+    rep_id: str, patch: RepPatch, request: Request, _: Principal = Depends(require("admin"))
+) -> RepOut:
     state = await _store_call(request, request.app.state.services.reps.update, rep_id, patch)
     await hand_free_seats(request)
     return _out(state)
 
 
 @router.put("/{rep_id}/presence", response_model=RepOut, summary="Set presence: available, busy, away, offline")
-async def set_presence(rep_id: str, body: PresenceBody, request: Request,
-                       who: Principal = Depends(require("admin", "rep"))) -> RepOut:
+async def set_presence(
+    rep_id: str, body: PresenceBody, request: Request, who: Principal = Depends(require("admin", "rep"))
+) -> RepOut:
     _own_or_admin(who, rep_id)
-    state = await _store_call(request, request.app.state.services.reps.set_presence, rep_id, body.status,
-                              datetime.now(UTC))
+    state = await _store_call(
+        request, request.app.state.services.reps.set_presence, rep_id, body.status, datetime.now(UTC)
+    )
     await hand_free_seats(request)
     return _out(state)
 
 
-@router.get("/{rep_id}/calendar.ics", response_class=PlainTextResponse,
-            summary="The rep's follow-up tasks as an iCalendar feed (a key may be passed as ?key=)")
+@router.get(
+    "/{rep_id}/calendar.ics",
+    response_class=PlainTextResponse,
+    summary="The rep's follow-up tasks as an iCalendar feed (a key may be passed as ?key=)",
+)
 async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(require("admin", "rep"))):
     _own_or_admin(who, rep_id)
     services = request.app.state.services

@@ -1,0 +1,58 @@
+"""The real stack in one process: the local Temporal dev server, a worker, and the API on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from config import Settings
+from tests.conftest import free_port
+from tests.workflows.harness import ALL_WEEK
+from domain.reps import RepProfile
+from workers.services import build_services
+from workers.temporal import make_worker, register_search_attributes
+
+ADMIN_KEY = "wt_admin_e2e"
+
+
+class Stack:
+    def __init__(self, client, tmp_path):  # noqa: ANN001
+        self.settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", admin_key=ADMIN_KEY,
+                                 task_queue=f"e2e-{uuid.uuid4().hex[:8]}", api_port=free_port())
+        self.services = build_services(self.settings)
+        self.client = client
+        self.url = f"http://127.0.0.1:{self.settings.api_port}"
+
+    def http(self, key: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+    def rep(self, rep_id: str, **profile) -> str:
+        defaults = {"name": rep_id.title(), "team": "enterprise", "working_hours": ALL_WEEK}
+        self.services.reps.upsert(RepProfile(id=rep_id, **{**defaults, **profile}), "available")
+        return self.services.keys.issue("rep", rep_id, datetime.now(UTC))
+
+
+@pytest.fixture
+async def stack(local_env, tmp_path):
+    await register_search_attributes(local_env.client)
+    stack = Stack(local_env.client, tmp_path)
+    app = create_app(stack.settings, stack.services, local_env.client)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=stack.settings.api_port, log_level="warning"))
+    with ThreadPoolExecutor(16) as executor:
+        worker = make_worker(local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings),
+                             executor)
+        async with worker:
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.05)
+            yield stack
+            server.should_exit = True
+            await serving
+    stack.services.db.dispose()

@@ -1,0 +1,133 @@
+"""A bot and reps drive transfers over HTTP against the real Temporal dev server, a worker and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from temporalio.client import Client
+
+from tests.e2e.conftest import ADMIN_KEY
+
+
+async def _bot_key(stack) -> str:  # noqa: ANN001
+    async with stack.http(ADMIN_KEY) as admin:
+        response = await admin.post("/v1/api-keys", json={"role": "bot"})
+        assert response.status_code == 201
+        return response.json()["key"]
+
+
+async def test_seed_scenario_over_http(stack, acme_context):
+    sarah_key = stack.rep("sarah", name="Sarah Chen", title="Enterprise AE", capacity=2)
+    bot_key = await _bot_key(stack)
+    body = {"context": acme_context, "routing": {"team": "enterprise"}, "bot": {"name": "Ava"}}
+    async with stack.http(bot_key) as bot, stack.http(sarah_key) as sarah:
+        created = await bot.post("/v1/transfers", json=body)
+        assert created.status_code == 201, created.text
+        view = created.json()
+        assert view["transfer_id"] == "xfer_12345" and view["status"] == "preparing"
+        assert view["rep"]["name"] == "Sarah Chen" and view["bot_lines"][0]["kind"] == "prepare"
+
+        again = await bot.post("/v1/transfers", json=body)  # idempotent on transfer_id
+        assert again.status_code == 200 and again.json()["bot_lines"] == view["bot_lines"]
+        other = {**body, "routing": {"team": "smb"}}
+        conflict = await bot.post("/v1/transfers", json=other)
+        assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
+
+        step = await bot.post("/v1/transfers/xfer_12345/prospect", json={"action": "note", "note": "Need SOC 2"})
+        assert step.json()["status"] == "offered"
+        assert (await bot.post("/v1/transfers/xfer_12345/prospect", json={"action": "wait"})).status_code == 409
+
+        accepted = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "accept"})
+        assert accepted.json()["status"] == "connecting"
+        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})).json()["status"] == "connected"
+        await bot.post("/v1/transfers/xfer_12345/prospect", json={"action": "replied"})
+        done = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "outcome", "outcome": "demo_booked"})
+        assert done.json()["status"] == "completed"
+        fb = await sarah.post("/v1/transfers/xfer_12345/feedback",
+                              json={"from": "rep", "context_helpful": True, "prospect_repeated": False})
+        assert fb.status_code == 200, fb.text
+        csat = await bot.post("/v1/transfers/xfer_12345/feedback", json={"from": "prospect", "csat": 5})
+        assert csat.status_code == 200
+
+        handle = stack.client.get_workflow_handle("xfer_12345")
+        await asyncio.wait_for(handle.result(), 30)
+        closed = await bot.get("/v1/transfers/xfer_12345")
+        assert closed.json()["status"] == "completed"
+        late = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})
+        assert late.status_code == 409
+
+        lines = []
+        async with bot.stream("GET", "/v1/transfers/xfer_12345/events") as stream:
+            async for raw in stream.aiter_lines():
+                if raw.startswith("data:"):
+                    lines.append(json.loads(raw[5:]))
+                if any(item.get("status") == "completed" for item in lines):
+                    break
+        assert [item["kind"] for item in lines if "kind" in item] == ["prepare", "available", "connecting"]
+    await _search_attributes_are_set(stack.client)
+
+
+async def _search_attributes_are_set(client: Client) -> None:
+    found = [w async for w in client.list_workflows("WtStatus = 'completed' AND WtRep = 'sarah'")]
+    assert any(w.id == "xfer_12345" for w in found)
+
+
+async def test_auth_and_bad_input_get_clear_json_errors(stack, acme_context):
+    sarah_key = stack.rep("sarah")
+    alex_key = stack.rep("alex")
+    bot_key = await _bot_key(stack)
+    async with stack.http("nope") as stranger, stack.http(bot_key) as bot, stack.http(alex_key) as alex, \
+            stack.http(sarah_key) as sarah:
+        unauthorised = await stranger.post("/v1/transfers", json={"context": acme_context})
+        assert unauthorised.status_code == 401 and unauthorised.json()["error"]["code"] == "unauthorized"
+        forbidden = await sarah.post("/v1/transfers", json={"context": acme_context})
+        assert forbidden.status_code == 403
+
+        typo = {**acme_context, "prospekt": {}}
+        invalid = await bot.post("/v1/transfers", json={"context": typo})
+        assert invalid.status_code == 422 and "prospekt" in invalid.json()["error"]["message"]
+        bad_score = json.loads(json.dumps(acme_context))
+        bad_score["qualification"]["score"] = 900
+        assert "score" in (await bot.post("/v1/transfers", json={"context": bad_score})).json()["error"]["message"]
+        assert (await bot.post("/v1/transfers", content=b"{not json", headers={"content-type": "application/json"})
+                ).status_code == 422
+        huge = {**acme_context, "transfer_id": "xfer_huge", "conversation_transcript": "x" * 300_000}
+        assert (await bot.post("/v1/transfers", json={"context": huge})).status_code == 422
+        assert (await bot.get("/v1/transfers/nope")).status_code == 404
+
+        body = {"transfer_id": "xfer_auth", "context": {**acme_context, "transfer_id": "xfer_auth"},
+                "routing": {"team": "enterprise", "preferred_rep_id": "sarah"}}
+        assert (await bot.post("/v1/transfers", json=body)).status_code == 201
+        await bot.post("/v1/transfers/xfer_auth/prospect", json={"action": "proceed"})
+        assert (await alex.get("/v1/transfers/xfer_auth")).status_code == 404  # not his transfer
+        refused = await alex.post("/v1/transfers/xfer_auth/rep", json={"action": "accept"})
+        assert refused.status_code == 409 and "not yours" in refused.json()["error"]["message"]
+        assert (await sarah.get("/v1/transfers/xfer_auth")).json()["status"] == "offered"
+        unknown_action = await sarah.post("/v1/transfers/xfer_auth/rep", json={"action": "teleport"})
+        assert unknown_action.status_code == 422
+        assert (await sarah.post("/v1/transfers/xfer_auth/prospect", json={"action": "left"})).status_code == 403
+        assert (await bot.post("/v1/transfers/xfer_auth/prospect", json={"action": "left"})).json()["status"] == \
+            "cancelled"
+
+
+async def test_rep_directory_presence_and_keys(stack):
+    async with stack.http(ADMIN_KEY) as admin:
+        rep = {"id": "wei", "name": "Wei Zhang", "email": "wei@example.com", "team": "enterprise",
+               "languages": ["zh", "en"], "capacity": 2, "timezone": "Asia/Shanghai",
+               "working_hours": {"mon": [["09:00", "18:00"]]}}
+        assert (await admin.post("/v1/reps", json=rep)).status_code == 201
+        assert (await admin.post("/v1/reps", json=rep)).status_code == 409
+        bad = await admin.post("/v1/reps", json={**rep, "id": "x", "timezone": "Mars/Base"})
+        assert bad.status_code == 422 and "time zone" in bad.json()["error"]["message"]
+        patched = await admin.patch("/v1/reps/wei", json={"capacity": 3})
+        assert patched.json()["rep"]["capacity"] == 3
+        assert (await admin.patch("/v1/reps/ghost", json={"capacity": 3})).status_code == 404
+        key = (await admin.post("/v1/api-keys", json={"role": "rep", "rep_id": "wei"})).json()["key"]
+        assert (await admin.post("/v1/api-keys", json={"role": "rep"})).status_code == 422
+    async with stack.http(key) as wei:
+        assert (await wei.put("/v1/reps/wei/presence", json={"status": "available"})).json()["presence"] == "available"
+        assert (await wei.put("/v1/reps/sarah/presence", json={"status": "away"})).status_code == 403
+        assert (await wei.get("/v1/reps/me")).json()["rep"]["id"] == "wei"
+        feed = await wei.get("/v1/reps/wei/calendar.ics")
+        assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")

@@ -1,0 +1,95 @@
+"""A worker with the real activities on a real SQLite database, and helpers to drive transfers like a bot."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+
+from config import Settings
+from domain.reps import WEEKDAYS, RepProfile
+from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
+from domain.view import TransferView
+from workers.services import Services, build_services
+from workers.temporal import make_worker
+from workflows.models import Timings, TransferInput
+from workflows.transfer import TransferWorkflow
+
+ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
+
+
+class Harness:
+    def __init__(self, client: Client, tmp_path: Path, wrap_notifier=None, search_attributes: bool = False):  # noqa: ANN001
+        self.client = client
+        self.settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db")
+        self.services: Services = build_services(self.settings)
+        if wrap_notifier is not None:
+            integrations = self.services.integrations
+            object.__setattr__(integrations, "notifier", wrap_notifier(integrations.notifier))
+        self.task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+        self.search_attributes = search_attributes
+        self._executor = ThreadPoolExecutor(16)
+
+    async def __aenter__(self) -> Harness:
+        self.worker = make_worker(self.client, self.task_queue, self.services.activities(self.settings), self._executor)
+        await self.worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.worker.__aexit__(*exc)
+        self._executor.shutdown(wait=False)
+        self.services.db.dispose()
+
+    def rep(self, rep_id: str, presence: str = "available", **profile) -> RepProfile:
+        defaults = {"name": rep_id.title(), "team": "enterprise", "working_hours": ALL_WEEK, "capacity": 1}
+        rep = RepProfile(id=rep_id, **{**defaults, **profile})
+        self.services.reps.upsert(rep, presence)
+        return rep
+
+    async def start(self, context: dict | None = None, timings: Timings | None = None, **request) -> WorkflowHandle:
+        body = {"context": context or {"prospect": {"name": "Dana Lee", "email": "dana@northwind.io"}},
+                "routing": {"team": "enterprise"}, **request}
+        req = TransferRequest.model_validate(body)
+        tid = req.transfer_id or f"xfer_{uuid.uuid4().hex[:10]}"
+        req = req.model_copy(update={"transfer_id": tid})
+        inp = TransferInput(request=req, timings=timings or Timings(), search_attributes=self.search_attributes)
+        return await self.client.start_workflow(TransferWorkflow.run, inp, id=tid, task_queue=self.task_queue)
+
+    @staticmethod
+    async def ready(handle: WorkflowHandle) -> TransferView:
+        return await handle.execute_update(TransferWorkflow.ready)
+
+    @staticmethod
+    async def prospect(handle: WorkflowHandle, action: str, **fields) -> TransferView:
+        return await handle.execute_update(TransferWorkflow.prospect, ProspectAction(action=action, **fields))
+
+    @staticmethod
+    async def rep_act(handle: WorkflowHandle, rep_id: str, action: str, **fields) -> TransferView:
+        return await handle.execute_update(TransferWorkflow.rep_action, RepAction(action=action, rep_id=rep_id, **fields))
+
+    @staticmethod
+    async def view(handle: WorkflowHandle) -> TransferView:
+        return await handle.query(TransferWorkflow.view)
+
+    async def finish(self, handle: WorkflowHandle, rep_id: str, outcome: str = "demo_booked") -> TransferView:
+        """From offered to closed: accept, take over, outcome, both feedbacks."""
+        await self.rep_act(handle, rep_id, "accept")
+        await self.rep_act(handle, rep_id, "ack")
+        await self.rep_act(handle, rep_id, "outcome", outcome=outcome)
+        await handle.execute_update(TransferWorkflow.give_feedback, RepFeedback.model_validate(
+            {"from": "rep", "context_helpful": True, "prospect_repeated": False, "rep_id": rep_id}))
+        await handle.execute_update(TransferWorkflow.give_feedback,
+                                    ProspectFeedback.model_validate({"from": "prospect", "csat": 5}))
+        return (await handle.result()).view
+
+    def outbox(self, transfer_id: str, audience: str | None = None) -> list:
+        return self.services.outbox.for_transfer(transfer_id, 0, audience)
+
+    def seats(self, rep_id: str) -> int:
+        return self.services.reps.get(rep_id).active
+
+
+def kinds(view: TransferView) -> list[str]:
+    return [line.kind for line in view.bot_lines]

@@ -1,0 +1,296 @@
+"""Every branch of the transfer on the time-skipping test server, with the real activities on SQLite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain.requests import ProspectFeedback, RepFeedback
+from integrations.notify.base import DeliveryError
+from tests.workflows.harness import Harness, kinds
+from workflows.models import Timings
+from workflows.transfer import TransferWorkflow
+
+
+@pytest.fixture
+async def harness(time_skipping_env, tmp_path):
+    async with Harness(time_skipping_env.client, tmp_path) as h:
+        yield h
+
+
+async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
+    harness.rep("sarah", name="Sarah Chen", title="Enterprise AE", expertise="enterprise rollouts", capacity=2)
+    handle = await harness.start(acme_context, bot={"name": "Ava"})
+
+    first = await harness.ready(handle)
+    assert first.status == "preparing" and first.rep.id == "sarah"
+    assert kinds(first) == ["prepare"] and "Sarah" in first.bot_lines[0].text
+    assert first.bot_lines[0].choices == ["note", "proceed"]
+
+    offered = await harness.prospect(handle, "note", note="They also need a SOC 2 report")
+    assert offered.status == "offered" and kinds(offered) == ["prepare", "available"]
+    alert = [row for row in harness.services.outbox.for_rep("sarah") if row.kind == "offer"]
+    assert len(alert) == 1
+    assert alert[0].payload["context"]["prospect"]["name"] == "John Smith"
+    assert alert[0].payload["context"]["prospect_notes"] == ["They also need a SOC 2 report"]
+    assert "85" in " ".join(alert[0].payload["alert"]["lines"])
+
+    connecting = await harness.rep_act(handle, "sarah", "accept")
+    assert connecting.status == "connecting"
+    assert "repeat" in connecting.bot_lines[-1].text
+    assert (await harness.rep_act(handle, "sarah", "ack")).status == "connected"
+    await harness.prospect(handle, "replied")
+    done = await harness.rep_act(handle, "sarah", "outcome", outcome="demo_booked")
+    assert done.status == "completed" and done.outcome == "demo_booked"
+    assert harness.seats("sarah") == 0  # the rep is free as soon as the outcome is in
+
+    await handle.execute_update(TransferWorkflow.give_feedback, RepFeedback.model_validate(
+        {"from": "rep", "context_helpful": True, "missing": ["budget"], "prospect_repeated": False, "rep_id": "sarah"}))
+    await handle.execute_update(TransferWorkflow.give_feedback,
+                                ProspectFeedback.model_validate({"from": "prospect", "csat": 5}))
+    result = (await handle.result()).view
+    assert result.branch == "immediate"
+    events = harness.services.transfers.events(handle.id)
+    assert [e.kind for e in events if e.kind in ("offered", "accepted", "connected", "continuation", "outcome")] == [
+        "offered", "accepted", "connected", "continuation", "outcome"]
+    assert {e.data.get("source") or e.kind for e in events if e.kind == "feedback"} == {"feedback"}
+    assert harness.services.transfers.facts(handle.id).status == "completed"
+
+
+async def test_actions_are_refused_with_a_reason_and_change_nothing(harness):
+    harness.rep("sarah")
+    harness.rep("alex")
+    handle = await harness.start()
+    await harness.ready(handle)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await harness.rep_act(handle, "sarah", "accept")  # nothing is offered yet
+    offered = await harness.prospect(handle, "proceed")
+    holder = offered.rep.id
+    other = "alex" if holder == "sarah" else "sarah"
+    with pytest.raises(WorkflowUpdateFailedError) as wrong_rep:
+        await harness.rep_act(handle, other, "accept")
+    assert "not yours" in str(wrong_rep.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await harness.rep_act(handle, holder, "ack")  # take over before accepting
+    with pytest.raises(WorkflowUpdateFailedError):
+        await harness.prospect(handle, "wait")  # not queued
+    assert (await harness.view(handle)).status == "offered"
+    assert (await harness.view(handle)).rep.id == holder
+
+
+async def test_offer_timeout_goes_to_the_next_rep_and_sets_the_first_away(harness, time_skipping_env):
+    harness.rep("sarah", last_assigned=None)  if False else harness.rep("sarah")
+    harness.rep("alex")
+    handle = await harness.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
+    await harness.ready(handle)
+    offered = await harness.prospect(handle, "proceed")
+    assert offered.rep.id == "sarah"
+    await time_skipping_env.sleep(31)
+    view = await harness.view(handle)
+    assert view.status == "offered" and view.rep.id == "alex"
+    assert kinds(view)[-1] == "rerouting"  # the prospect is told, and does not start over
+    assert harness.services.reps.get("sarah").presence == "away"
+    assert harness.seats("sarah") == 0 and harness.seats("alex") == 1
+    with pytest.raises(WorkflowUpdateFailedError):
+        await harness.rep_act(handle, "sarah", "accept")  # her offer is gone
+    assert (await harness.finish(handle, "alex")).status == "completed"
+
+
+async def test_decline_and_defer_move_on_without_restarting(harness):
+    for rep_id in ("sarah", "alex", "wei"):
+        harness.rep(rep_id)
+    handle = await harness.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    deferred = await harness.rep_act(handle, "sarah", "defer", defer_to="wei")
+    assert deferred.status == "offered" and deferred.rep.id == "wei"
+    declined = await harness.rep_act(handle, "wei", "decline", reason="in a meeting")
+    assert declined.status == "offered" and declined.rep.id == "alex"
+    assert kinds(declined).count("prepare") == 1
+    assert (await harness.finish(handle, "alex")).status == "completed"
+
+
+async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
+    harness.rep("priya", team="smb")
+    smb = {"team": "smb"}
+    busy = await harness.start(routing=smb)
+    await harness.ready(busy)
+    await harness.prospect(busy, "proceed")
+    await harness.rep_act(busy, "priya", "accept")
+
+    first = await harness.start(routing=smb)
+    await harness.ready(first)
+    queued = await harness.prospect(first, "proceed")
+    assert queued.status == "queued" and queued.queue.position == 1 and queued.queue.eta_seconds > 0
+    assert queued.bot_lines[-1].choices == ["wait", "callback", "email"]
+    second = await harness.start(routing=smb)
+    await harness.ready(second)
+    assert (await harness.prospect(second, "proceed")).queue.position == 2
+    urgent = await harness.start(routing={**smb, "priority": 5})
+    await harness.ready(urgent)
+    assert (await harness.prospect(urgent, "proceed")).queue.position == 1
+    assert (await harness.prospect(first, "wait")).status == "queued"
+
+    await harness.rep_act(busy, "priya", "ack")
+    await harness.rep_act(busy, "priya", "outcome", outcome="nurture")
+    assert (await harness.view(urgent)).status == "offered"  # the freed seat went to the head of the queue
+    assert (await harness.view(first)).status == "queued"
+    assert harness.seats("priya") == 1
+
+
+async def test_queued_prospect_can_leave_or_ask_for_callback_or_email(harness, time_skipping_env):
+    harness.rep("priya", team="smb")
+    smb = {"team": "smb"}
+    busy = await harness.start(routing=smb)
+    await harness.ready(busy)
+    await harness.prospect(busy, "proceed")
+
+    leaver = await harness.start(routing=smb)
+    await harness.ready(leaver)
+    await harness.prospect(leaver, "proceed")
+    assert (await harness.prospect(leaver, "left")).status == "abandoned"
+    assert (await leaver.result()).view.branch == "abandoned"
+
+    caller = await harness.start(routing=smb, context={"prospect": {"name": "Sam", "phone": "+1 555 0100"}})
+    await harness.ready(caller)
+    await harness.prospect(caller, "proceed")
+    at = datetime.now(UTC) + timedelta(hours=3)
+    scheduled = await harness.prospect(caller, "callback", callback_at=at.isoformat(), phone="+1 555 0199")
+    assert scheduled.status == "callback_scheduled" and scheduled.branch == "callback"
+    assert abs((scheduled.follow_up_at - at).total_seconds()) < 1
+    assert kinds(scheduled)[-1] == "callback_confirmed"
+    tasks = harness.services.integrations.calendar.tasks_for("priya")
+    assert len(tasks) == 1 and "+1 555 0199" in tasks[0].description
+
+    mailer = await harness.start(routing=smb, context={"prospect": {"name": "Kim", "email": "kim@example.com"}})
+    await harness.ready(mailer)
+    await harness.prospect(mailer, "proceed")
+    emailed = await harness.prospect(mailer, "email")
+    assert emailed.status == "email_follow_up"
+    confirmation = [r for r in harness.outbox(mailer.id, "prospect") if r.kind == "confirmation"]
+    assert len(confirmation) == 1 and "Kim" in confirmation[0].payload["body"]
+
+    await harness.rep_act(busy, "priya", "accept")
+    await harness.rep_act(busy, "priya", "ack")
+    await harness.rep_act(busy, "priya", "outcome", outcome="lost")
+    await time_skipping_env.sleep(3 * 3600 + 60)  # the callback comes due and is offered to its owner
+    due = await harness.view(caller)
+    assert due.status == "offered" and due.rep.id == "priya"
+    follow_ups = [r for r in harness.services.outbox.for_rep("priya") if r.kind == "follow_up_due"]
+    assert follow_ups and follow_ups[-1].transfer_id == caller.id
+
+
+async def test_after_hours_follows_up_at_the_next_opening(harness, time_skipping_env):
+    now = datetime.now(UTC)
+    closed_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][now.weekday()]
+    tomorrow = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 1) % 7]
+    harness.rep("lena", team="emea", timezone="UTC", working_hours={tomorrow: [("09:00", "17:00")]})
+    handle = await harness.start(routing={"team": "emea"},
+                                 context={"prospect": {"name": "Ola", "email": "ola@example.com"}})
+    first = await harness.ready(handle)
+    assert first.status == "after_hours" and kinds(first) == ["after_hours"], closed_day
+    assert first.bot_lines[0].choices == ["email", "callback"]
+    chosen = await harness.prospect(handle, "email")
+    assert chosen.status == "async_follow_up" and chosen.branch == "async"
+    opening = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    assert chosen.follow_up_at == opening
+    assert harness.services.integrations.calendar.tasks_for("lena")[0].due_at == opening
+    assert any(r.kind == "confirmation" for r in harness.outbox(handle.id, "prospect"))
+    assert any(r.kind == "follow_up_scheduled" for r in harness.services.outbox.for_rep("lena"))
+
+    await time_skipping_env.sleep((opening - datetime.now(UTC)).total_seconds() + 60)
+    due = await harness.view(handle)
+    assert due.status == "offered" and due.rep.id == "lena"  # the durable timer alerted her at the opening
+
+
+async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skipping_env, tmp_path):
+    class FailingOffers:
+        """The alert channel is down: offers cannot be delivered (everything else can)."""
+
+        def __init__(self, inner):  # noqa: ANN001
+            self.inner = inner
+
+        def publish(self, notices):  # noqa: ANN001, ANN201
+            if any(n.kind == "offer" for n in notices):
+                raise DeliveryError("alert channel unreachable")
+            return self.inner.publish(notices)
+
+    async with Harness(time_skipping_env.client, tmp_path, wrap_notifier=FailingOffers) as harness:
+        harness.rep("sarah")
+        handle = await harness.start(context={"prospect": {"name": "Dana", "email": "dana@northwind.io"}},
+                                     timings=Timings(recovery_minutes=10))
+        await harness.ready(handle)
+        failed = await harness.prospect(handle, "proceed")
+        assert failed.status == "recovering" and failed.branch == "failed"
+        assert kinds(failed)[-1] == "failed" and failed.bot_lines[-1].choices == ["callback", "email"]
+        assert harness.seats("sarah") == 0
+        events = harness.services.transfers.events(handle.id)
+        assert any(e.kind == "failure" for e in events)
+        assert any(r.kind == "transfer_failed" for r in harness.outbox(handle.id, "ops"))
+        assert any(r.kind == "recovery" for r in harness.services.outbox.for_rep("sarah"))
+        assert harness.services.integrations.crm.lookup(
+            harness.services.transfers.facts(handle.id) and __import__("domain.context").context.Prospect(
+                email="dana@northwind.io")).history[0].kind == "transfer_failed"
+
+        scheduled = await harness.prospect(handle, "callback", phone="+44 20 7946 0000")
+        assert scheduled.status == "callback_scheduled" and scheduled.rep.id == "sarah"
+        assert timedelta(minutes=9) < scheduled.follow_up_at - datetime.now(UTC) < timedelta(minutes=11)
+        # The rep reaches the prospect first: that confirms the connection was made.
+        assert (await harness.rep_act(handle, "sarah", "ack")).status == "connected"
+
+
+async def test_accepted_rep_who_never_takes_over_triggers_recovery(harness, time_skipping_env):
+    harness.rep("sarah")
+    handle = await harness.start(context={"prospect": {"name": "Dana", "phone": "+1 555 0100"}})
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    await harness.rep_act(handle, "sarah", "accept")
+    await time_skipping_env.sleep(61)
+    view = await harness.view(handle)
+    assert view.status == "recovering" and "did not take over" in view.timeline[-1].detail
+    await time_skipping_env.sleep(601)  # no answer from the prospect: the known phone number is used
+    view = await harness.view(handle)
+    assert view.status == "callback_scheduled"
+
+
+async def test_prospect_leaving_mid_offer_releases_the_rep(harness):
+    harness.rep("sarah")
+    handle = await harness.start()
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    assert harness.seats("sarah") == 1
+    assert (await harness.prospect(handle, "left")).status == "cancelled"
+    assert harness.seats("sarah") == 0
+    assert any(r.kind == "withdrawn" for r in harness.services.outbox.for_rep("sarah"))
+    assert (await handle.result()).view.status == "cancelled"
+
+
+async def test_feedback_is_waited_for_durably_then_the_transfer_closes(harness, time_skipping_env):
+    harness.rep("sarah")
+    handle = await harness.start()
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    await harness.rep_act(handle, "sarah", "accept")
+    await harness.rep_act(handle, "sarah", "ack")
+    await harness.rep_act(handle, "sarah", "outcome", outcome="converted")
+    await handle.execute_update(TransferWorkflow.give_feedback,
+                                ProspectFeedback.model_validate({"from": "prospect", "csat": 4}))
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(TransferWorkflow.give_feedback,
+                                    ProspectFeedback.model_validate({"from": "prospect", "csat": 1}))
+    result = (await handle.result()).view  # waits out the seven-day feedback window
+    assert result.status == "completed"
+    assert result.timeline[-1].detail.startswith("Closed with feedback from: prospect")
+
+
+async def test_no_rep_at_all_waits_durably_for_one(harness, time_skipping_env):
+    handle = await harness.start(routing={"team": "nobody-yet"})
+    first = await harness.ready(handle)
+    assert first.status == "async_follow_up" and kinds(first) == ["async_confirmed"]
+    assert any(r.kind == "no_rep" for r in harness.outbox(handle.id, "ops"))
+    harness.rep("nina", team="nobody-yet")
+    await time_skipping_env.sleep(3700)
+    view = await harness.view(handle)
+    assert view.status == "offered" and view.rep.id == "nina"
