@@ -1,0 +1,60 @@
+"""docker-compose.yml and the Dockerfile describe the scale-out shape (Docker itself cannot run here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_the_stack_has_temporal_on_postgres_its_ui_the_api_and_workers(compose: dict) -> None:
+    services = compose["services"]
+    assert set(services) == {"postgresql", "temporal", "temporal-ui", "api", "worker"}
+    assert services["temporal"]["image"].startswith("temporalio/auto-setup:")
+    assert services["temporal"]["environment"]["POSTGRES_SEEDS"] == "postgresql"
+    assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_api_and_worker_run_the_cli_against_temporal_and_postgres(compose: dict, name: str) -> None:
+    service = compose["services"][name]
+    assert service["build"] == "."
+    assert service["command"][0] == "warm-transfer" and service["command"][-1] == name
+    env = service["environment"]
+    assert env["WT_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert env["WT_TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert env["WT_ADMIN_KEY"].startswith("${WT_ADMIN_KEY")
+    assert service["depends_on"]["postgresql"]["condition"] == "service_healthy"
+
+
+def test_the_image_installs_the_package_and_runs_the_cli() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert "RUN pip install ." in dockerfile
+    assert 'CMD ["warm-transfer"' in dockerfile
+    for package in ("config", "domain", "store", "integrations", "activities", "workflows", "api", "workers"):
+        assert f"COPY {package} ./{package}" in dockerfile
+
+
+def _compose_available() -> bool:
+    docker = shutil.which("docker")
+    return bool(docker) and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed")
+def test_docker_compose_accepts_the_file() -> None:
+    env = {**os.environ, "WT_ADMIN_KEY": "k", "WT_WEBHOOK_SECRET": "s", "POSTGRES_PASSWORD": "p"}
+    checked = subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+                             capture_output=True, text=True, env=env)
+    assert checked.returncode == 0, checked.stderr

@@ -1,0 +1,68 @@
+"""How `up` derives its settings, and how every command fails on a taken port or an absent API."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import Settings
+from tests.conftest import free_port
+from workers.cli import main
+from workers.devserver import StackError, check_port_free
+from workers.stack import UpOptions, bind_api_socket, embedded_settings
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_up_keeps_its_data_under_the_data_dir_and_runs_temporal_locally(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WT_DATABASE_URL", raising=False)
+    options = UpOptions(temporal_port=17001, ui_port=18001, api_port=19001, data_dir=tmp_path)
+    settings = embedded_settings(Settings(_env_file=None), options)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'app.db'}"
+    assert settings.temporal_address == "127.0.0.1:17001"
+    assert settings.api_port == 19001
+
+
+def test_up_respects_an_explicit_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WT_DATABASE_URL", "postgresql+psycopg://u@db/x")
+    settings = embedded_settings(Settings(_env_file=None), UpOptions())
+    assert settings.database_url == "postgresql+psycopg://u@db/x"
+
+
+def test_a_taken_port_is_a_clear_error(taken_port: int) -> None:
+    with pytest.raises(StackError, match=f"Temporal port 127.0.0.1:{taken_port} is taken"):
+        check_port_free("127.0.0.1", taken_port, "Temporal")
+    with pytest.raises(StackError, match="--api-port or WT_API_PORT"):
+        bind_api_socket("127.0.0.1", taken_port)
+
+
+def test_up_stops_at_once_when_the_api_port_is_taken(taken_port: int, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    assert main(["up", "--api-port", str(taken_port), "--data-dir", str(tmp_path)]) == 1
+    assert f"API port 127.0.0.1:{taken_port} is taken" in capsys.readouterr().err
+    assert not (tmp_path / "temporal.log").exists()  # nothing was started
+
+
+def test_the_demo_says_clearly_when_the_api_is_not_running(capsys: pytest.CaptureFixture) -> None:
+    assert main(["demo", "--api", f"http://127.0.0.1:{free_port()}"]) == 1
+    assert "Cannot reach the Warm Transfer API" in capsys.readouterr().err
+
+
+def test_a_dev_server_that_cannot_start_shows_its_own_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "temporal.db").mkdir()  # SQLite cannot open a directory: the server exits at once
+    ports = [str(free_port()) for _ in range(3)]
+    assert main(["up", "--temporal-port", ports[0], "--ui-port", ports[1], "--api-port", ports[2],
+                 "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "The Temporal dev server did not start: it exited with code 1" in err
+    assert "unable to open database file" in err  # the tail of the server's log

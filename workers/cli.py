@@ -1,0 +1,64 @@
+"""`warm-transfer`: up (the whole embedded stack), worker, api (scale-out parts) and demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from config import DATA_DIR, Settings
+from workers import demo, stack
+from workers.devserver import StackError
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warm-transfer", description=__doc__,
+                                     epilog="Configuration: WT_* environment variables (see config/__init__.py).")
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="Temporal dev server, worker, API and demo team in one process tree")
+    up.add_argument("--temporal-port", type=int, default=7233, help="Temporal gRPC port (default 7233)")
+    up.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port (default 8233)")
+    up.add_argument("--api-port", type=int, default=None,
+                    help=f"HTTP API port (default WT_API_PORT, now {settings.api_port})")
+    up.add_argument("--data-dir", type=Path, default=DATA_DIR,
+                    help="Temporal's SQLite file, its log and (unless WT_DATABASE_URL) the app database")
+
+    commands.add_parser("worker", help="only the Temporal worker and the outbox dispatchers (WT_TEMPORAL_ADDRESS)")
+    commands.add_parser("api", help="only the HTTP API on WT_API_HOST:WT_API_PORT (WT_TEMPORAL_ADDRESS)")
+
+    play = commands.add_parser("demo", help="play three transfers over the HTTP API of a running `up`")
+    play.add_argument("--api", default=f"http://127.0.0.1:{settings.api_port}", help="the API's base URL")
+    play.add_argument("--bot-key", default=demo.BOT_KEY, help="a bot key (default: the demo's)")
+    play.add_argument("--admin-key", default=demo.ADMIN_KEY,
+                      help="an admin key, to set the demo reps' presence and hours (default: the demo's)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
+    args = _parser(settings).parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            demo.run_demo(args.api, args.bot_key, args.admin_key)
+        elif args.command == "up":
+            options = stack.UpOptions(args.temporal_port, args.ui_port, args.api_port, args.data_dir)
+            asyncio.run(stack.up(settings, options, args.log_level))
+        elif args.command == "api":
+            asyncio.run(stack.api_only(settings, args.log_level))
+        else:
+            asyncio.run(stack.worker_only(settings))
+    except (StackError, demo.DemoError, TimeoutError) as err:
+        print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # only before the event loop took over the signals, or in the demo
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The three process shapes: `up` (the whole embedded stack in one process tree), and `api` / `worker`
+(one part each, against a Temporal server elsewhere: the scale-out shape of docker-compose.yml).
+
+Every shape stops on SIGINT/SIGTERM inside its event loop, in dependency order: the API first (no new
+work), then the worker and the dispatchers, then, for `up`, the Temporal dev server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.app import create_app
+from config import DATA_DIR, Settings
+from workers.demo import seed_demo
+from workers.devserver import DevServer, StackError
+from workers.services import Services, build_services
+from workers.worker import connect_when_ready, run_worker
+
+CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
+API_SHUTDOWN_GRACE = 5  # seconds open requests (SSE streams, too) get before they are cancelled
+LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never listens beyond this host
+
+
+@dataclass
+class UpOptions:
+    temporal_port: int = 7233
+    ui_port: int = 8233
+    api_port: int | None = None  # None: WT_API_PORT
+    data_dir: Path = DATA_DIR
+
+
+def stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def register_admin_key(services: Services, settings: Settings) -> None:
+    if settings.admin_key:
+        services.keys.register(settings.admin_key, "admin", None, datetime.now(UTC))
+
+
+def bind_api_socket(host: str, port: int) -> socket.socket:
+    """Bound before anything starts, so a taken port fails at once with a clear message."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise StackError(f"API port {host}:{port} is taken ({err.strerror}). Is another `warm-transfer up` or "
+                         f"`api` running? Stop it, or pick another port (--api-port or WT_API_PORT).") from err
+    return sock
+
+
+class _UvicornWithoutSignals(uvicorn.Server):
+    """uvicorn leaves signals to us: the stack decides when it stops, and in what order."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+
+class ApiServer:
+    def __init__(self, app: FastAPI, sock: socket.socket, log_level: str):
+        config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=API_SHUTDOWN_GRACE)
+        self.server = _UvicornWithoutSignals(config)
+        self.sock = sock
+
+    async def serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+
+    async def started(self, serving: asyncio.Task) -> None:
+        while not self.server.started and not serving.done():
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+
+
+async def _serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asyncio.Task, ...] = (),
+                       on_started: Callable[[], None] = lambda: None) -> None:
+    """Serve the API until `stop` is set or the API or one of `others` ends (a failure), then stop it."""
+    serving = asyncio.create_task(api.serve(), name="api")
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await api.started(serving)
+        if not serving.done():
+            on_started()
+        await asyncio.wait([stopping, serving, *others], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        api.stop()
+        await serving
+
+
+async def _run_stack(client: Client, settings: Settings, services: Services, api: ApiServer, stop: asyncio.Event,
+                     on_started: Callable[[], None]) -> None:
+    """Worker, dispatchers and API until `stop` (or a failure); the API stops first, then the worker."""
+    worker_stop = asyncio.Event()
+    working = asyncio.create_task(run_worker(client, settings, services, worker_stop), name="worker")
+    try:
+        await _serve_until(api, stop, (working,), on_started)
+    finally:
+        worker_stop.set()
+        await working
+
+
+def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
+    """`up` runs its own Temporal on this host and keeps its data under the data dir (unless WT_DATABASE_URL)."""
+    update: dict = {"temporal_address": f"{LOCALHOST}:{options.temporal_port}"}
+    if options.api_port is not None:
+        update["api_port"] = options.api_port
+    if "database_url" not in settings.model_fields_set:
+        update["database_url"] = f"sqlite:///{options.data_dir / 'app.db'}"
+    return settings.model_copy(update=update)
+
+
+async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
+    stop = stop_on_signals()
+    settings = embedded_settings(settings, options)
+    sock = bind_api_socket(settings.api_host, settings.api_port)
+    devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir,
+                          settings.temporal_namespace)
+    try:
+        client = await devserver.start()
+        services = build_services(settings)
+        keys = seed_demo(services, datetime.now(UTC))
+        register_admin_key(services, settings)
+        api = ApiServer(create_app(settings, services, client), sock, log_level)
+        await _run_stack(client, settings, services, api, stop,
+                         on_started=lambda: _print_banner(settings, devserver, keys))
+        print("Stopping: API and worker are down; stopping the Temporal dev server...", flush=True)
+    finally:
+        sock.close()
+        await devserver.stop()
+    print("Warm Transfer stopped cleanly.", flush=True)
+
+
+def _print_banner(settings: Settings, devserver: DevServer, keys: list[tuple[str, str]]) -> None:
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
+    key_lines = "\n".join(f"  {who:<42} {key}" for who, key in keys)
+    admin = "\n  WT_ADMIN_KEY is registered as an admin key too." if settings.admin_key else ""
+    print(f"""
+Warm Transfer is up.
+  API          {api_url}
+  API docs     {api_url}/docs
+  Rep console  {api_url}/console
+  Temporal UI  {devserver.ui_url}
+Demo API keys (send as 'Authorization: Bearer <key>'):
+{key_lines}{admin}
+Data in {devserver.data_dir}/ (Temporal log: {devserver.log_path}).
+Play the demo: .venv/bin/warm-transfer demo --api {api_url}    Stop: Ctrl-C
+""", flush=True)
+
+
+async def api_only(settings: Settings, log_level: str) -> None:
+    stop = stop_on_signals()
+    sock = bind_api_socket(settings.api_host, settings.api_port)
+    try:
+        services = build_services(settings)
+        register_admin_key(services, settings)
+        client = await _connect(settings, stop)
+        if client is not None:
+            await _serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)
+    finally:
+        sock.close()
+
+
+async def worker_only(settings: Settings) -> None:
+    stop = stop_on_signals()
+    services = build_services(settings)
+    client = await _connect(settings, stop)
+    if client is not None:
+        await run_worker(client, settings, services, stop)
+
+
+async def _connect(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """The Temporal client of `api` and `worker`; None if they are stopped before Temporal answers."""
+    return await connect_when_ready(settings.temporal_address, settings.temporal_namespace, CONNECT_TIMEOUT,
+                                    keep_trying=lambda: not stop.is_set())

@@ -1,0 +1,60 @@
+"""The worker process's work: the Temporal worker plus the outbox dispatchers (webhooks, e-mail)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from config import Settings
+from workers.services import Services
+from workers.temporal import connect, make_worker, register_search_attributes
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_THREADS = 64  # matches make_worker's max_concurrent_activities: every slot gets a thread
+
+
+async def connect_when_ready(address: str, namespace: str, timeout: float,
+                             keep_trying: Callable[[], bool] = lambda: True) -> Client | None:
+    """Connect, retrying while the server comes up (a fresh dev server, or Temporal starting beside us in compose).
+
+    None once `keep_trying()` turns false (the server process died, or we are asked to stop);
+    TimeoutError after `timeout` seconds.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while keep_trying():
+        try:
+            return await connect(address, namespace)
+        except RuntimeError as err:  # the SDK's connection failure
+            if loop.time() >= deadline:
+                raise TimeoutError(f"no answer from Temporal at {address} after {timeout:.0f} s ({err})") from err
+        await asyncio.sleep(0.25)
+    return None
+
+
+async def run_worker(client: Client, settings: Settings, services: Services, stop: asyncio.Event) -> None:
+    """Poll the task queue and deliver the outbox until `stop` is set (or the worker fails), then shut down."""
+    try:
+        await register_search_attributes(client)
+    except RPCError as err:  # a server that forbids it still runs transfers; ops just cannot filter by them
+        log.warning("could not register search attributes: %s", err)
+    dispatchers = [d for d in (services.integrations.webhooks, services.integrations.email) if d is not None]
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor:
+        worker = make_worker(client, settings.task_queue, services.activities(settings), executor)
+        polling = asyncio.create_task(worker.run(), name="temporal-worker")
+        delivering = [asyncio.create_task(d.run_forever(stop), name=f"{d.channel}-dispatcher") for d in dispatchers]
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.set()  # a failed worker stops the dispatchers too
+            stopping.cancel()
+            await worker.shutdown()  # inside the loop: the SDK must not be torn down at interpreter exit
+            await asyncio.gather(*delivering)
+        await polling  # re-raise the worker's failure, if that is what ended it
