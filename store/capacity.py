@@ -8,17 +8,18 @@ never overbook the last seat.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from domain.requests import Routing
 from domain.routing import can_take_now, eligible, on_shift, rank
 from store.db import Database
-from store.reps import states_of_team
+from store.reps import rep_state, states_of_team
 from store.tables import QueueRow, RepRow, SeatRow
 
 _PG_CAPACITY_LOCK = 7_263_001  # one advisory lock serialises routing decisions on PostgreSQL
@@ -44,23 +45,24 @@ class CapacityStore:
 
     def place(self, transfer_id: str, routing: Routing, now: datetime, exclude: Collection[str] = ()) -> Placement:
         """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
-        with self._locked() as session:
+        with self._serialised() as session:
             seat = session.get(SeatRow, transfer_id)
             if seat is None and session.get(QueueRow, transfer_id) is None:
+                last_arrival = session.exec(select(func.max(QueueRow.arrival))).one()
                 session.add(QueueRow(transfer_id=transfer_id, team=routing.team or "", priority=routing.priority,
                                      routing={**routing.model_dump(mode="json"), "exclude": sorted(exclude)},
-                                     enqueued_at=now))
+                                     arrival=(last_arrival or 0) + 1, enqueued_at=now))
                 session.flush()
             handed = _dispatch(session, now)
             return _placement(session, transfer_id, routing, now, handed)
 
     def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
         """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
-        with self._locked() as session:
+        with self._serialised() as session:
             seat = session.get(SeatRow, transfer_id)
             if seat is not None:
                 return seat.rep_id == rep_id
-            state = next((s for s in states_of_team(session, None) if s.profile.id == rep_id), None)
+            state = rep_state(session, rep_id)
             if state is None or state.presence != "available" or state.free_seats == 0:
                 return False
             _seat(session, transfer_id, rep_id, now)
@@ -68,7 +70,7 @@ class CapacityStore:
 
     def release(self, transfer_id: str, now: datetime) -> list[Assignment]:
         """Free the transfer's seat and queue place (idempotent) and hand freed seats to the queue."""
-        with self._locked() as session:
+        with self._serialised() as session:
             session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
             session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
             session.flush()
@@ -76,11 +78,13 @@ class CapacityStore:
 
     def dispatch(self, now: datetime) -> list[Assignment]:
         """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
-        with self._locked() as session:
+        with self._serialised() as session:
             return _dispatch(session, now)
 
     def status(self, transfer_id: str, routing: Routing, now: datetime) -> Placement | None:
-        with self.db.session() as session:
+        # Serialised too: on PostgreSQL each statement of a plain transaction sees newer commits, so a
+        # dispatch between "is it queued?" and "where in the queue?" would make the answer inconsistent.
+        with self._serialised() as session:
             if session.get(SeatRow, transfer_id) is None and session.get(QueueRow, transfer_id) is None:
                 return None
             return _placement(session, transfer_id, routing, now, [])
@@ -94,27 +98,17 @@ class CapacityStore:
         with self.db.session() as session:
             return [q for q in _ordered_queue(session) if team is None or q.team == team]
 
-    def _locked(self):
-        if self.db.is_sqlite:
-            return self.db.locked()
-        return _with_advisory_lock(self.db)
-
-
-class _with_advisory_lock:
-    def __init__(self, db: Database):
-        self._cm = db.locked()
-
-    def __enter__(self) -> Session:
-        session = self._cm.__enter__()
-        session.exec(text(f"SELECT pg_advisory_xact_lock({_PG_CAPACITY_LOCK})"))
-        return session
-
-    def __exit__(self, *exc) -> bool | None:
-        return self._cm.__exit__(*exc)
+    @contextmanager
+    def _serialised(self) -> Iterator[Session]:
+        """One capacity decision at a time, taken before anything is read."""
+        with self.db.locked() as session:
+            if not self.db.is_sqlite:  # SQLite's locked() is BEGIN IMMEDIATE, serialised already
+                session.exec(select(func.pg_advisory_xact_lock(_PG_CAPACITY_LOCK)))
+            yield session
 
 
 def _ordered_queue(session: Session) -> list[QueueRow]:
-    query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.enqueued_at, QueueRow.transfer_id)
+    query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.arrival)
     return list(session.exec(query).all())
 
 
@@ -130,7 +124,6 @@ def _dispatch(session: Session, now: datetime) -> list[Assignment]:
             continue
         rep = best[0]
         _seat(session, entry.transfer_id, rep.profile.id, now)
-        session.delete(entry)
         handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
         rep = rep.model_copy(update={"active": rep.active + 1})
         if rep.free_seats > 0:
@@ -142,6 +135,8 @@ def _dispatch(session: Session, now: datetime) -> list[Assignment]:
 
 
 def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> None:
+    """A seat ends the wait: a transfer is seated or queued, never both (or dispatch would seat it twice)."""
+    session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
     session.add(SeatRow(transfer_id=transfer_id, rep_id=rep_id, reserved_at=now))
     rep = session.get(RepRow, rep_id)
     rep.last_assigned_at = now

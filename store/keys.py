@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from store.db import Database
+from store.portable import insert_ignoring_conflicts
 from store.tables import ApiKeyRow
 
 
@@ -34,10 +35,10 @@ class KeyStore:
 
     def register(self, key: str, role: str, rep_id: str | None, now: datetime) -> None:
         """Store a key chosen outside (the first admin key, demo keys); registering it again is a no-op."""
-        digest = hash_key(key)
+        row = {"key_hash": hash_key(key), "prefix": key[:12], "role": role, "rep_id": rep_id, "created_at": now}
         with self.db.session() as session:
-            if session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first() is None:
-                session.add(ApiKeyRow(key_hash=digest, prefix=key[:12], role=role, rep_id=rep_id, created_at=now))
+            # Two processes registering the same demo key at start-up must not fail on the unique hash.
+            insert_ignoring_conflicts(session, ApiKeyRow.__table__, [row], ["key_hash"])
 
     def resolve(self, key: str) -> Principal | None:
         with self.db.session() as session:

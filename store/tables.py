@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from store.portable import UtcDateTime
 
-def _when(index: bool = False) -> Column:
-    return Column(DateTime(timezone=True), index=index)
+
+def _when(*, index: bool = False, nullable: bool = False) -> Column:
+    return Column(UtcDateTime, index=index, nullable=nullable)
 
 
 class RepRow(SQLModel, table=True):
@@ -18,8 +20,8 @@ class RepRow(SQLModel, table=True):
     team: str = Field(index=True, max_length=40)
     profile: dict = Field(sa_column=Column(JSON, nullable=False))
     presence: str = Field(default="offline", max_length=16)
-    presence_changed_at: datetime | None = Field(default=None, sa_column=_when())
-    last_assigned_at: datetime | None = Field(default=None, sa_column=_when())
+    presence_changed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    last_assigned_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class SeatRow(SQLModel, table=True):
@@ -32,14 +34,17 @@ class SeatRow(SQLModel, table=True):
 
 
 class QueueRow(SQLModel, table=True):
+    """A transfer waiting for a seat. Served by priority, then `arrival`: a counter taken inside the
+    serialised capacity transaction, so equal or skewed clocks can never reorder who came first."""
+
     __tablename__ = "queue"
-    __table_args__ = (Index("ix_queue_order", "team", "priority", "enqueued_at"),)
+    __table_args__ = (Index("ix_queue_order", "priority", "arrival"),)
     transfer_id: str = Field(primary_key=True, max_length=100)
     team: str = Field(max_length=40)
     routing: dict = Field(sa_column=Column(JSON, nullable=False))
     priority: int = 0
+    arrival: int = Field(unique=True)
     enqueued_at: datetime = Field(sa_column=_when())
-    assigned_rep_id: str | None = Field(default=None, max_length=64)
 
 
 class TransferRow(SQLModel, table=True):
@@ -91,4 +96,4 @@ class ApiKeyRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     rep_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_when())
-    revoked_at: datetime | None = Field(default=None, sa_column=_when())
+    revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlmodel import select
 
 from store.db import Database
+from store.portable import insert_ignoring_conflicts
 from store.tables import FeedbackRow, TransferEventRow, TransferRow
 
 
@@ -40,23 +41,16 @@ class TransferStore:
 
     def record(self, facts: TransferFacts, events: list[TransferEvent], now: datetime) -> None:
         """Upsert the facts and append events in one transaction; an event seq seen before is skipped."""
-        insert = postgresql.insert if not self.db.is_sqlite else sqlite.insert
+        values = facts.model_dump()
         with self.db.session() as session:
-            row = session.get(TransferRow, facts.transfer_id)
-            values = facts.model_dump()
-            if row is None:
-                session.add(TransferRow(**values, updated_at=now))
-            else:
-                for name, value in values.items():
-                    if name != "created_at":
-                        setattr(row, name, value)
-                row.updated_at = now
-                session.add(row)
-            if events:
-                rows = [{"transfer_id": facts.transfer_id, **e.model_dump()} for e in events]
-                statement = insert(TransferEventRow).values(rows).on_conflict_do_nothing(
-                    index_elements=["transfer_id", "seq"])
-                session.exec(statement)
+            # Insert-or-nothing, then update: a retried or racing record never trips the primary key.
+            insert_ignoring_conflicts(session, TransferRow.__table__, [{**values, "updated_at": now}],
+                                      ["transfer_id"])
+            latest = {name: value for name, value in values.items() if name not in ("transfer_id", "created_at")}
+            session.exec(update(TransferRow).where(TransferRow.transfer_id == facts.transfer_id)
+                         .values(**latest, updated_at=now))
+            rows = [{"transfer_id": facts.transfer_id, **event.model_dump()} for event in events]
+            insert_ignoring_conflicts(session, TransferEventRow.__table__, rows, ["transfer_id", "seq"])
 
     def facts(self, transfer_id: str) -> TransferFacts | None:
         with self.db.session() as session:
@@ -71,10 +65,6 @@ class TransferStore:
 
     def save_feedback(self, transfer_id: str, source: str, rep_id: str | None, data: dict, now: datetime) -> bool:
         """Keep the first answer per source; a repeat is not an error, it is ignored (returns False)."""
+        row = {"transfer_id": transfer_id, "source": source, "rep_id": rep_id, "data": data, "at": now}
         with self.db.session() as session:
-            exists = session.exec(select(FeedbackRow).where(FeedbackRow.transfer_id == transfer_id,
-                                                            FeedbackRow.source == source)).first()
-            if exists is not None:
-                return False
-            session.add(FeedbackRow(transfer_id=transfer_id, source=source, rep_id=rep_id, data=data, at=now))
-            return True
+            return insert_ignoring_conflicts(session, FeedbackRow.__table__, [row], ["transfer_id", "source"]) == 1

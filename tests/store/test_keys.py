@@ -1,0 +1,53 @@
+"""API keys: issued once, resolved by hash, never stored in the clear."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from store.db import Database
+from store.keys import KeyStore, Principal, hash_key
+from store.tables import ApiKeyRow
+from tests.store.support import NOW
+
+
+def stored_keys(db: Database) -> list[ApiKeyRow]:
+    with db.session() as session:
+        return list(session.exec(select(ApiKeyRow)).all())
+
+
+def test_an_issued_key_resolves_to_its_role_and_rep(db: Database) -> None:
+    keys = KeyStore(db)
+    key = keys.issue("rep", "ana", NOW)
+
+    assert keys.resolve(key) == Principal(role="rep", rep_id="ana", key_prefix=key[:12])
+    assert keys.resolve(keys.issue("admin", None, NOW)).role == "admin"
+
+
+def test_an_unknown_or_revoked_key_resolves_to_nobody(db: Database) -> None:
+    keys = KeyStore(db)
+    key = keys.issue("bot", None, NOW)
+    assert keys.resolve(key + "x") is None
+    assert keys.resolve("") is None
+
+    with db.session() as session:
+        row = session.exec(select(ApiKeyRow)).one()
+        row.revoked_at = NOW
+        session.add(row)
+    assert keys.resolve(key) is None
+
+
+def test_only_a_hash_of_the_key_is_stored(db: Database) -> None:
+    key = KeyStore(db).issue("admin", None, NOW)
+
+    (row,) = stored_keys(db)
+    assert row.key_hash == hash_key(key)
+    assert not any(key in str(value) for value in row.model_dump().values())
+
+
+def test_registering_the_same_key_again_changes_nothing(db: Database) -> None:
+    keys = KeyStore(db)
+    keys.register("wt_demo_admin_key", "admin", None, NOW)
+    keys.register("wt_demo_admin_key", "bot", None, NOW)
+
+    assert [row.role for row in stored_keys(db)] == ["admin"]
+    assert keys.resolve("wt_demo_admin_key").role == "admin"

@@ -1,0 +1,75 @@
+"""The rep directory: create, patch, presence, teams and the live load."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from domain.reps import RepPatch
+from store.capacity import CapacityStore
+from store.errors import Conflict, NotFound
+from store.reps import RepStore
+from tests.store.support import NOW, profile
+
+
+def test_create_returns_the_new_rep_and_a_second_create_conflicts(reps: RepStore) -> None:
+    created = reps.create(profile("ana", team="enterprise", capacity=3), presence="available")
+    assert (created.profile.team, created.profile.capacity, created.presence, created.active) == \
+        ("enterprise", 3, "available", 0)
+
+    with pytest.raises(Conflict):
+        reps.create(profile("ana", team="smb"))
+    assert reps.get("ana").profile.team == "enterprise"
+
+
+def test_update_merges_the_patch_and_moves_the_rep_to_its_new_team(reps: RepStore) -> None:
+    reps.create(profile("ana", team="enterprise", skills=["pricing"]))
+
+    updated = reps.update("ana", RepPatch(team="smb", title="AE"))
+
+    assert (updated.profile.team, updated.profile.title, updated.profile.skills) == ("smb", "AE", ["pricing"])
+    assert [s.profile.id for s in reps.list("smb")] == ["ana"]
+    assert reps.list("enterprise") == []
+
+
+@pytest.mark.parametrize("patch", [RepPatch(name=None), RepPatch(languages=None)], ids=["no name", "no language"])
+def test_a_patch_whose_merged_profile_is_invalid_changes_nothing(reps: RepStore, patch: RepPatch) -> None:
+    before = reps.create(profile("ana"))
+
+    with pytest.raises(ValidationError):
+        reps.update("ana", patch)
+    assert reps.get("ana") == before
+
+
+def test_presence_is_stored_and_an_unknown_rep_is_not_found(reps: RepStore) -> None:
+    reps.create(profile("ana"))
+
+    assert reps.set_presence("ana", "busy", NOW).presence == "busy"
+    assert reps.get("ana").presence == "busy"
+    with pytest.raises(NotFound):
+        reps.set_presence("nobody", "available", NOW)
+    with pytest.raises(NotFound):
+        reps.update("nobody", RepPatch(title="AE"))
+    with pytest.raises(NotFound):
+        reps.get("nobody")
+    assert (reps.exists("ana"), reps.exists("nobody")) == (True, False)
+
+
+def test_list_filters_by_team_and_orders_by_id(reps: RepStore) -> None:
+    for rep_id, team in [("cy", "smb"), ("ana", "smb"), ("bo", "enterprise")]:
+        reps.create(profile(rep_id, team=team))
+
+    assert [s.profile.id for s in reps.list("smb")] == ["ana", "cy"]
+    assert [s.profile.id for s in reps.list()] == ["ana", "bo", "cy"]
+
+
+def test_load_counts_the_seats_each_rep_holds(reps: RepStore, capacity: CapacityStore) -> None:
+    reps.create(profile("ana", capacity=3), presence="available")
+    reps.create(profile("bo", capacity=3), presence="available")
+    for transfer_id in ("t1", "t2"):
+        assert capacity.reserve(transfer_id, "ana", NOW)
+
+    assert {s.profile.id: s.active for s in reps.list()} == {"ana": 2, "bo": 0}
+    assert reps.get("ana").last_assigned_at == NOW
+    capacity.release("t1", NOW)
+    assert reps.get("ana").active == 1
