@@ -14,7 +14,7 @@ from functools import cache
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 # Long conversations: the latest text says enough, and bounds the cost.
-_SAMPLE_CHARS = 2000
+SAMPLE_CHARS = 600
 _LATIN_WORD = re.compile(r"[^\W\d_]{2,}", re.ASCII)
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
@@ -45,7 +45,7 @@ class LanguageDetector:
 
     def detect(self, text: str) -> Detected | None:
         """The language of text, or None when it has too few letters to tell."""
-        sample = text[-_SAMPLE_CHARS:]
+        sample = text[-SAMPLE_CHARS:]
         latin_words = len(_LATIN_WORD.findall(sample))
         by_script = _by_script(sample, latin_words)
         if by_script:

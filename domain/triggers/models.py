@@ -15,9 +15,7 @@ PositiveTrigger = Literal["high_value", "buying_signal", "demo_request", "comple
 NecessaryTrigger = Literal[
     "bot_cannot_answer", "negotiation", "contract_legal", "escalation_requested", "language_routing"
 ]
-RescueTrigger = Literal[
-    "frustration", "repeated_misunderstanding", "sensitive_situation", "vip_account", "complaint"
-]
+RescueTrigger = Literal["frustration", "repeated_misunderstanding", "sensitive_situation", "vip_account", "complaint"]
 TriggerName = Literal[PositiveTrigger, NecessaryTrigger, RescueTrigger]
 TRIGGER_NAMES: tuple[TriggerName, ...] = get_args(TriggerName)
 TRIGGER_CATEGORY: dict[TriggerName, Category] = {
@@ -25,6 +23,7 @@ TRIGGER_CATEGORY: dict[TriggerName, Category] = {
     **dict.fromkeys(get_args(NecessaryTrigger), "necessary"),
     **dict.fromkeys(get_args(RescueTrigger), "rescue"),
 }
+Role = Literal["prospect", "bot", "rep"]
 Urgency = Literal["low", "normal", "high", "critical"]
 Advice = Literal["now", "wait", "collect_first"]
 
@@ -36,7 +35,7 @@ class _Input(BaseModel):
 
 
 class Message(_Input):
-    role: Literal["prospect", "bot", "rep"]
+    role: Role
     text: Annotated[str, StringConstraints(max_length=20_000)]
     at: datetime | None = None
 
@@ -59,6 +58,8 @@ class EvaluateRequest(_Input):
 
 
 class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     message_index: int
     """Index into the request's messages; -1 when the evidence is a known fact rather than a message."""
     text: str

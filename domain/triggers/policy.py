@@ -29,6 +29,7 @@ class TriggerRules:
     category: Category
     settings: TriggerSection
     prospect: tuple[Matcher, ...]
+    strong: tuple[Matcher, ...]
     bot: tuple[Matcher, ...]
 
 
@@ -73,15 +74,20 @@ def _describe(detail: ErrorDetails) -> str:
 
 
 def _compile(settings: PolicyFile, detector: LanguageDetector) -> Policy:
-    languages = {code: LanguageRules(code, section) for code, section in settings.languages.items()}
+    languages = {code: LanguageRules(section) for code, section in settings.languages.items()}
     triggers: dict[TriggerName, TriggerRules] = {}
     for name in TRIGGER_NAMES:
         section = settings.triggers[name]
-        prospect = build_matchers(languages, section.phrases, section.patterns)
-        bot = build_matchers(languages, section.bot_phrases, section.bot_patterns)
-        triggers[name] = TriggerRules(name, TRIGGER_CATEGORY[name], section, prospect, bot)
+        triggers[name] = TriggerRules(
+            name,
+            TRIGGER_CATEGORY[name],
+            section,
+            prospect=build_matchers(languages, section.phrases, section.patterns),
+            strong=build_matchers(languages, section.strong_phrases, section.strong_patterns),
+            bot=build_matchers(languages, section.bot_phrases, section.bot_patterns),
+        )
     facts: dict[FactName, tuple[Matcher, ...]] = {}
-    for name in get_args(FactName):
-        section = getattr(settings.facts, name)
-        facts[name] = build_matchers(languages, getattr(section, "phrases", {}), section.patterns)
+    for fact in get_args(FactName):
+        fact_section = getattr(settings.facts, fact)
+        facts[fact] = build_matchers(languages, getattr(fact_section, "phrases", {}), fact_section.patterns)
     return Policy(settings, languages, triggers, facts, detector)

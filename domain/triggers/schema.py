@@ -11,13 +11,14 @@ from domain.triggers.models import TRIGGER_NAMES, Category, TriggerName
 
 FactName = Literal["use_case", "company_size", "contact_info"]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-Phrase = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Phrase = Annotated[str, StringConstraints(max_length=200, pattern=r"\S")]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
 def _compiles(pattern: str) -> str:
     try:
-        # Compiled as it will run: one alternative among others, so "(?i)" mid-pattern or a stray ")" fail here.
+        re.compile(pattern)
+        # And as it will run, one alternative among others: "(?i)" must not end up mid-pattern.
         re.compile(f"(?:{pattern})")
     except re.error as error:
         raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
@@ -51,15 +52,16 @@ class CategoriesSection(_Section):
 
 
 class Bands(_Section):
-    critical: Annotated[int, Field(ge=0, le=100)]
-    high: Annotated[int, Field(ge=0, le=100)]
-    normal: Annotated[int, Field(ge=0, le=100)]
-    low: Annotated[int, Field(ge=0, le=100)]
+    """Lowest urgency score of each band; below normal is low."""
+
+    critical: Annotated[int, Field(ge=1, le=100)]
+    high: Annotated[int, Field(ge=1, le=100)]
+    normal: Annotated[int, Field(ge=1, le=100)]
 
     @model_validator(mode="after")
     def _descending(self) -> Bands:
-        if not self.critical > self.high > self.normal > self.low:
-            raise ValueError("bands must satisfy critical > high > normal > low")
+        if not self.critical > self.high > self.normal:
+            raise ValueError("bands must satisfy critical > high > normal")
         return self
 
 
@@ -79,6 +81,7 @@ class Thresholds(_Section):
     complex_question_min_questions: Annotated[int, Field(ge=2, le=50)]
     language_confidence: Share
     evidence_per_trigger: Annotated[int, Field(ge=1, le=50)]
+    scan_chars: Annotated[int, Field(ge=1_000, le=10_000_000)]
     vip_tiers: list[Phrase]
 
 
@@ -129,11 +132,16 @@ class TriggerSection(Matchable):
     confidence: Annotated[float, Field(gt=0, le=1)]
     """Confidence of one matching message; more messages raise it."""
     min_evidence: Annotated[int, Field(ge=1, le=20)] = 1
+    strong_phrases: PhrasesPerLanguage = {}
+    """Prospect words that are enough alone, whatever min_evidence ("for the third time")."""
+    strong_patterns: RegexesPerLanguage = {}
     bot_phrases: PhrasesPerLanguage = {}
     bot_patterns: RegexesPerLanguage = {}
 
     def languages(self) -> set[str]:
-        return _languages(self.phrases, self.patterns, self.bot_phrases, self.bot_patterns)
+        return _languages(
+            self.phrases, self.patterns, self.strong_phrases, self.strong_patterns, self.bot_phrases, self.bot_patterns
+        )
 
 
 class TimingSection(_Section):

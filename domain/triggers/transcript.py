@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
 
 from domain.triggers.matching import Match, Matcher, normalise
-from domain.triggers.models import Evidence, Message
-
-Role = Literal["prospect", "bot", "rep"]
+from domain.triggers.models import Evidence, Message, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +27,17 @@ class Line:
 
 
 class Transcript:
-    def __init__(self, messages: list[Message]) -> None:
-        self.lines = [Line(i, m.role, m.text, normalise(m.text)) for i, m in enumerate(messages)]
+    def __init__(self, messages: list[Message], scan_chars: int) -> None:
+        """The latest messages, up to scan_chars of text: older text no longer decides a transfer, and the
+        bound keeps a 500 x 20,000-character request from taking seconds."""
+        latest_first: list[Line] = []
+        for index in range(len(messages) - 1, -1, -1):
+            text = messages[index].text[-scan_chars:]
+            latest_first.append(Line(index, messages[index].role, text, normalise(text)))
+            scan_chars -= len(text)
+            if scan_chars <= 0:
+                break
+        self.lines = latest_first[::-1]
 
     def by(self, role: Role) -> list[Line]:
         return [line for line in self.lines if line.role == role]
