@@ -51,12 +51,8 @@ class RoutingActivities:
 
     @activity.defn(name="queue_status")
     def queue_status(self, inp: PlaceInput) -> Placed:
-        now = inp.now
-        self.capacity.dispatch(now)
-        placement = self.capacity.status(inp.transfer_id, inp.routing, now)
-        if placement is None:  # it was released elsewhere: join the queue again rather than be lost
-            placement = self.capacity.place(inp.transfer_id, inp.routing, now, inp.exclude)
-        return self._described(placement)
+        """A queued transfer looks again: placing is idempotent, keeps its place and runs dispatch."""
+        return self._described(self.capacity.place(inp.transfer_id, inp.routing, inp.now, inp.exclude))
 
     @activity.defn(name="release")
     def release(self, inp: ReleaseInput) -> Released:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import anyio.to_thread
 from fastapi import FastAPI

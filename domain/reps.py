@@ -43,7 +43,9 @@ Title = Annotated[str, StringConstraints(max_length=120)]
 Expertise = Annotated[str, StringConstraints(max_length=300)]
 Phone = Annotated[str, StringConstraints(max_length=40)]
 Skills = Annotated[list[Tag], Field(max_length=50)]
-Languages = Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=20)]
+Languages = Annotated[
+    list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=20)
+]
 Capacity = Annotated[int, Field(ge=1, le=50)]
 OFFICE_HOURS: dict = {d: [("09:00", "17:00")] for d in WEEKDAYS[:5]}
 

@@ -47,11 +47,16 @@ class CapacityStore:
         """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
         with self._serialised() as session:
             seat = session.get(SeatRow, transfer_id)
-            if seat is None and session.get(QueueRow, transfer_id) is None:
+            queued = session.get(QueueRow, transfer_id)
+            wanted = {**routing.model_dump(mode="json"), "exclude": sorted(exclude)}
+            if seat is None and queued is None:
                 last_arrival = session.exec(select(func.max(QueueRow.arrival))).one()
                 session.add(QueueRow(transfer_id=transfer_id, team=routing.team or "", priority=routing.priority,
-                                     routing={**routing.model_dump(mode="json"), "exclude": sorted(exclude)},
-                                     arrival=(last_arrival or 0) + 1, enqueued_at=now))
+                                     routing=wanted, arrival=(last_arrival or 0) + 1, enqueued_at=now))
+                session.flush()
+            elif queued is not None and queued.routing != wanted:  # keeps its place; who it avoids may change
+                queued.routing = wanted
+                session.add(queued)
                 session.flush()
             handed = _dispatch(session, now)
             return _placement(session, transfer_id, routing, now, handed)

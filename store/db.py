@@ -1,8 +1,8 @@
 """Engine and transactions for SQLite (the embedded default) and PostgreSQL (scale-out).
 
-Writes that must not race (a rep's last free seat, the queue head) run in `db.locked()`:
-on SQLite that is BEGIN IMMEDIATE (one writer at a time, taken before any read), on PostgreSQL
-a normal transaction in which callers lock rows with SELECT ... FOR UPDATE.
+Writes run in `db.session()` or, where they must not race (a rep's last free seat, the queue head),
+`db.locked()`: on SQLite both are BEGIN IMMEDIATE (one writer at a time, taken before any read); on
+PostgreSQL a normal transaction in which callers lock what they decide on. Pure reads use `db.read()`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ class Database:
         SQLModel.metadata.create_all(self.engine)
 
     def session(self):
-        """A read or a simple write: commits on success, rolls back on error."""
+        """A transaction that may write: commits on success, rolls back on error.
+
+        On SQLite it begins IMMEDIATE: a deferred transaction that reads and then writes fails at once
+        with "database is locked" when another writer got in between (the busy timeout cannot help).
+        """
+        return self._transaction(immediate=True)
+
+    def read(self):
+        """A read-only transaction: never takes the write lock, so pollers don't queue behind writers."""
         return self._transaction(immediate=False)
 
     def locked(self):

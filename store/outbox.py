@@ -142,17 +142,17 @@ class OutboxStore:
         query = select(OutboxEntry).where(OutboxEntry.transfer_id == transfer_id, OutboxEntry.id > after_id)
         if audience is not None:
             query = query.where(OutboxEntry.audience == audience)
-        with self.db.session() as session:
+        with self.db.read() as session:
             return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
 
     def for_rep(self, rep_id: str, after_id: int = 0, limit: int = 500) -> list[OutboxRow]:
         query = select(OutboxEntry).where(OutboxEntry.rep_id == rep_id, OutboxEntry.id > after_id)
-        with self.db.session() as session:
+        with self.db.read() as session:
             return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
 
     def latest_id(self) -> int:
         """Where a new stream starts when it only wants what comes next."""
-        with self.db.session() as session:
+        with self.db.read() as session:
             return session.exec(select(func.coalesce(func.max(OutboxEntry.id), 0))).one()
 
 

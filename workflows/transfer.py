@@ -200,7 +200,7 @@ class TransferWorkflow:
             self._say("available" if first_offer else "rerouting")
         try:
             await self._flush(retry=_ALERT)
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:  # a local activity's failure may come unwrapped
             return await self._fail(f"The alert to {self.rep.name} could not be delivered ({err.cause or err})")
         while True:
             item = await self._next(self.offer_expires_at)
@@ -303,6 +303,7 @@ class TransferWorkflow:
         if self.live:
             self._say("queued", ["wait", "callback", "email"])
         await self._flush()
+        self.exclude = []  # exclusions steer the immediate choice; in the queue any rep may take it
         while True:
             recheck = workflow.now() + timedelta(seconds=self.inp.timings.queue_recheck)
             item = await self._next(recheck, want_seat=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,9 +13,9 @@ import uvicorn
 
 from api.app import create_app
 from config import Settings
+from domain.reps import RepProfile
 from tests.conftest import free_port
 from tests.workflows.harness import ALL_WEEK
-from domain.reps import RepProfile
 from workers.services import build_services
 from workers.temporal import make_worker, register_search_attributes
 
@@ -24,8 +24,12 @@ ADMIN_KEY = "wt_admin_e2e"
 
 class Stack:
     def __init__(self, client, tmp_path):  # noqa: ANN001
-        self.settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", admin_key=ADMIN_KEY,
-                                 task_queue=f"e2e-{uuid.uuid4().hex[:8]}", api_port=free_port())
+        self.settings = Settings(
+            database_url=f"sqlite:///{tmp_path}/app.db",
+            admin_key=ADMIN_KEY,
+            task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
+            api_port=free_port(),
+        )
         self.services = build_services(self.settings)
         self.client = client
         self.url = f"http://127.0.0.1:{self.settings.api_port}"
@@ -46,8 +50,9 @@ async def stack(local_env, tmp_path):
     app = create_app(stack.settings, stack.services, local_env.client)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=stack.settings.api_port, log_level="warning"))
     with ThreadPoolExecutor(16) as executor:
-        worker = make_worker(local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings),
-                             executor)
+        worker = make_worker(
+            local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings), executor
+        )
         async with worker:
             serving = asyncio.create_task(server.serve())
             while not server.started:

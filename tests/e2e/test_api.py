@@ -40,12 +40,16 @@ async def test_seed_scenario_over_http(stack, acme_context):
 
         accepted = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "accept"})
         assert accepted.json()["status"] == "connecting"
-        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})).json()["status"] == "connected"
+        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})).json()[
+            "status"
+        ] == "connected"
         await bot.post("/v1/transfers/xfer_12345/prospect", json={"action": "replied"})
         done = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "outcome", "outcome": "demo_booked"})
         assert done.json()["status"] == "completed"
-        fb = await sarah.post("/v1/transfers/xfer_12345/feedback",
-                              json={"from": "rep", "context_helpful": True, "prospect_repeated": False})
+        fb = await sarah.post(
+            "/v1/transfers/xfer_12345/feedback",
+            json={"from": "rep", "context_helpful": True, "prospect_repeated": False},
+        )
         assert fb.status_code == 200, fb.text
         csat = await bot.post("/v1/transfers/xfer_12345/feedback", json={"from": "prospect", "csat": 5})
         assert csat.status_code == 200
@@ -77,8 +81,12 @@ async def test_auth_and_bad_input_get_clear_json_errors(stack, acme_context):
     sarah_key = stack.rep("sarah")
     alex_key = stack.rep("alex")
     bot_key = await _bot_key(stack)
-    async with stack.http("nope") as stranger, stack.http(bot_key) as bot, stack.http(alex_key) as alex, \
-            stack.http(sarah_key) as sarah:
+    async with (
+        stack.http("nope") as stranger,
+        stack.http(bot_key) as bot,
+        stack.http(alex_key) as alex,
+        stack.http(sarah_key) as sarah,
+    ):
         unauthorised = await stranger.post("/v1/transfers", json={"context": acme_context})
         assert unauthorised.status_code == 401 and unauthorised.json()["error"]["code"] == "unauthorized"
         forbidden = await sarah.post("/v1/transfers", json={"context": acme_context})
@@ -90,14 +98,18 @@ async def test_auth_and_bad_input_get_clear_json_errors(stack, acme_context):
         bad_score = json.loads(json.dumps(acme_context))
         bad_score["qualification"]["score"] = 900
         assert "score" in (await bot.post("/v1/transfers", json={"context": bad_score})).json()["error"]["message"]
-        assert (await bot.post("/v1/transfers", content=b"{not json", headers={"content-type": "application/json"})
-                ).status_code == 422
+        assert (
+            await bot.post("/v1/transfers", content=b"{not json", headers={"content-type": "application/json"})
+        ).status_code == 422
         huge = {**acme_context, "transfer_id": "xfer_huge", "conversation_transcript": "x" * 300_000}
         assert (await bot.post("/v1/transfers", json={"context": huge})).status_code == 422
         assert (await bot.get("/v1/transfers/nope")).status_code == 404
 
-        body = {"transfer_id": "xfer_auth", "context": {**acme_context, "transfer_id": "xfer_auth"},
-                "routing": {"team": "enterprise", "preferred_rep_id": "sarah"}}
+        body = {
+            "transfer_id": "xfer_auth",
+            "context": {**acme_context, "transfer_id": "xfer_auth"},
+            "routing": {"team": "enterprise", "preferred_rep_id": "sarah"},
+        }
         assert (await bot.post("/v1/transfers", json=body)).status_code == 201
         await bot.post("/v1/transfers/xfer_auth/prospect", json={"action": "proceed"})
         assert (await alex.get("/v1/transfers/xfer_auth")).status_code == 404  # not his transfer
@@ -107,15 +119,23 @@ async def test_auth_and_bad_input_get_clear_json_errors(stack, acme_context):
         unknown_action = await sarah.post("/v1/transfers/xfer_auth/rep", json={"action": "teleport"})
         assert unknown_action.status_code == 422
         assert (await sarah.post("/v1/transfers/xfer_auth/prospect", json={"action": "left"})).status_code == 403
-        assert (await bot.post("/v1/transfers/xfer_auth/prospect", json={"action": "left"})).json()["status"] == \
-            "cancelled"
+        assert (await bot.post("/v1/transfers/xfer_auth/prospect", json={"action": "left"})).json()[
+            "status"
+        ] == "cancelled"
 
 
 async def test_rep_directory_presence_and_keys(stack):
     async with stack.http(ADMIN_KEY) as admin:
-        rep = {"id": "wei", "name": "Wei Zhang", "email": "wei@example.com", "team": "enterprise",
-               "languages": ["zh", "en"], "capacity": 2, "timezone": "Asia/Shanghai",
-               "working_hours": {"mon": [["09:00", "18:00"]]}}
+        rep = {
+            "id": "wei",
+            "name": "Wei Zhang",
+            "email": "wei@example.com",
+            "team": "enterprise",
+            "languages": ["zh", "en"],
+            "capacity": 2,
+            "timezone": "Asia/Shanghai",
+            "working_hours": {"mon": [["09:00", "18:00"]]},
+        }
         assert (await admin.post("/v1/reps", json=rep)).status_code == 201
         assert (await admin.post("/v1/reps", json=rep)).status_code == 409
         bad = await admin.post("/v1/reps", json={**rep, "id": "x", "timezone": "Mars/Base"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,7 @@ from workers.temporal import make_worker
 from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
 
+HISTORIES = Path(__file__).parent / "histories"
 ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
 
@@ -49,8 +51,11 @@ class Harness:
         return rep
 
     async def start(self, context: dict | None = None, timings: Timings | None = None, **request) -> WorkflowHandle:
-        body = {"context": context or {"prospect": {"name": "Dana Lee", "email": "dana@northwind.io"}},
-                "routing": {"team": "enterprise"}, **request}
+        body = {
+            "context": context or {"prospect": {"name": "Dana Lee", "email": "dana@northwind.io"}},
+            "routing": {"team": "enterprise"},
+            **request,
+        }
         req = TransferRequest.model_validate(body)
         tid = req.transfer_id or f"xfer_{uuid.uuid4().hex[:10]}"
         req = req.model_copy(update={"transfer_id": tid})
@@ -67,7 +72,9 @@ class Harness:
 
     @staticmethod
     async def rep_act(handle: WorkflowHandle, rep_id: str, action: str, **fields) -> TransferView:
-        return await handle.execute_update(TransferWorkflow.rep_action, RepAction(action=action, rep_id=rep_id, **fields))
+        return await handle.execute_update(
+            TransferWorkflow.rep_action, RepAction(action=action, rep_id=rep_id, **fields)
+        )
 
     @staticmethod
     async def view(handle: WorkflowHandle) -> TransferView:
@@ -78,11 +85,23 @@ class Harness:
         await self.rep_act(handle, rep_id, "accept")
         await self.rep_act(handle, rep_id, "ack")
         await self.rep_act(handle, rep_id, "outcome", outcome=outcome)
-        await handle.execute_update(TransferWorkflow.give_feedback, RepFeedback.model_validate(
-            {"from": "rep", "context_helpful": True, "prospect_repeated": False, "rep_id": rep_id}))
-        await handle.execute_update(TransferWorkflow.give_feedback,
-                                    ProspectFeedback.model_validate({"from": "prospect", "csat": 5}))
+        await handle.execute_update(
+            TransferWorkflow.give_feedback,
+            RepFeedback.model_validate(
+                {"from": "rep", "context_helpful": True, "prospect_repeated": False, "rep_id": rep_id}
+            ),
+        )
+        await handle.execute_update(
+            TransferWorkflow.give_feedback, ProspectFeedback.model_validate({"from": "prospect", "csat": 5})
+        )
         return (await handle.result()).view
+
+    @staticmethod
+    async def keep_history(handle: WorkflowHandle, name: str) -> None:
+        """With WT_RECORD_HISTORIES=1, save the history for the replay test (tests/workflows/histories/)."""
+        if os.environ.get("WT_RECORD_HISTORIES"):
+            history = await handle.fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
 
     def outbox(self, transfer_id: str, audience: str | None = None) -> list:
         return self.services.outbox.for_transfer(transfer_id, 0, audience)
