@@ -12,8 +12,9 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routers import keys, reps, transfers
+from api.routers import keys, reps, transfers, triggers
 from config import Settings
+from domain.triggers import load_policy
 from workers.services import Services
 
 
@@ -42,8 +43,9 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     app.state.client = client
     app.state.poll_interval = 0.2
     app.state.run_sync = _run_sync
+    app.state.trigger_policy = load_policy()  # loaded once, so a broken policy file stops startup
     install_error_handlers(app)
-    for router in (transfers.router, reps.router, keys.router):
+    for router in (transfers.router, reps.router, keys.router, triggers.router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")

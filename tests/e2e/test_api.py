@@ -7,6 +7,7 @@ import json
 
 from temporalio.client import Client
 
+from tests.conftest import SHARED
 from tests.e2e.conftest import ADMIN_KEY
 
 
@@ -151,3 +152,16 @@ async def test_rep_directory_presence_and_keys(stack):
         assert (await wei.get("/v1/reps/me")).json()["rep"]["id"] == "wei"
         feed = await wei.get("/v1/reps/wei/calendar.ics")
         assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
+
+
+async def test_trigger_evaluation_over_http(stack):
+    conversation = json.loads((SHARED / "examples" / "conversations" / "chinese_language_routing.json").read_text())
+    expected = conversation.pop("expected")
+    async with stack.http(await _bot_key(stack)) as bot:
+        answer = await bot.post("/v1/triggers/evaluate", json={"messages": conversation["messages"]})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["transfer"] is True and body["category"] == expected["category"]
+        assert set(expected["triggers"]) <= {hit["name"] for hit in body["triggers"]}
+        assert body["language"] == "zh" and body["timing"]["advice"] == "now"
+        assert (await bot.post("/v1/triggers/evaluate", json={"messages": []})).status_code == 422
