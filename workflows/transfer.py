@@ -783,12 +783,7 @@ class TransferWorkflow:
 
     @prospect.validator
     def _check_prospect(self, action: ProspectAction) -> None:
-        allowed = PROSPECT_ACTIONS.get(self.status, set())
-        if action.action not in allowed:
-            raise ValueError(
-                f"'{action.action}' is not possible while the transfer is {self.status}"
-                + (f" (possible: {', '.join(sorted(allowed))})" if allowed else "")
-            )
+        self._check_allowed(PROSPECT_ACTIONS, action.action)
 
     @workflow.update
     async def rep_action(self, action: RepAction) -> TransferView:
@@ -796,12 +791,7 @@ class TransferWorkflow:
 
     @rep_action.validator
     def _check_rep(self, action: RepAction) -> None:
-        allowed = REP_ACTIONS.get(self.status, set())
-        if action.action not in allowed:
-            raise ValueError(
-                f"'{action.action}' is not possible while the transfer is {self.status}"
-                + (f" (possible: {', '.join(sorted(allowed))})" if allowed else "")
-            )
+        self._check_allowed(REP_ACTIONS, action.action)
         owner = self.follow_up.owner if self.status in FOLLOW_UP_STATUSES and self.follow_up else self.rep
         if owner is None or action.rep_id != owner.id:
             raise ValueError("this transfer is not yours to act on")
@@ -811,6 +801,12 @@ class TransferWorkflow:
             raise ValueError("defer to a colleague, not to yourself")
         if action.action == "schedule_callback" and action.callback_at <= workflow.now():
             raise ValueError("callback_at must be in the future")
+
+    def _check_allowed(self, table: dict[str, set[str]], action: str) -> None:
+        allowed = table.get(self.status, set())
+        if action not in allowed:
+            possible = f" (possible: {', '.join(sorted(allowed))})" if allowed else ""
+            raise ValueError(f"'{action}' is not possible while the transfer is {self.status}{possible}")
 
     @workflow.update
     async def give_feedback(self, feedback: RepFeedback | ProspectFeedback) -> TransferView:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
-from sse_starlette.sse import EventSourceResponse
 
 from api.auth import require
 from api.errors import ApiError
+from api.sse import outbox_stream
 from domain.reps import Presence, RepPatch, RepProfile, RepState
 from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound
@@ -118,17 +116,4 @@ async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(
 @router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
 async def my_stream(request: Request, who: Principal = Depends(require("rep"))):
     outbox = request.app.state.services.outbox
-    run_sync = request.app.state.run_sync
-    after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
-
-    async def stream():
-        nonlocal after
-        while not await request.is_disconnected():
-            rows = await run_sync(outbox.for_rep, who.rep_id, after)
-            for row in rows:
-                after = row.id
-                yield {"id": str(row.id), "event": row.kind, "data": json.dumps(row.payload)}
-            if not rows:
-                await asyncio.sleep(request.app.state.poll_interval)
-
-    return EventSourceResponse(stream(), ping=15)
+    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import secrets
 
 from fastapi import APIRouter, Depends, Request, Response
-from sse_starlette.sse import EventSourceResponse
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -16,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api import temporal_calls
 from api.auth import require
 from api.errors import ApiError
+from api.sse import outbox_stream
 from config import Settings
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
 from domain.view import TransferView
@@ -146,17 +145,4 @@ async def feedback(
 async def events(transfer_id: str, request: Request, who: Principal = Depends(require("bot", "admin"))):
     await _view_for(request, transfer_id, who)  # 404 before the stream opens
     outbox = request.app.state.services.outbox
-    run_sync = request.app.state.run_sync
-    after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
-
-    async def stream():
-        nonlocal after
-        while not await request.is_disconnected():
-            rows = await run_sync(outbox.for_transfer, transfer_id, after, "bot")
-            for row in rows:
-                after = row.id
-                yield {"id": str(row.id), "event": row.kind, "data": json.dumps(row.payload)}
-            if not rows:
-                await asyncio.sleep(request.app.state.poll_interval)
-
-    return EventSourceResponse(stream(), ping=15)
+    return outbox_stream(request, lambda after: outbox.for_transfer(transfer_id, after, "bot"))
