@@ -6,15 +6,22 @@ import json
 import os
 import socket
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlmodel import SQLModel
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from store.db import Database
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -52,3 +59,51 @@ async def local_env():
 @pytest.fixture
 def acme_context() -> dict:
     return json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database with the schema, dropped after the session."""
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
+    name = f"wt_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    schema = Database(url)
+    schema.create_all()
+    schema.dispose()
+    try:
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Storage tests run twice: on a fresh SQLite file and on the emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        prepare = Database.create_all
+    else:
+        url = request.getfixturevalue("postgres_url")
+        prepare = _truncate_all
+    database = Database(url)
+    prepare(database)
+    database.dispose()
+    return url
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with database.session() as session:
+        session.connection().exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
