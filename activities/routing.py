@@ -46,13 +46,9 @@ class RoutingActivities:
 
     @activity.defn(name="place")
     def place(self, inp: PlaceInput) -> Placed:
+        """Seat or queue the transfer; placing again keeps its queue place and runs dispatch."""
         placement = self.capacity.place(inp.transfer_id, inp.routing, inp.now, inp.exclude)
         return self._described(placement)
-
-    @activity.defn(name="queue_status")
-    def queue_status(self, inp: PlaceInput) -> Placed:
-        """A queued transfer looks again: placing is idempotent, keeps its place and runs dispatch."""
-        return self._described(self.capacity.place(inp.transfer_id, inp.routing, inp.now, inp.exclude))
 
     @activity.defn(name="release")
     def release(self, inp: ReleaseInput) -> Released:
@@ -75,4 +71,4 @@ class RoutingActivities:
         return Placed(placement=placement, eta_seconds=eta)
 
     def all(self) -> list:
-        return [self.plan, self.place, self.queue_status, self.release, self.reserve]
+        return [self.plan, self.place, self.release, self.reserve]

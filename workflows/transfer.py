@@ -174,19 +174,13 @@ class TransferWorkflow:
 
     async def _phase_checking(self) -> str:
         self._enter("checking", "Checking who can take it now")
-        placed = await self._local(
-            "place",
-            PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
-            Placed,
-        )
-        await self._hand_over(placed)
+        placed = await self._place()
         if placed.rep is not None:
-            self.rep = placed.rep
             return "offered"
         if placed.placement.seats_on_shift == 0:
             await self._release()
             return "after_hours" if self.live else self._follow_up_later()
-        self.queue = QueueInfo(position=placed.placement.position, eta_seconds=placed.eta_seconds or 0)
+        self.queue = _queue_info(placed)
         return "queued"
 
     async def _phase_offered(self) -> str:
@@ -308,17 +302,11 @@ class TransferWorkflow:
             recheck = workflow.now() + timedelta(seconds=self.inp.timings.queue_recheck)
             item = await self._next(recheck, want_seat=True)
             if item is None or item.source == "seat":
-                placed = await self._local(
-                    "queue_status",
-                    PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
-                    Placed,
-                )
-                await self._hand_over(placed)
+                placed = await self._place()
                 if placed.rep is not None:
-                    self.rep = placed.rep
                     return "offered"
                 if placed.placement.position != self.queue.position:
-                    self.queue = QueueInfo(position=placed.placement.position, eta_seconds=placed.eta_seconds or 0)
+                    self.queue = _queue_info(placed)
                     self._log("queue_moved", f"Now at position {self.queue.position}", data=self.queue.model_dump())
                     if self.live:
                         self._say("queue_update")
@@ -497,8 +485,17 @@ class TransferWorkflow:
         )
         await self._signal_assigned(released.handed_over)
 
-    async def _hand_over(self, placed: Placed) -> None:
+    async def _place(self) -> Placed:
+        """Seat or queue place (idempotent); wakes any transfer this decision handed a seat to."""
+        placed = await self._local(
+            "place",
+            PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
+            Placed,
+        )
         await self._signal_assigned(placed.placement.handed_over)
+        if placed.rep is not None:
+            self.rep = placed.rep
+        return placed
 
     async def _signal_assigned(self, assignments: list) -> None:
         for assignment in assignments:
@@ -851,6 +848,10 @@ class TransferWorkflow:
     @workflow.query
     def context(self) -> ContextPackage:
         return self.ctx
+
+
+def _queue_info(placed: Placed) -> QueueInfo:
+    return QueueInfo(position=placed.placement.position, eta_seconds=placed.eta_seconds or 0)
 
 
 def _minutes(seconds: int) -> int:
