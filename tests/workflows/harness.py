@@ -80,6 +80,15 @@ class Harness:
     async def view(handle: WorkflowHandle) -> TransferView:
         return await handle.query(TransferWorkflow.view)
 
+    async def connected(self, rep_id: str, **request) -> WorkflowHandle:
+        """A transfer the rep has taken over, holding one of their seats."""
+        handle = await self.start(**request)
+        await self.ready(handle)
+        await self.prospect(handle, "proceed")
+        await self.rep_act(handle, rep_id, "accept")
+        await self.rep_act(handle, rep_id, "ack")
+        return handle
+
     async def finish(self, handle: WorkflowHandle, rep_id: str, outcome: str = "demo_booked") -> TransferView:
         """From offered to closed: accept, take over, outcome, both feedbacks."""
         await self.rep_act(handle, rep_id, "accept")

@@ -134,10 +134,7 @@ async def test_decline_and_defer_move_on_without_restarting(harness):
 async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
     harness.rep("priya", team="smb")
     smb = {"team": "smb"}
-    busy = await harness.start(routing=smb)
-    await harness.ready(busy)
-    await harness.prospect(busy, "proceed")
-    await harness.rep_act(busy, "priya", "accept")
+    busy = await harness.connected("priya", routing=smb)
 
     first = await harness.start(routing=smb)
     await harness.ready(first)
@@ -152,7 +149,6 @@ async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
     assert (await harness.prospect(urgent, "proceed")).queue.position == 1
     assert (await harness.prospect(first, "wait")).status == "queued"
 
-    await harness.rep_act(busy, "priya", "ack")
     await harness.rep_act(busy, "priya", "outcome", outcome="nurture")
     assert (await harness.view(urgent)).status == "offered"  # the freed seat went to the head of the queue
     assert (await harness.view(first)).status == "queued"
@@ -162,11 +158,7 @@ async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
 async def test_queued_prospect_can_leave_or_ask_for_callback_or_email(harness, time_skipping_env):
     harness.rep("priya", team="smb")
     smb = {"team": "smb"}
-    busy = await harness.start(routing=smb)
-    await harness.ready(busy)
-    await harness.prospect(busy, "proceed")
-    await harness.rep_act(busy, "priya", "accept")
-    await harness.rep_act(busy, "priya", "ack")
+    await harness.connected("priya", routing=smb)  # Priya is busy throughout
 
     leaver = await harness.start(routing=smb)
     await harness.ready(leaver)
