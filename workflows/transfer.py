@@ -138,6 +138,7 @@ class TransferWorkflow:
         while phase is not None:
             phase = await getattr(self, f"_phase_{phase}")()
         self._settle()
+        self._refuse_pending()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return TransferResult(view=self.view())
 
@@ -736,6 +737,8 @@ class TransferWorkflow:
             except TimeoutError:
                 return None
             item = self._inbox.popleft()
+            if not self._still_valid(item):
+                continue
             self._in_flight.append(item.ticket)
             if item.source == "seat" and not want_seat:
                 continue
@@ -745,6 +748,24 @@ class TransferWorkflow:
                     await self._flush()
                     continue
             return item
+
+    def _still_valid(self, item: _Input) -> bool:
+        """Validators ran when the action arrived; check again now, since an earlier input or a timer
+        may have moved the transfer on (the prospect left, the offer lapsed). A stale action is refused."""
+        check = {"prospect": self._check_prospect, "rep": self._check_rep, "feedback": self._check_feedback}
+        try:
+            if item.source in check:
+                check[item.source](item.payload)
+        except ValueError as refusal:
+            self._answers[item.ticket] = str(refusal)
+            return False
+        return True
+
+    def _refuse_pending(self) -> None:
+        """The transfer has closed: answer every action still waiting, so no caller waits forever."""
+        while self._inbox:
+            item = self._inbox.popleft()
+            self._answers[item.ticket] = f"the transfer is {self.status}; it takes no more actions"
 
     def _settle(self) -> None:
         self._waits += 1

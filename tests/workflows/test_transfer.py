@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -316,3 +317,19 @@ async def test_no_rep_at_all_waits_durably_for_one(harness, time_skipping_env):
     await time_skipping_env.sleep(130)  # the queue's own check finds her back (the API also signals at once)
     view = await harness.view(handle)
     assert view.status == "offered" and view.rep.id == "nina"
+
+
+async def test_an_action_overtaken_by_another_is_refused_not_applied_later(harness):
+    harness.rep("sarah")
+    handle = await harness.start()
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    # Both pass the validators while the transfer is offered; whichever is acted on second is stale.
+    left, accepted = await asyncio.gather(harness.prospect(handle, "left"), harness.rep_act(handle, "sarah", "accept"),
+                                          return_exceptions=True)
+    result = (await asyncio.wait_for(handle.result(), 20)).view
+    assert result.status == "cancelled" and harness.seats("sarah") == 0
+    if isinstance(accepted, Exception):  # the prospect left first: the accept is refused with a reason
+        assert "cancelled" in str(accepted.cause)
+    else:
+        assert accepted.status == "connecting" and not isinstance(left, Exception)
