@@ -9,7 +9,6 @@ from pydantic import BaseModel
 from domain.context import Prospect
 from domain.requests import Routing
 from domain.view import RepSummary
-from integrations.calendar.base import CalendarTask  # noqa: F401 - re-exported for callers
 from integrations.crm.base import AccountProfile
 from integrations.notify.base import Notice
 from store.capacity import Assignment, Placement

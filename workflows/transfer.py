@@ -243,6 +243,7 @@ class TransferWorkflow:
                 self._mark_continued()
 
     async def _phase_connected(self) -> str:
+        self.follow_up = None  # a follow-up, if this was one, has reached the prospect
         self._enter("connected", f"{self.rep.name} took over", kind="connected", rep_id=self.rep.id)
         await self._flush()
         while True:
@@ -394,8 +395,8 @@ class TransferWorkflow:
             if item.source == "rep":  # the owner reached the prospect before the due time
                 self.rep = owner
                 return "connected"
-        self.follow_up = None
         if owner is None:
+            self.follow_up = None  # nobody owned it: look for a rep again, with a new due time
             self.plan = await self._local(
                 "plan",
                 PlanInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, prospect=self.ctx.prospect),
