@@ -11,7 +11,7 @@ from domain.requests import Routing
 from domain.view import RepSummary
 from integrations.crm.base import AccountProfile
 from integrations.notify.base import Notice
-from store.capacity import Assignment, Placement
+from store.capacity import Placement
 from store.transfers import TransferEvent, TransferFacts
 
 
@@ -98,4 +98,4 @@ class PublishInput(BaseModel):
 
 
 class Released(BaseModel):
-    handed_over: list[Assignment] = []
+    to_wake: list[str] = []  # transfers given a seat or moved in the queue by this release

@@ -55,7 +55,7 @@ class RoutingActivities:
         now = inp.now
         if inp.mark_away and self.reps.exists(inp.mark_away):
             self.reps.set_presence(inp.mark_away, "away", now)
-        return Released(handed_over=self.capacity.release(inp.transfer_id, now))
+        return Released(to_wake=self.capacity.release(inp.transfer_id, now).to_wake(besides=inp.transfer_id))
 
     @activity.defn(name="reserve")
     def reserve(self, inp: ReserveInput) -> Reserved:

@@ -30,13 +30,23 @@ class Assignment(BaseModel):
     rep_id: str
 
 
-class Placement(BaseModel):
+class QueueChange(BaseModel):
+    """What a capacity decision changed for other transfers, so they can be told at once."""
+
+    handed_over: list[Assignment] = []  # transfers this decision gave a seat to
+    moved: list[str] = []  # transfers still waiting whose place in the queue changed
+
+    def to_wake(self, besides: str | None = None) -> list[str]:
+        ids = [a.transfer_id for a in self.handed_over] + self.moved
+        return [t for t in dict.fromkeys(ids) if t != besides]
+
+
+class Placement(QueueChange):
     """Where a transfer stands: holding a seat with a rep, or waiting at a place in the queue."""
 
     rep_id: str | None = None
     position: int | None = None
     seats_on_shift: int = 0
-    handed_over: list[Assignment] = []  # other transfers this decision gave a seat to
 
 
 class CapacityStore:
@@ -46,6 +56,7 @@ class CapacityStore:
     def place(self, transfer_id: str, routing: Routing, now: datetime, exclude: Collection[str] = ()) -> Placement:
         """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
         with self._serialised() as session:
+            before = _positions(session)
             seat = session.get(SeatRow, transfer_id)
             queued = session.get(QueueRow, transfer_id)
             wanted = {**routing.model_dump(mode="json"), "exclude": sorted(exclude)}
@@ -58,8 +69,8 @@ class CapacityStore:
                 queued.routing = wanted
                 session.add(queued)
                 session.flush()
-            handed = _dispatch(session, now)
-            return _placement(session, transfer_id, routing, now, handed)
+            change = _change(session, before, _dispatch(session, now))
+            return _placement(session, transfer_id, routing, now, change)
 
     def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
         """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
@@ -73,18 +84,20 @@ class CapacityStore:
             _seat(session, transfer_id, rep_id, now)
             return True
 
-    def release(self, transfer_id: str, now: datetime) -> list[Assignment]:
+    def release(self, transfer_id: str, now: datetime) -> QueueChange:
         """Free the transfer's seat and queue place (idempotent) and hand freed seats to the queue."""
         with self._serialised() as session:
+            before = _positions(session)
             session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
             session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
             session.flush()
-            return _dispatch(session, now)
+            return _change(session, before, _dispatch(session, now))
 
-    def dispatch(self, now: datetime) -> list[Assignment]:
+    def dispatch(self, now: datetime) -> QueueChange:
         """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
         with self._serialised() as session:
-            return _dispatch(session, now)
+            before = _positions(session)
+            return _change(session, before, _dispatch(session, now))
 
     def status(self, transfer_id: str, routing: Routing, now: datetime) -> Placement | None:
         # Serialised too: on PostgreSQL each statement of a plain transaction sees newer commits, so a
@@ -92,7 +105,7 @@ class CapacityStore:
         with self._serialised() as session:
             if session.get(SeatRow, transfer_id) is None and session.get(QueueRow, transfer_id) is None:
                 return None
-            return _placement(session, transfer_id, routing, now, [])
+            return _placement(session, transfer_id, routing, now, QueueChange())
 
     def seat_holder(self, transfer_id: str) -> str | None:
         with self.db.session() as session:
@@ -115,6 +128,21 @@ class CapacityStore:
 def _ordered_queue(session: Session) -> list[QueueRow]:
     query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.arrival)
     return list(session.exec(query).all())
+
+
+def _positions(session: Session) -> dict[str, int]:
+    """Each waiting transfer's place in its team's queue, 1-based."""
+    places: dict[str, int] = {}
+    per_team: dict[str, int] = {}
+    for entry in _ordered_queue(session):
+        per_team[entry.team] = per_team.get(entry.team, 0) + 1
+        places[entry.transfer_id] = per_team[entry.team]
+    return places
+
+
+def _change(session: Session, before: dict[str, int], handed: list[Assignment]) -> QueueChange:
+    moved = [t for t, place in _positions(session).items() if t in before and before[t] != place]
+    return QueueChange(handed_over=handed, moved=moved)
 
 
 def _dispatch(session: Session, now: datetime) -> list[Assignment]:
@@ -149,14 +177,13 @@ def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> Non
 
 
 def _placement(session: Session, transfer_id: str, routing: Routing, now: datetime,
-               handed: list[Assignment]) -> Placement:
+               change: QueueChange) -> Placement:
     on_shift_seats = sum(s.profile.capacity for s in states_of_team(session, routing.team)
                          if on_shift(s, now) and eligible(s.profile, routing))
-    others = [a for a in handed if a.transfer_id != transfer_id]
+    others = QueueChange(handed_over=[a for a in change.handed_over if a.transfer_id != transfer_id],
+                         moved=[t for t in change.moved if t != transfer_id])
     seat = session.get(SeatRow, transfer_id)
     if seat is not None:
-        return Placement(rep_id=seat.rep_id, seats_on_shift=on_shift_seats, handed_over=others)
-    queue = _ordered_queue(session)
-    index = next(i for i, q in enumerate(queue) if q.transfer_id == transfer_id)
-    ahead = sum(1 for q in queue[:index] if q.team == queue[index].team)
-    return Placement(position=ahead + 1, seats_on_shift=on_shift_seats, handed_over=others)
+        return Placement(rep_id=seat.rep_id, seats_on_shift=on_shift_seats, **others.model_dump())
+    position = _positions(session)[transfer_id]
+    return Placement(position=position, seats_on_shift=on_shift_seats, **others.model_dump())

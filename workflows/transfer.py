@@ -8,6 +8,7 @@ on it and is waiting again, so a caller always sees the state its action led to.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -302,8 +303,8 @@ class TransferWorkflow:
         self.exclude = []  # exclusions steer the immediate choice; in the queue any rep may take it
         while True:
             recheck = workflow.now() + timedelta(seconds=self.inp.timings.queue_recheck)
-            item = await self._next(recheck, want_seat=True)
-            if item is None or item.source == "seat":
+            item = await self._next(recheck, want_queue_news=True)
+            if item is None or item.source == "queue":
                 placed = await self._place()
                 if placed.rep is not None:
                     return "offered"
@@ -485,7 +486,7 @@ class TransferWorkflow:
         released = await self._local(
             "release", ReleaseInput(now=workflow.now(), transfer_id=self.tid, mark_away=mark_away), Released
         )
-        await self._signal_assigned(released.handed_over)
+        await self._wake(released.to_wake)
 
     async def _place(self) -> Placed:
         """Seat or queue place (idempotent); wakes any transfer this decision handed a seat to."""
@@ -494,20 +495,19 @@ class TransferWorkflow:
             PlaceInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, exclude=self.exclude),
             Placed,
         )
-        await self._signal_assigned(placed.placement.handed_over)
+        await self._wake(placed.placement.to_wake(besides=self.tid))
         if placed.rep is not None:
             self.rep = placed.rep
         return placed
 
-    async def _signal_assigned(self, assignments: list) -> None:
-        for assignment in assignments:
-            if assignment.transfer_id == self.tid:
-                continue
-            handle = workflow.get_external_workflow_handle(assignment.transfer_id)
-            try:
-                await handle.signal(TransferWorkflow.seat_assigned, assignment.rep_id)
-            except ApplicationError:
-                workflow.logger.warning("transfer %s ended before its seat arrived", assignment.transfer_id)
+    async def _wake(self, transfer_ids: list[str]) -> None:
+        """Tell transfers this decision seated or moved; sent together, in one workflow task."""
+        handles = [workflow.get_external_workflow_handle(t) for t in transfer_ids]
+        outcomes = await asyncio.gather(*(h.signal(TransferWorkflow.queue_changed) for h in handles),
+                                        return_exceptions=True)
+        for transfer_id, outcome in zip(transfer_ids, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # it closed meanwhile; nothing is waiting for the news
+                workflow.logger.info("transfer %s ended before the queue news reached it", transfer_id)
 
     async def _close(self, status: str, detail: str) -> None:
         await self._release()
@@ -721,12 +721,12 @@ class TransferWorkflow:
     # ---- inputs -----------------------------------------------------------------------------------
 
     async def _next(
-        self, deadline: datetime | None, note_is_answer: bool = False, want_seat: bool = False
+        self, deadline: datetime | None, note_is_answer: bool = False, want_queue_news: bool = False
     ) -> _Input | None:
         """Settle the actions acted on so far, then wait for the next input (None: the deadline passed).
 
         A note is added to the context wherever it comes, and is only returned where it answers the
-        bot's question; a seat handed over is only of use while queued.
+        bot's question; news of the queue (a seat, a new place) is only of use while queued.
         """
         while True:
             self._settle()
@@ -741,7 +741,7 @@ class TransferWorkflow:
             if not self._still_valid(item):
                 continue
             self._in_flight.append(item.ticket)
-            if item.source == "seat" and not want_seat:
+            if item.source == "queue" and not want_queue_news:
                 continue
             if item.source == "prospect" and item.payload.action == "note":
                 self._add_note(item.payload.note)
@@ -843,10 +843,10 @@ class TransferWorkflow:
             raise ValueError("only the rep who handled the transfer can give rep feedback")
 
     @workflow.signal
-    def seat_assigned(self, rep_id: str) -> None:
-        """Another transfer freed a seat and the queue gave it to this one."""
+    def queue_changed(self) -> None:
+        """Another decision gave this transfer a seat or moved its place in the queue: look again now."""
         self._tickets += 1
-        self._inbox.append(_Input(self._tickets, "seat", rep_id))
+        self._inbox.append(_Input(self._tickets, "queue", None))
 
     @workflow.query
     def view(self) -> TransferView:

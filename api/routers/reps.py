@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
@@ -44,12 +45,14 @@ async def _store_call(request: Request, fn, *args):  # noqa: ANN001, ANN202
 
 
 async def hand_free_seats(request: Request) -> None:
-    """Give seats freed by a directory change to waiting transfers, and wake those transfers."""
+    """Give seats freed by a directory change to waiting transfers, and wake those transfers.
+
+    A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
     services = request.app.state.services
-    assignments = await request.app.state.run_sync(services.capacity.dispatch, datetime.now(UTC))
-    for assignment in assignments:
-        handle = request.app.state.client.get_workflow_handle(assignment.transfer_id)
-        await handle.signal(TransferWorkflow.seat_assigned, assignment.rep_id)
+    change = await request.app.state.run_sync(services.capacity.dispatch, datetime.now(UTC))
+    client = request.app.state.client
+    await asyncio.gather(*(client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
+                           for t in change.to_wake()), return_exceptions=True)
 
 
 def _own_or_admin(who: Principal, rep_id: str) -> None:

@@ -52,10 +52,10 @@ def test_positions_move_up_and_release_hands_the_seat_to_the_head(reps: RepStore
     for at, transfer_id in enumerate(["q1", "q2", "q3"], start=1):
         assert capacity.place(transfer_id, Routing(), later(at)).position == at
 
-    assert capacity.release("seated", later(10)) == [Assignment(transfer_id="q1", rep_id="ana")]
+    assert capacity.release("seated", later(10)).handed_over == [Assignment(transfer_id="q1", rep_id="ana")]
     assert capacity.status("q1", Routing(), later(10)).rep_id == "ana"
     assert [capacity.status(t, Routing(), later(10)).position for t in ("q2", "q3")] == [1, 2]
-    assert capacity.release("q2", later(11)) == []  # leaving the queue frees no seat
+    assert capacity.release("q2", later(11)).handed_over == []  # leaving the queue frees no seat
     assert capacity.status("q3", Routing(), later(11)).position == 1
     assert capacity.status("q2", Routing(), later(11)) is None
 
@@ -91,7 +91,7 @@ def test_reserving_a_queued_transfer_takes_it_out_of_the_queue(reps: RepStore, c
     assert capacity.reserve("t2", "bo", NOW)  # deferred to a colleague outside the team
 
     assert queue_order(capacity) == []
-    assert capacity.release("t1", later(1)) == []  # the freed seat must not seat t2 a second time
+    assert capacity.release("t1", later(1)).handed_over == []  # the freed seat must not seat t2 a second time
     assert seats_per_rep(capacity.db) == {"bo": 1}
 
 
@@ -100,13 +100,13 @@ def test_dispatch_seats_waiting_transfers_once_a_rep_becomes_available(reps: Rep
     reps.create(profile("ana"), presence="offline")
     waiting = capacity.place("t1", Routing(), NOW)
     assert (waiting.position, waiting.seats_on_shift) == (1, 0)
-    assert capacity.dispatch(NOW) == []
+    assert capacity.dispatch(NOW).handed_over == []
 
     reps.set_presence("ana", "available", later(1))
 
-    assert capacity.dispatch(later(1)) == [Assignment(transfer_id="t1", rep_id="ana")]
+    assert capacity.dispatch(later(1)).handed_over == [Assignment(transfer_id="t1", rep_id="ana")]
     assert capacity.status("t1", Routing(), later(1)).rep_id == "ana"
-    assert capacity.dispatch(later(2)) == []
+    assert capacity.dispatch(later(2)).handed_over == []
 
 
 def test_excluded_reps_are_never_given_the_transfer(reps: RepStore, capacity: CapacityStore) -> None:
@@ -118,7 +118,7 @@ def test_excluded_reps_are_never_given_the_transfer(reps: RepStore, capacity: Ca
     assert capacity.place("t3", Routing(), NOW).rep_id == "ana"  # a later arrival may pass an excluded one
     capacity.release("t3", later(1))  # frees ana, whom t2 refuses
     assert seats_per_rep(capacity.db) == {"bo": 1}
-    assert capacity.release("t1", later(2)) == [Assignment(transfer_id="t2", rep_id="bo")]
+    assert capacity.release("t1", later(2)).handed_over == [Assignment(transfer_id="t2", rep_id="bo")]
 
 
 def test_place_and_release_are_idempotent(db: Database, reps: RepStore, capacity: CapacityStore) -> None:
@@ -130,7 +130,21 @@ def test_place_and_release_are_idempotent(db: Database, reps: RepStore, capacity
     assert capacity.place("t2", Routing(), later(5)) == queued
     assert (seats_per_rep(db), queue_order(capacity)) == ({"ana": 1}, ["t2"])
 
-    assert capacity.release("t1", later(6)) == [Assignment(transfer_id="t2", rep_id="ana")]
-    assert capacity.release("t1", later(7)) == []
+    assert capacity.release("t1", later(6)).handed_over == [Assignment(transfer_id="t2", rep_id="ana")]
+    assert capacity.release("t1", later(7)).handed_over == []
     assert (seats_per_rep(db), queue_order(capacity)) == ({"ana": 1}, [])
     assert capacity.seat_holder("t2") == "ana"
+
+
+def test_decisions_name_the_waiting_transfers_whose_place_moved(reps: RepStore, capacity: CapacityStore) -> None:
+    reps.create(profile("ana"), presence="available")
+    capacity.place("seated", Routing(), NOW)
+    for n, transfer_id in enumerate(["q1", "q2", "q3"]):
+        capacity.place(transfer_id, Routing(), later(n + 1))
+    urgent = capacity.place("urgent", Routing(priority=5), later(5))
+    assert urgent.position == 1 and urgent.moved == ["q1", "q2", "q3"]  # all pushed back by one
+    left = capacity.release("q2", later(6))
+    assert left.handed_over == [] and left.moved == ["q3"]  # only those behind the leaver move up
+    freed = capacity.release("seated", later(7))
+    assert freed.handed_over == [Assignment(transfer_id="urgent", rep_id="ana")]
+    assert freed.moved == ["q1", "q3"] and freed.to_wake() == ["urgent", "q1", "q3"]

@@ -55,7 +55,7 @@ def test_racing_places_fill_exactly_the_free_seats_and_queue_the_rest_in_fifo_or
     # told they were next, and the rep never holds more than their capacity.
     in_line = [by_position[position] for position in sorted(by_position)]
     for step, leaving in enumerate(seated + in_line):
-        handed = capacity.release(leaving, NOW)
+        handed = capacity.release(leaving, NOW).handed_over
         assert handed == ([Assignment(transfer_id=in_line[step], rep_id="ana")] if step < len(in_line) else [])
         assert seats_per_rep(db).get("ana", 0) == min(CAPACITY, RACERS - step - 1)
 
@@ -74,7 +74,7 @@ def test_releases_racing_places_hand_seats_to_the_queue_head_without_overbooking
                               + [lambda t=t: capacity.place(t, Routing(), NOW) for t in newcomers])
 
     assert highest[0] <= CAPACITY
-    handed = sorted(a.transfer_id for r in results[:len(holders)] for a in r)
+    handed = sorted(a.transfer_id for r in results[:len(holders)] for a in r.handed_over)
     assert handed == waiting[:CAPACITY]  # the queue heads, never a newcomer that raced in
     assert seats_per_rep(db) == {"ana": CAPACITY}
     line = [entry.transfer_id for entry in capacity.waiting()]

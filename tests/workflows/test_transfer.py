@@ -336,3 +336,27 @@ async def test_an_action_overtaken_by_another_is_refused_not_applied_later(harne
         assert "cancelled" in str(accepted.cause)
     else:
         assert accepted.status == "connecting" and not isinstance(left, Exception)
+
+
+async def test_waiting_prospects_hear_their_new_place_as_soon_as_the_queue_moves(harness):
+    harness.rep("priya", team="smb")
+    smb = {"team": "smb"}
+    await harness.connected("priya", routing=smb)
+    line = []
+    for _ in range(3):
+        handle = await harness.start(routing=smb, timings=Timings(queue_recheck=3600))  # no timely recheck
+        await harness.ready(handle)
+        line.append(handle)
+        assert (await harness.prospect(handle, "proceed")).queue.position == len(line)
+    await harness.prospect(line[0], "left")
+
+    async def places() -> list[int]:
+        return [(await harness.view(h)).queue.position for h in line[1:]]
+
+    for _ in range(50):
+        if await places() == [1, 2]:
+            break
+        await asyncio.sleep(0.1)
+    assert await places() == [1, 2]
+    last = await harness.view(line[2])
+    assert last.bot_lines[-1].kind == "queue_update" and last.timeline[-1].detail == "Now at position 2"
