@@ -1,6 +1,7 @@
 """What the bot says to the prospect, per language, as data (see render.py for the rules).
 
-Known slots: rep_name, rep_title, rep_expertise, team, first (prospect's first name), position,
+Known slots: rep_name, rep_first (the rep's first name, for a second mention), rep_title, rep_expertise,
+team, first (prospect's first name), position,
 wait, recovery, when, phone, email; and the phrases derived below from them.
 """
 
@@ -34,13 +35,13 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
         "prepare": (
             ("Based on what you're looking for, I think {rep_intro} is the right person to help.",),
             (
-                "{rep_name} is our {rep_title} and specializes in {rep_expertise}.",
-                "{rep_name} specializes in {rep_expertise}.",
-                "{rep_name} is our {rep_title}.",
+                "{rep_first} is our {rep_title} and specializes in {rep_expertise}.",
+                "{rep_first} specializes in {rep_expertise}.",
+                "{rep_first} is our {rep_title}.",
                 "They specialize in {rep_expertise}.",
             ),
             (
-                "Before I bring {rep_name} in, is there anything else you'd like them to know?",
+                "Before I bring {rep_first} in, is there anything else you'd like them to know?",
                 "Before I connect you, is there anything else you'd like me to pass on?",
             ),
         ),
@@ -56,7 +57,7 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
                 "The wait should be about {wait}.",
             ),
             (
-                "Would you like to wait, have {rep_name} call you back at a time that suits you, "
+                "Would you like to wait, have {rep_first} call you back at a time that suits you, "
                 "or get a follow-up by email?",
                 "Would you like to wait, have us call you back at a time that suits you, "
                 "or get a follow-up by email?",
@@ -258,7 +259,8 @@ MINUTES: dict[Lang, tuple[str, str]] = {"en": ("{n} minute", "{n} minutes"), "zh
 
 # Team tags are English routing keys; common ones read better translated.
 TEAM_NAMES: dict[Lang, dict[str, str]] = {
-    "en": {"smb": "SMB"},
+    "en": {"smb": "SMB", "emea": "EMEA", "apac": "APAC", "amer": "AMER", "latam": "LATAM", "dach": "DACH",
+           "anz": "ANZ"},
     "zh": {
         "enterprise": "企业客户",
         "sales": "销售",

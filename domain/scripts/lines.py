@@ -53,6 +53,7 @@ def bot_line(kind: str, locale: str, facts: LineFacts) -> str:
     lang = language_of(locale)
     slots = known(
         rep_name=facts.rep_name,
+        rep_first=first_name(facts.rep_name),
         rep_title=facts.rep_title,
         rep_expertise=facts.rep_expertise,
         team=_team_name(facts.team, lang),

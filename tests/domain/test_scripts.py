@@ -297,3 +297,12 @@ def test_partial_prospect_has_no_dangling_separators():
 def test_texts_are_deterministic(acme):
     assert rep_alert(acme, "en") == rep_alert(acme, "en")
     assert bot_line("queued", "zh", FULL_FACTS) == bot_line("queued", "zh", FULL_FACTS)
+
+
+def test_a_rep_is_named_in_full_once_then_by_first_name():
+    text = bot_line("prepare", "en", LineFacts(rep_name="Priya Nair", rep_title="Account Executive", team="smb"))
+    assert text.count("Priya Nair") == 1 and text.count("Priya") == 3
+
+
+def test_team_acronyms_read_as_acronyms():
+    assert "Our EMEA team" in bot_line("after_hours", "en", LineFacts(rep_name="Lena Fischer", team="emea"))
