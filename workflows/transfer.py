@@ -58,9 +58,9 @@ PROSPECT_ACTIONS: dict[str, set[str]] = {
     "queued": {"note", "wait", "callback", "email", "left"},
     "after_hours": {"note", "callback", "email", "left"},
     "recovering": {"note", "callback", "email", "left"},
-    "callback_scheduled": {"note"},
-    "email_follow_up": {"note"},
-    "async_follow_up": {"note"},
+    "callback_scheduled": {"note", "left"},
+    "email_follow_up": {"note", "left"},
+    "async_follow_up": {"note", "left"},
 }
 REP_ACTIONS: dict[str, set[str]] = {
     "offered": {"accept", "decline", "defer", "schedule_callback"},
@@ -151,7 +151,8 @@ class TransferWorkflow:
         )
         self.rep = self.plan.best
         reason = self.ctx.transfer_reason or "no reason given"
-        self._enter("requested", f"{self.request.bot.name} asked for a rep: {reason}", kind="requested")
+        self._enter("requested", f"{self.request.bot.name} asked for a rep: {reason}{self._who_can_help()}",
+                    kind="requested")
         if self.plan.account is not None:
             self._log("crm", f"CRM account {self.plan.account.account_id} found by {self.plan.account.matched_by}")
         if self.rep is None:
@@ -160,6 +161,13 @@ class TransferWorkflow:
         return "preparing" if self.plan.on_shift else "after_hours"
 
     # ---- phases: each does its state's work and returns the next state ----------------------
+
+    def _who_can_help(self) -> str:
+        """The seed's internal check, for ops: the best rep and who else could take it."""
+        if self.rep is None:
+            return ""
+        others = ", ".join(rep.name.split()[0] for rep in self.plan.alternatives)
+        return f". Best placed: {self.rep.name}" + (f"; also able to help: {others}" if others else "")
 
     async def _phase_preparing(self) -> str:
         self._enter("preparing", f"Introducing {self.rep.name} to the prospect")
@@ -396,6 +404,8 @@ class TransferWorkflow:
             if item.source == "rep":  # the owner reached the prospect before the due time
                 self.rep = owner
                 return "connected"
+            self._log("left", "The prospect left the chat; the follow-up stands")
+            await self._flush()
         if owner is None:
             self.follow_up = None  # nobody owned it: look for a rep again, with a new due time
             self.plan = await self._local(

@@ -360,3 +360,18 @@ async def test_waiting_prospects_hear_their_new_place_as_soon_as_the_queue_moves
     assert await places() == [1, 2]
     last = await harness.view(line[2])
     assert last.bot_lines[-1].kind == "queue_update" and last.timeline[-1].detail == "Now at position 2"
+
+
+async def test_the_availability_check_is_recorded_and_leaving_after_a_follow_up_is_fine(harness):
+    for rep_id in ("sarah", "alex", "wei"):
+        harness.rep(rep_id)
+    handle = await harness.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"},
+                                 context={"prospect": {"name": "Sam", "phone": "+1 555 0100"}})
+    first = await harness.ready(handle)
+    assert "also able to help: Alex, Wei" in first.timeline[0].detail
+    await harness.prospect(handle, "proceed")
+    scheduled = await harness.rep_act(handle, "sarah", "schedule_callback",
+                                      callback_at="2999-01-01T10:00:00+00:00")
+    assert scheduled.status == "callback_scheduled"
+    after = await harness.prospect(handle, "left")  # the chat closes; the callback stands
+    assert after.status == "callback_scheduled" and after.timeline[-1].detail.startswith("The prospect left the chat")
