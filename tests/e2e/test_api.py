@@ -165,3 +165,13 @@ async def test_trigger_evaluation_over_http(stack):
         assert set(expected["triggers"]) <= {hit["name"] for hit in body["triggers"]}
         assert body["language"] == "zh" and body["timing"]["advice"] == "now"
         assert (await bot.post("/v1/triggers/evaluate", json={"messages": []})).status_code == 422
+
+
+async def test_openapi_docs_describe_every_route(stack):
+    async with stack.http("") as anyone:
+        assert (await anyone.get("/docs")).status_code == 200
+        paths = (await anyone.get("/openapi.json")).json()["paths"]
+    for path in ("/v1/transfers", "/v1/transfers/{transfer_id}/prospect", "/v1/transfers/{transfer_id}/rep",
+                 "/v1/transfers/{transfer_id}/feedback", "/v1/transfers/{transfer_id}/events", "/v1/reps",
+                 "/v1/reps/{rep_id}/presence", "/v1/api-keys", "/v1/triggers/evaluate"):
+        assert path in paths
