@@ -1,0 +1,43 @@
+"""The seed's "Transfer context must include" list: which essentials are still unknown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from domain.context import ContextPackage
+
+# In the seed's order, one label the bot can ask about per item. "Account history (if any)" is optional,
+# "budget/timeline indicators" is covered by budget range and decision timeline, and the recommended
+# approach is always derived; the score follows decision maker status, as in the seed's qualification data.
+ESSENTIALS: tuple[tuple[str, Callable[[ContextPackage], object]], ...] = (
+    ("name", lambda c: c.prospect.name),
+    ("company", lambda c: c.prospect.company),
+    ("contact info", lambda c: [c.prospect.email, c.prospect.phone]),
+    ("how they found us", lambda c: c.summary.entry_point),
+    ("what they asked about", lambda c: c.summary.initial_question),
+    ("key needs", lambda c: c.summary.key_needs),
+    ("pain points", lambda c: c.summary.pain_points),
+    ("company size", lambda c: c.qualification.company_size),
+    ("use case", lambda c: c.qualification.use_case),
+    ("decision timeline", lambda c: c.qualification.timeline),
+    ("budget range", lambda c: c.qualification.budget),
+    ("decision maker", lambda c: c.qualification.decision_maker),
+    ("qualification score", lambda c: c.qualification.score),
+    ("overall tone", lambda c: c.sentiment.overall),
+    ("frustration level", lambda c: c.sentiment.frustration_level),
+    ("buying intent", lambda c: c.sentiment.buying_intent),  # the seed's "excitement points"
+    ("specific concerns", lambda c: c.summary.objections_raised),
+)
+
+
+def missing(context: ContextPackage) -> list[str]:
+    return [label for label, value in ESSENTIALS if not is_known(value(context))]
+
+
+def is_known(value: object) -> bool:
+    """False for None, blank text and lists of those; a False (e.g. not the decision maker) is known."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list):
+        return any(is_known(item) for item in value)
+    return value is not None

@@ -1,0 +1,56 @@
+"""What enrichment reads from the CRM and what it hands back: the completed package and how it was completed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.context import ContextPackage
+
+
+class AccountEvent(BaseModel):
+    at: datetime
+    kind: str
+    text: str
+
+
+class AccountFacts(BaseModel):
+    """What the CRM knows; extra fields are ignored so a CRM AccountProfile.model_dump() validates."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account_id: str
+    company: str | None = None
+    history: list[AccountEvent] = []
+
+
+class Derived(BaseModel):
+    field: str
+    """Dotted path in the package, e.g. "sentiment.overall"."""
+    value: Any
+    source: Literal["crm", "transcript", "rules"]
+    explanation: str
+    """The evidence: the transcript's words, the CRM account, the score's parts."""
+
+
+class ScorePart(BaseModel):
+    factor: str
+    points: int
+    evidence: str
+
+
+class Enrichment(BaseModel):
+    context: ContextPackage
+    """The completed package: what the bot gave, kept as it is, with the gaps filled."""
+    derived: list[Derived]
+    """One entry per filled field."""
+    score_parts: list[ScorePart]
+    """Present when the score was computed here; they sum to qualification.score."""
+    responds_to: list[str]
+    avoid: list[str]
+    next_step: str
+    missing: list[str]
+    """The seed's must-include essentials still unknown, as short labels, in the seed's order."""
+    account_history: list[AccountEvent]
