@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _ARABIC = re.compile(r"(\d+(?:\.\d+)?)\s*(k(?![a-z])|m(?![a-z])|千|万)?", re.IGNORECASE)
@@ -29,7 +30,8 @@ def parse_count(text: str) -> int | None:
     text = text.strip().replace(",", "")
     arabic = _ARABIC.match(text)
     if arabic:
-        return int(float(arabic.group(1)) * _SUFFIX[arabic.group(2) and arabic.group(2).lower()])
+        value = float(arabic.group(1)) * _SUFFIX[arabic.group(2) and arabic.group(2).lower()]
+        return int(value) if math.isfinite(value) else None  # 400 nines is no head count, and no crash
     return _chinese(text)
 
 

@@ -176,3 +176,10 @@ async def test_openapi_docs_describe_every_route(stack):
                  "/v1/transfers/{transfer_id}/feedback", "/v1/transfers/{transfer_id}/events", "/v1/reps",
                  "/v1/reps/{rep_id}/presence", "/v1/api-keys", "/v1/triggers/evaluate"):
         assert path in paths
+
+
+async def test_absurd_numbers_in_a_conversation_get_an_answer_not_a_500(stack):
+    async with stack.http(ADMIN_KEY) as bot:
+        messages = [{"role": "prospect", "text": "We have " + "9" * 400 + " users and want a demo"}]
+        answer = await bot.post("/v1/triggers/evaluate", json={"messages": messages})
+        assert answer.status_code == 200 and answer.json()["transfer"] is True

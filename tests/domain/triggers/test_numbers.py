@@ -24,3 +24,7 @@ from domain.triggers.numbers import parse_count
 )
 def test_parse_count(text, count):
     assert parse_count(text) == count
+
+
+def test_a_number_too_large_for_a_head_count_is_none_not_a_crash():
+    assert parse_count("9" * 400 + " users") is None
