@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.context import Prospect
+from domain.context import ContextPackage, Prospect
+from domain.enrichment import Enrichment
 from domain.requests import Routing
 from domain.view import RepSummary
 from integrations.crm.base import AccountProfile
@@ -19,7 +20,8 @@ class PlanInput(BaseModel):
     now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     routing: Routing
-    prospect: Prospect
+    context: ContextPackage
+    locale: str = "en"
 
 
 class Plan(BaseModel):
@@ -31,6 +33,7 @@ class Plan(BaseModel):
     next_opening: datetime | None = None  # when the best rep next works, if nobody is on shift
     best_timezone: str | None = None
     account: AccountProfile | None = None
+    enrichment: Enrichment | None = None  # the package completed from the CRM, the transcript and rules
 
 
 class PlaceInput(BaseModel):

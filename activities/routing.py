@@ -5,10 +5,12 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, Reserved, ReserveInput
+from domain.enrichment import AccountFacts, enrich
 from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
 from domain.reps import RepState
 from domain.routing import on_shift, rank
+from domain.triggers import Policy
 from domain.view import RepSummary
 from integrations.crm.base import CRM
 from store.capacity import CapacityStore
@@ -21,17 +23,22 @@ def rep_summary(state: RepState) -> RepSummary:
 
 
 class RoutingActivities:
-    def __init__(self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int):
+    def __init__(
+        self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int, trigger_policy: Policy
+    ):
         self.reps, self.capacity, self.crm = reps, capacity, crm
         self.avg_handle_seconds = avg_handle_seconds
+        self.trigger_policy = trigger_policy
 
     @activity.defn(name="plan")
     def plan(self, inp: PlanInput) -> Plan:
         now = inp.now
         ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
-        account = self.crm.lookup(inp.prospect)
+        account = self.crm.lookup(inp.context.prospect)
+        facts = AccountFacts.model_validate(account.model_dump()) if account else None
+        enrichment = enrich(inp.context, facts, self.trigger_policy, inp.locale)
         if not ranked:
-            return Plan(account=account)
+            return Plan(account=account, enrichment=enrichment)
         working = [s for s in ranked if on_shift(s, now)]
         best = (working or ranked)[0]
         opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
@@ -42,6 +49,7 @@ class RoutingActivities:
             next_opening=opening,
             best_timezone=best.profile.timezone,
             account=account,
+            enrichment=enrichment,
         )
 
     @activity.defn(name="place")

@@ -58,3 +58,4 @@ class TransferView(BaseModel):
     outcome: str | None = None
     bot_lines: list[BotLine] = []
     timeline: list[TimelineEntry] = []
+    collect: list[str] = []  # essentials of the context package still unknown: ask when timing allows

@@ -8,6 +8,7 @@ from pathlib import Path
 from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
 from config import Settings
+from domain.triggers import load_policy
 from integrations.factory import Integrations, build_integrations
 from store.capacity import CapacityStore
 from store.db import Database
@@ -28,7 +29,8 @@ class Services:
     integrations: Integrations
 
     def activities(self, settings: Settings) -> list:
-        routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds)
+        routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
+                                    load_policy())
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
                                     self.integrations.crm)
         return routing.all() + publish.all()

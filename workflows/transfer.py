@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TaskRequest,
     )
     from domain.context import ContextPackage
+    from domain.enrichment import Enrichment
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
     from domain.scripts import LineFacts, bot_line, rep_alert
     from domain.view import (
@@ -118,6 +119,7 @@ class TransferWorkflow:
         self.exclude: list[str] = []
         self.feedback: dict[str, dict] = {}
         self.plan = Plan()
+        self.enrichment: Enrichment | None = None
         self._inbox: deque[_Input] = deque()
         self._tickets = 0
         self._in_flight: list[int] = []
@@ -144,15 +146,13 @@ class TransferWorkflow:
         return TransferResult(view=self.view())
 
     async def _start(self) -> str:
-        self.plan = await self._local(
-            "plan",
-            PlanInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, prospect=self.ctx.prospect),
-            Plan,
-        )
+        self.plan = await self._plan()
         self.rep = self.plan.best
         reason = self.ctx.transfer_reason or "no reason given"
-        self._enter("requested", f"{self.request.bot.name} asked for a rep: {reason}{self._who_can_help()}",
-                    kind="requested")
+        self._enter(
+            "requested", f"{self.request.bot.name} asked for a rep: {reason}{self._who_can_help()}", kind="requested"
+        )
+        self._adopt(self.plan.enrichment)
         if self.plan.account is not None:
             self._log("crm", f"CRM account {self.plan.account.account_id} found by {self.plan.account.matched_by}")
         if self.rep is None:
@@ -161,6 +161,30 @@ class TransferWorkflow:
         return "preparing" if self.plan.on_shift else "after_hours"
 
     # ---- phases: each does its state's work and returns the next state ----------------------
+
+    async def _plan(self) -> Plan:
+        inp = PlanInput(
+            now=workflow.now(),
+            transfer_id=self.tid,
+            routing=self.routing,
+            context=self.ctx,
+            locale=self.request.bot.locale,
+        )
+        return await self._local("plan", inp, Plan)
+
+    def _adopt(self, enrichment: Enrichment | None) -> None:
+        """The package, completed before any rep sees it; what was derived is logged with its source."""
+        if enrichment is None:
+            return
+        self.enrichment = enrichment
+        self.ctx = enrichment.context.model_copy(update={"transfer_id": self.tid})
+        if enrichment.derived:
+            filled = "; ".join(f"{d.field} from {d.source}" for d in enrichment.derived)
+            self._log(
+                "enriched",
+                f"Completed the context package: {filled}",
+                data={"derived": [d.model_dump(mode="json") for d in enrichment.derived]},
+            )
 
     def _who_can_help(self) -> str:
         """The seed's internal check, for ops: the best rep and who else could take it."""
@@ -408,11 +432,7 @@ class TransferWorkflow:
             await self._flush()
         if owner is None:
             self.follow_up = None  # nobody owned it: look for a rep again, with a new due time
-            self.plan = await self._local(
-                "plan",
-                PlanInput(now=workflow.now(), transfer_id=self.tid, routing=self.routing, prospect=self.ctx.prospect),
-                Plan,
-            )
+            self.plan = await self._plan()
             if self.plan.best is None:
                 return status
         self.routing = self.routing.model_copy(update={"preferred_rep_id": (owner or self.plan.best).id})
@@ -513,8 +533,9 @@ class TransferWorkflow:
     async def _wake(self, transfer_ids: list[str]) -> None:
         """Tell transfers this decision seated or moved; sent together, in one workflow task."""
         handles = [workflow.get_external_workflow_handle(t) for t in transfer_ids]
-        outcomes = await asyncio.gather(*(h.signal(TransferWorkflow.queue_changed) for h in handles),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(h.signal(TransferWorkflow.queue_changed) for h in handles), return_exceptions=True
+        )
         for transfer_id, outcome in zip(transfer_ids, outcomes, strict=True):
             if isinstance(outcome, Exception):  # it closed meanwhile; nothing is waiting for the news
                 workflow.logger.info("transfer %s ended before the queue news reached it", transfer_id)
@@ -605,6 +626,7 @@ class TransferWorkflow:
                 "alert": alert.model_dump(mode="json"),
                 "context": self.ctx.model_dump(mode="json"),
                 "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
+                "enrichment": self.enrichment.model_dump(mode="json", exclude={"context"}) if self.enrichment else None,
                 "expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
                 "follow_up": self._follow_up_payload(),
             },
@@ -871,6 +893,7 @@ class TransferWorkflow:
             outcome=self.outcome,
             bot_lines=self.bot_lines,
             timeline=self.timeline,
+            collect=self.enrichment.missing if self.enrichment else [],
         )
 
     @workflow.query

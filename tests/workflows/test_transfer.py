@@ -375,3 +375,31 @@ async def test_the_availability_check_is_recorded_and_leaving_after_a_follow_up_
     assert scheduled.status == "callback_scheduled"
     after = await harness.prospect(handle, "left")  # the chat closes; the callback stands
     assert after.status == "callback_scheduled" and after.timeline[-1].detail.startswith("The prospect left the chat")
+
+
+async def test_the_package_is_completed_before_the_rep_sees_it(harness):
+    harness.rep("sarah")
+    harness.services.integrations.crm.upsert_account("acct-42", company="Globex", email="priya@globex.com")
+    transcript = "\n".join([
+        "Prospect: How do I migrate my historical reports?",
+        "Bot: You can export reports from Settings > Reports.",
+        "Prospect: That's not what I asked. You're not understanding me, this is frustrating.",
+        "Bot: You can export reports from Settings > Reports.",
+        "Prospect: We're about 300 people and I make the call. We need it live in Q2.",
+    ])
+    handle = await harness.start(context={"prospect": {"name": "Priya Raman", "email": "priya@globex.com"},
+                                          "conversation_transcript": transcript})
+    first = await harness.ready(handle)
+    assert "budget range" in first.collect  # the bot is told what is still unknown
+    assert any(entry.detail.startswith("Completed the context package") for entry in first.timeline)
+
+    await harness.prospect(handle, "proceed")
+    alert = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer").payload
+    assert alert["context"]["prospect"]["company"] == "Globex"  # from the CRM
+    assert alert["context"]["prospect"]["name"] == "Priya Raman"  # what the bot gave is kept
+    assert alert["context"]["sentiment"]["overall"] == "negative"  # from the transcript
+    derived = {d["field"]: d for d in alert["enrichment"]["derived"]}
+    assert derived["prospect.company"]["source"] == "crm" and "acct-42" in derived["prospect.company"]["explanation"]
+    assert derived["sentiment.overall"]["source"] == "transcript"
+    assert "frustrating" in derived["sentiment.overall"]["explanation"]
+    assert alert["enrichment"]["next_step"]
