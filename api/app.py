@@ -43,7 +43,7 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     app.state.client = client
     app.state.poll_interval = 0.2
     app.state.run_sync = _run_sync
-    app.state.trigger_policy = load_policy()  # loaded once, so a broken policy file stops startup
+    app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     install_error_handlers(app)
     for router in (transfers.router, reps.router, keys.router, triggers.router):
         app.include_router(router)

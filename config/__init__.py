@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     admin_key: str | None = None  # the first admin key; more are issued with POST /v1/api-keys
     webhook_secret: str = "change-me-webhook-secret"
+    trigger_policy: str | None = None  # a policy file of your own; default: the bundled domain/triggers/policy.toml
 
     offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer")
     ack_timeout: int = Field(60, ge=5, le=3600, description="seconds an accepted rep has to take over")

@@ -30,7 +30,7 @@ class Services:
 
     def activities(self, settings: Settings) -> list:
         routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
-                                    load_policy())
+                                    load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
                                     self.integrations.crm)
         return routing.all() + publish.all()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 
 from api.auth import require
+from domain.routing import can_take_now
 from domain.triggers import EvaluateRequest, Evaluation, evaluate
 from store.keys import Principal
+from store.reps import RepStore
 
 router = APIRouter(prefix="/v1/triggers", tags=["triggers"])
 
@@ -15,4 +19,12 @@ router = APIRouter(prefix="/v1/triggers", tags=["triggers"])
              summary="Evaluate a conversation: transfer or not, category, triggers with evidence, timing")
 async def evaluate_conversation(body: EvaluateRequest, request: Request,
                                 _: Principal = Depends(require("bot", "admin"))) -> Evaluation:
+    if body.known.reps_available is None:  # the bot rarely knows; the directory does
+        anyone = await request.app.state.run_sync(_anyone_can_take_now, request.app.state.services.reps)
+        body = body.model_copy(update={"known": body.known.model_copy(update={"reps_available": anyone})})
     return await request.app.state.run_sync(evaluate, body, request.app.state.trigger_policy)
+
+
+def _anyone_can_take_now(reps: RepStore) -> bool:
+    now = datetime.now(UTC)
+    return any(can_take_now(state, now) for state in reps.list())

@@ -6,10 +6,15 @@ import asyncio
 import json
 
 import httpx
+import pytest
 from temporalio.client import Client
 
+from api.app import create_app
+from config import Settings
+from domain.triggers import PolicyError
 from tests.conftest import SHARED
 from tests.e2e.conftest import ADMIN_KEY
+from workers.services import build_services
 
 
 async def _bot_key(stack) -> str:  # noqa: ANN001
@@ -183,3 +188,22 @@ async def test_absurd_numbers_in_a_conversation_get_an_answer_not_a_500(stack):
         messages = [{"role": "prospect", "text": "We have " + "9" * 400 + " users and want a demo"}]
         answer = await bot.post("/v1/triggers/evaluate", json={"messages": messages})
         assert answer.status_code == 200 and answer.json()["transfer"] is True
+
+
+async def test_evaluation_warns_when_no_human_is_available(stack):
+    messages = [{"role": "prospect", "text": "Can I talk to a real person please?"}]
+    async with stack.http(ADMIN_KEY) as bot:
+        nobody = (await bot.post("/v1/triggers/evaluate", json={"messages": messages})).json()
+        assert any("no human available" in warning for warning in nobody["warnings"])
+        stack.rep("sarah")
+        somebody = (await bot.post("/v1/triggers/evaluate", json={"messages": messages})).json()
+        assert not any("no human available" in warning for warning in somebody["warnings"])
+
+
+def test_a_broken_trigger_policy_stops_the_api_with_a_clear_error(tmp_path):
+    bad = tmp_path / "policy.toml"
+    bad.write_text("[triggers.demo_request]\npatterns = { en = ['(unclosed'] }\n")
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", trigger_policy=str(bad))
+    with pytest.raises(PolicyError) as error:
+        create_app(settings, build_services(Settings(database_url=settings.database_url)))
+    assert str(bad) in str(error.value)
