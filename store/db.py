@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 # Every module that defines tables; imported before create_all so they all register.
-TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.calendar")
+TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.calendar", "store.usage")
 
 
 class Database:
