@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
@@ -32,6 +36,7 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
         yield
 
     app = FastAPI(
+        docs_url=None,  # served below from files the app ships: the docs must work with no internet
         title="Warm Transfer",
         version="0.1.0",
         lifespan=lifespan,
@@ -47,6 +52,15 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     install_error_handlers(app)
     for router in (transfers.router, reps.router, keys.router, triggers.router):
         app.include_router(router)
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API docs",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     async def healthz() -> dict:

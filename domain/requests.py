@@ -29,11 +29,19 @@ class BotInfo(Strict):
     callback_url: AnyHttpUrl | None = None
 
 
+class TriggerInfo(Strict):
+    """Why the bot transfers, as POST /v1/triggers/evaluate answered it: kept for metrics by category."""
+
+    category: Literal["positive", "necessary", "rescue"] | None = None
+    triggers: Annotated[list[Tag], Field(max_length=15)] = []
+
+
 class TransferRequest(Strict):
     transfer_id: TransferId | None = None
     context: ContextPackage
     routing: Routing = Routing()
     bot: BotInfo = BotInfo()
+    trigger: TriggerInfo = TriggerInfo()
 
     @model_validator(mode="after")
     def _one_transfer_id(self) -> TransferRequest:

@@ -727,6 +727,8 @@ class TransferWorkflow:
                 "locale": self.request.bot.locale,
                 "bot": self.request.bot.name,
                 "continued": self.continued,
+                "category": self.request.trigger.category,
+                "triggers": self.request.trigger.triggers,
             },
         )
 
