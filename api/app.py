@@ -16,7 +16,7 @@ from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routers import dashboard, keys, metrics, reps, transfers, triggers
+from api.routers import console, dashboard, keys, metrics, reps, transfers, triggers
 from config import Settings
 from domain.triggers import load_policy
 from workers.services import Services
@@ -50,7 +50,8 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     app.state.run_sync = _run_sync
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     install_error_handlers(app)
-    for router in (transfers.router, reps.router, keys.router, triggers.router, metrics.router, dashboard.router):
+    for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
+                   metrics.router, dashboard.router):
         app.include_router(router)
     metrics.install(app)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from temporalio.client import Client
+from pydantic import BaseModel, Field, StringConstraints
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -16,9 +19,15 @@ from api.auth import require
 from api.errors import ApiError
 from api.sse import outbox_stream
 from config import Settings
+from domain.context import ContextPackage
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
-from domain.view import TransferView
+from domain.scripts import RepAlert, checklist, opener, quick_summary, rep_alert, talking_points, things_to_avoid
+from domain.scripts.render import first_name
+from domain.view import Status, TransferView
+from integrations.crm.base import AccountProfile
+from store.errors import NotFound
 from store.keys import Principal
+from store.usage import UsageStore
 from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
 
@@ -146,3 +155,80 @@ async def events(transfer_id: str, request: Request, who: Principal = Depends(re
     await _view_for(request, transfer_id, who)  # 404 before the stream opens
     outbox = request.app.state.services.outbox
     return outbox_stream(request, lambda after: outbox.for_transfer(transfer_id, after, "bot"))
+
+
+class TransferBrief(BaseModel):
+    """Everything the console shows a rep about one transfer, in the rep's language; prospect data as written."""
+
+    transfer_id: str
+    status: Status
+    locale: str
+    offer_expires_at: datetime | None
+    alert: RepAlert
+    summary: str
+    talking_points: list[str]
+    avoid: list[str]
+    next_steps: list[str]
+    opener: str
+    checklist: list[str]
+    still_unknown: list[str]
+    context: ContextPackage
+    account: AccountProfile | None
+
+
+async def _bot_name(request: Request, handle: WorkflowHandle) -> str | None:
+    """The bot's name is in the workflow's input only: the first history event, decoded."""
+    async for event in handle.fetch_history_events(page_size=1):
+        started = event.workflow_execution_started_event_attributes
+        [inp] = await request.app.state.client.data_converter.decode(started.input.payloads, [TransferInput])
+        return inp.request.bot.name
+    return None
+
+
+async def _rep_locale(request: Request, rep_id: str) -> str:
+    try:
+        return (await request.app.state.run_sync(request.app.state.services.reps.get, rep_id)).profile.locale
+    except NotFound:  # the rep left the directory: the brief still reads, in English
+        return "en"
+
+
+@router.get("/{transfer_id}/brief", response_model=TransferBrief,
+            summary="What the rep console shows: alert, 10-second summary, talking points, opener, checklist")
+async def brief(transfer_id: str, request: Request, who: Principal = Depends(require("rep", "admin"))) -> TransferBrief:
+    view = await _view_for(request, transfer_id, who)
+    handle = request.app.state.client.get_workflow_handle(transfer_id)
+    context: ContextPackage = await temporal_calls.query(handle, TransferWorkflow.context)
+    locale = await _rep_locale(request, view.rep.id) if view.rep else "en"
+    account = await request.app.state.run_sync(request.app.state.services.integrations.crm.lookup, context.prospect)
+    points = checklist(context, locale)
+    return TransferBrief(
+        transfer_id=transfer_id,
+        status=view.status,
+        locale=locale,
+        offer_expires_at=view.offer_expires_at,
+        alert=rep_alert(context, locale),
+        summary=quick_summary(context, locale),
+        talking_points=talking_points(context, locale),
+        avoid=things_to_avoid(context, locale),
+        next_steps=points[-1:],  # the checklist ends with the next step
+        opener=opener(context, first_name(view.rep.name if view.rep else None), await _bot_name(request, handle),
+                      locale),
+        checklist=points,
+        still_unknown=view.collect,
+        context=context,
+        account=account,
+    )
+
+
+class UsageBody(BaseModel):
+    item: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}(:[0-9]{1,3})?$")] = Field(
+        description="What the rep opened: summary_seen, transcript_expanded, opener_copied, checklist:<n>, ..."
+    )
+
+
+@router.post("/{transfer_id}/usage", status_code=204, response_class=Response,
+             summary="Record what the rep opened in the console (counted once per item)")
+async def usage(transfer_id: str, body: UsageBody, request: Request, who: Principal = Depends(require("rep"))) -> None:
+    await _view_for(request, transfer_id, who)
+    record = UsageStore(request.app.state.services.db).record
+    await request.app.state.run_sync(record, transfer_id, who.rep_id, body.item, datetime.now(UTC))

@@ -1,0 +1,48 @@
+// Elements are built with text nodes only, so prospect data can never become markup.
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (name === 'class') element.className = value;
+    else element.setAttribute(name, value === true ? '' : value);
+  }
+  element.append(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+export function list(items, attributes = {}) {
+  return h('ul', attributes, items.map((item) => h('li', {}, item)));
+}
+
+let ids = 0;
+export function uniqueId(prefix) {
+  ids += 1;
+  return `${prefix}-${ids}`;
+}
+
+// A section with a heading, labelled for screen readers.
+export function section(title, ...content) {
+  const id = uniqueId('section');
+  return h('section', { class: 'block', 'aria-labelledby': id }, h('h4', { id }, title), ...content);
+}
+
+// Runs `fn` once, the first time the element is at least half on screen.
+export function onceVisible(element, fn) {
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) {
+      observer.disconnect();
+      fn();
+    }
+  }, { threshold: 0.5 });
+  observer.observe(element);
+}
+
+// A datetime-local value ("2025-03-01T14:30") as ISO 8601 with the browser's own offset.
+export function isoWithOffset(localValue) {
+  const date = new Date(localValue);
+  const pad = (n) => String(Math.trunc(Math.abs(n))).padStart(2, '0');
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  return `${localValue.length === 16 ? `${localValue}:00` : localValue}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+}
