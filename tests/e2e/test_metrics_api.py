@@ -11,12 +11,12 @@ from store.usage import UsageStore
 from tests.e2e.conftest import ADMIN_KEY
 
 
-async def _bot_key(stack) -> str:  # noqa: ANN001
+async def bot_key(stack) -> str:  # noqa: ANN001
     async with stack.http(ADMIN_KEY) as admin:
         return (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
 
 
-def _start(context: dict, transfer_id: str, category: str) -> dict:
+def start_body(context: dict, transfer_id: str, category: str) -> dict:
     return {"transfer_id": transfer_id, "context": {**context, "transfer_id": transfer_id},
             "routing": {"team": "enterprise"}, "trigger": {"category": category, "triggers": ["demo_request"]}}
 
@@ -27,35 +27,41 @@ async def _step(client: httpx.AsyncClient, path: str, **body) -> dict:
     return response.json()
 
 
+def transfer_id(stack, name: str) -> str:  # noqa: ANN001
+    """Ids unique to this stack: the Temporal server outlives it, and a workflow id is taken for good."""
+    return f"{name}-{stack.settings.task_queue}"
+
+
 async def drive_transfers(stack, acme_context: dict) -> None:  # noqa: ANN001
     """`won`: Sarah picks up, the prospect replies, a demo is booked, both give feedback.
     `waiting`: queued behind it while Sarah's one seat is taken, then the prospect leaves (abandoned).
     `gone`: the prospect leaves while the bot is still introducing the rep (cancelled)."""
+    won, waiting, gone = (transfer_id(stack, name) for name in ("won", "waiting", "gone"))
     sarah_key = stack.rep("sarah", name="Sarah Chen", capacity=1)
-    async with stack.http(await _bot_key(stack)) as bot, stack.http(sarah_key) as sarah:
-        assert (await bot.post("/v1/transfers", json=_start(acme_context, "won", "positive"))).status_code == 201
-        assert (await _step(bot, "/v1/transfers/won/prospect", action="proceed"))["status"] == "offered"
-        await _step(sarah, "/v1/transfers/won/rep", action="accept")
-        UsageStore(stack.services.db).record("won", "sarah", "summary_seen", datetime.now(UTC))  # as the console does
+    async with stack.http(await bot_key(stack)) as bot, stack.http(sarah_key) as sarah:
+        assert (await bot.post("/v1/transfers", json=start_body(acme_context, won, "positive"))).status_code == 201
+        assert (await _step(bot, f"/v1/transfers/{won}/prospect", action="proceed"))["status"] == "offered"
+        await _step(sarah, f"/v1/transfers/{won}/rep", action="accept")
+        UsageStore(stack.services.db).record(won, "sarah", "summary_seen", datetime.now(UTC))  # as the console does
 
-        assert (await bot.post("/v1/transfers", json=_start(acme_context, "waiting", "rescue"))).status_code == 201
-        assert (await _step(bot, "/v1/transfers/waiting/prospect", action="proceed"))["status"] == "queued"
+        assert (await bot.post("/v1/transfers", json=start_body(acme_context, waiting, "rescue"))).status_code == 201
+        assert (await _step(bot, f"/v1/transfers/{waiting}/prospect", action="proceed"))["status"] == "queued"
         async with stack.http(ADMIN_KEY) as admin:
             queue = (await admin.get("/v1/queue")).json()["teams"]
-        assert [(t["team"], [w["transfer_id"] for w in t["waiting"]]) for t in queue] == [("enterprise", ["waiting"])]
-        assert queue[0]["waiting"][0]["position"] == 1 and queue[0]["waiting"][0]["prospect"]
-        assert (await _step(bot, "/v1/transfers/waiting/prospect", action="left"))["status"] == "abandoned"
-        assert (await bot.post("/v1/transfers", json=_start(acme_context, "gone", "necessary"))).status_code == 201
-        assert (await _step(bot, "/v1/transfers/gone/prospect", action="left"))["status"] == "cancelled"
+        assert [(t["team"], [w["transfer_id"] for w in t["waiting"]]) for t in queue] == [("enterprise", [waiting])]
+        assert queue[0]["waiting"][0]["position"] == 1 and queue[0]["waiting"][0]["prospect"] == "John Smith"
+        assert (await _step(bot, f"/v1/transfers/{waiting}/prospect", action="left"))["status"] == "abandoned"
+        assert (await bot.post("/v1/transfers", json=start_body(acme_context, gone, "necessary"))).status_code == 201
+        assert (await _step(bot, f"/v1/transfers/{gone}/prospect", action="left"))["status"] == "cancelled"
 
-        await _step(sarah, "/v1/transfers/won/rep", action="ack")
-        await _step(bot, "/v1/transfers/won/prospect", action="replied")
-        await _step(sarah, "/v1/transfers/won/rep", action="outcome", outcome="demo_booked")
-        await _step(sarah, "/v1/transfers/won/feedback", **{"from": "rep", "context_helpful": True,
-                                                            "missing": ["budget"], "prospect_repeated": False,
-                                                            "improve": "Put the budget first"})
-        await _step(bot, "/v1/transfers/won/feedback", **{"from": "prospect", "csat": 5})
-        await asyncio.wait_for(stack.client.get_workflow_handle("won").result(), 30)
+        await _step(sarah, f"/v1/transfers/{won}/rep", action="ack")
+        await _step(bot, f"/v1/transfers/{won}/prospect", action="replied")
+        await _step(sarah, f"/v1/transfers/{won}/rep", action="outcome", outcome="demo_booked")
+        await _step(sarah, f"/v1/transfers/{won}/feedback", **{"from": "rep", "context_helpful": True,
+                                                               "missing": ["budget"], "prospect_repeated": False,
+                                                               "improve": "Put the budget first"})
+        await _step(bot, f"/v1/transfers/{won}/feedback", **{"from": "prospect", "csat": 5})
+        await asyncio.wait_for(stack.client.get_workflow_handle(won).result(), 30)
 
 
 async def _metrics_once_recorded(admin: httpx.AsyncClient) -> dict:
