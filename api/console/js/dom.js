@@ -27,14 +27,16 @@ export function section(title, ...content) {
   return h('section', { class: 'block', 'aria-labelledby': id }, h('h4', { id }, title), ...content);
 }
 
-// Runs `fn` once, the first time the element is at least half on screen.
+// Runs `fn` once, the first time half the element (or half the screen, for a tall one) is in view.
 export function onceVisible(element, fn) {
   const observer = new IntersectionObserver((entries) => {
-    if (entries.some((entry) => entry.isIntersecting)) {
+    const seen = entries.some((entry) => entry.intersectionRatio >= 0.5 ||
+      entry.intersectionRect.height >= window.innerHeight / 2);
+    if (seen) {
       observer.disconnect();
       fn();
     }
-  }, { threshold: 0.5 });
+  }, { threshold: [0, 0.25, 0.5, 0.75, 1] });
   observer.observe(element);
 }
 

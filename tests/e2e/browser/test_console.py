@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
 
+from domain.context import Prospect
 from store.usage import UsageStore
 from tests.e2e.conftest import ADMIN_KEY
 
@@ -69,6 +72,9 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     sarah, alex = await _page(stack, browser, outside), await _page(stack, browser, outside)
     await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
     await _sign_in(alex, stack, alex_key, "Alex Kim")
+    webinar = datetime(2024, 1, 9, tzinfo=UTC)
+    stack.services.integrations.crm.log_activity(  # John is in the CRM: his account history shows
+        "webinar", Prospect(email="john@acme.com", company="Acme Corp"), "webinar", "Attended the Q1 webinar", webinar)
 
     await _bot(stack, *_start(acme_context, "xfer_console", "sarah"))
     card = sarah.locator("article.offer")
@@ -88,8 +94,10 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     await card.get_by_role("button", name="Accept").click()
     panel = sarah.locator("article.transfer")
     await expect(panel.locator(".summary")).to_contain_text("John Smith")
+    await sarah.reload()  # the accepted transfer is still on the desk
+    await expect(panel.locator(".summary")).to_contain_text("John Smith")
     await expect(panel.locator(".status")).to_contain_text("waiting for you to take over")
-    await expect(panel.locator(".history")).to_have_count(0)
+    await expect(panel.locator(".history")).to_contain_text("webinar: Attended the Q1 webinar")
     await panel.get_by_text("Full transcript", exact=True).click()
     await expect(panel.locator(".transcript pre")).to_have_text(TRANSCRIPT)
     await panel.get_by_label("Salesforce integration details").check()
@@ -134,4 +142,49 @@ async def test_a_chinese_rep_works_in_chinese_on_a_phone(stack, browser, acme_co
     await expect(panel.get_by_role("heading", name="快速摘要")).to_be_visible()
     await expect(panel.get_by_role("button", name="开始接管")).to_be_focused()
     await mei.screenshot(path=DOCS / "console-phone.png")
+    assert outside == []
+
+
+async def test_offers_leave_the_screen_when_withdrawn_deferred_booked_or_expired(stack, browser, acme_context):
+    sarah_key, alex_key = stack.rep("sarah", name="Sarah Chen"), stack.rep("alex", name="Alex Kim")
+    outside: list[str] = []
+    sarah = await _page(stack, browser, outside)
+    alex = await _page(stack, browser, outside, timezone_id="Asia/Shanghai")
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    await _sign_in(alex, stack, alex_key, "Alex Kim")
+    messages = sarah.locator("#messages")
+
+    await _bot(stack, *_start(acme_context, "xfer_left", "sarah"))
+    await expect(sarah.locator("article.offer")).to_have_count(1, timeout=15_000)
+    await _bot(stack, ("/v1/transfers/xfer_left/prospect", {"action": "left"}))
+    await expect(sarah.locator("article.offer")).to_have_count(0)
+    await expect(messages).to_contain_text("John Smith is no longer waiting")
+
+    await _bot(stack, *_start(acme_context, "xfer_deferred", "sarah"))
+    card = sarah.locator("article.offer")
+    await card.get_by_label("Colleague's rep id (optional)").fill("sarah")
+    await card.get_by_role("button", name="Defer to colleague").click()
+    await expect(card.locator(".error")).to_have_text("That did not go through: defer to a colleague, not to yourself")
+    await card.get_by_label("Colleague's rep id (optional)").fill("alex")
+    await card.get_by_role("button", name="Defer to colleague").click()
+    await expect(messages).to_contain_text("Passed John Smith on to a colleague.")
+
+    offered_to_alex = alex.locator("article.offer")
+    callback = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).replace(hour=10, minute=0, second=0,
+                                                                                      microsecond=0)
+    await offered_to_alex.get_by_label("Call back at").fill(callback.strftime("%Y-%m-%dT%H:%M"))
+    await offered_to_alex.get_by_role("button", name="Schedule callback").click()
+    await expect(alex.locator("#messages")).to_contain_text("Callback with John Smith booked for")
+    await expect(offered_to_alex).to_have_count(0)
+    async with stack.http(alex_key) as alex_api:
+        view = (await alex_api.get("/v1/transfers/xfer_deferred")).json()
+    assert view["status"] == "callback_scheduled"
+    assert datetime.fromisoformat(view["follow_up_at"]) == callback.astimezone(UTC)  # the browser's own offset
+
+    stack.settings.offer_timeout = 5  # the smallest the settings allow
+    await _bot(stack, *_start(acme_context, "xfer_expired", "sarah"))
+    await expect(sarah.locator("article.offer")).to_have_count(1, timeout=15_000)
+    await expect(messages).to_contain_text("The offer for John Smith expired.", timeout=10_000)
+    await expect(sarah.locator("article.offer")).to_have_count(0)
+    await expect(sarah.locator("#presence")).to_have_value("away", timeout=10_000)  # an unanswered offer sets away
     assert outside == []
