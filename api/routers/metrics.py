@@ -59,7 +59,7 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # no zone given: UTC
 
 
-def scope(
+def chosen_scope(
     start: datetime | None = Query(None, alias="from", description="ISO 8601; transfers created at or after. "
                                    "Default: `to` minus 7 days. Without a zone: UTC."),
     end: datetime | None = Query(None, alias="to", description="ISO 8601; transfers created before. Default: now."),
@@ -85,14 +85,14 @@ def _store(request: Request) -> MetricsStore:
 
 @router.get("/v1/metrics", response_model=MetricsOut, dependencies=[admin],
             summary="The six transfer metrics over a window, with counts by branch and trigger category")
-async def get_metrics(request: Request, chosen: Scope = Depends(scope)) -> MetricsOut:
+async def get_metrics(request: Request, chosen: Scope = Depends(chosen_scope)) -> MetricsOut:
     records = await request.app.state.run_sync(_store(request).transfers, chosen)
     return MetricsOut(window=_window(chosen), metrics=metrics(records))
 
 
 @router.get("/v1/metrics/series", response_model=SeriesOut, dependencies=[admin],
             summary="The same metrics per hour or per (UTC) day of transfer creation")
-async def get_series(request: Request, chosen: Scope = Depends(scope),
+async def get_series(request: Request, chosen: Scope = Depends(chosen_scope),
                      bucket: Literal["hour", "day"] = Query("day")) -> SeriesOut:
     if len(bucket_starts(chosen.start, chosen.end, bucket)) > MAX_BUCKETS:
         raise ApiError(422, "invalid_request", f"bucket: more than {MAX_BUCKETS} {bucket}s; use a shorter window",
@@ -104,7 +104,7 @@ async def get_series(request: Request, chosen: Scope = Depends(scope),
 
 @router.get("/v1/feedback/report", response_model=FeedbackOut, dependencies=[admin],
             summary="What reps said was missing and how often prospects had to repeat themselves")
-async def get_feedback_report(request: Request, chosen: Scope = Depends(scope)) -> FeedbackOut:
+async def get_feedback_report(request: Request, chosen: Scope = Depends(chosen_scope)) -> FeedbackOut:
     reps, prospects = await request.app.state.run_sync(_store(request).feedback, chosen)
     return FeedbackOut(window=_window(chosen), report=feedback_report(reps, prospects))
 
