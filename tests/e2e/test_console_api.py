@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
+
 from domain.context import Prospect
 from store.usage import UsageStore
 from tests.e2e.conftest import ADMIN_KEY
@@ -70,3 +72,14 @@ async def test_usage_is_counted_once_and_only_for_the_transfers_rep(stack, acme_
     rows = UsageStore(stack.services.db).between()
     assert [(u.transfer_id, u.rep_id, u.item) for u in rows] == [
         ("xfer_usage", "sarah", "summary_seen"), ("xfer_usage", "sarah", "checklist:2")]
+
+
+async def test_the_console_is_served_from_the_app_and_nothing_else(stack):
+    async with httpx.AsyncClient(base_url=stack.url) as anyone:
+        page = await anyone.get("/console")
+        assert page.status_code == 200 and 'src="/console/js/main.js"' in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert (await anyone.get("/console/js/main.js")).headers["content-type"].startswith("text/javascript")
+        assert (await anyone.get("/console/i18n/zh.json")).json()["offer.accept"] == "接受"
+        for outside in ("/console/%2e%2e/routers/console.py", "/console/..%2Fapp.py", "/console/nope.js"):
+            assert (await anyone.get(outside)).status_code == 404

@@ -104,7 +104,7 @@ async function place(kind, payload) {
   if (cards.has(id) || panels.has(id)) return;
   const view = await currentView(id);
   if (!view) return;
-  if (view.status === 'offered' && view.offer_expires_at) return offer(kind, payload, view);
+  if (view.status === 'offered' && Date.parse(view.offer_expires_at) > Date.now()) return offer(kind, payload, view);
   if (onDesk(view)) openPanel(view);
 }
 
