@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
@@ -63,6 +63,10 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:  # the address `make up` prints leads somewhere useful
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     async def healthz() -> dict:

@@ -157,6 +157,8 @@ def _print_banner(settings: Settings, devserver: DevServer, keys: list[tuple[str
 Warm Transfer is up.
   API          {api_url}
   API docs     {api_url}/docs
+  Rep console  {api_url}/console
+  Dashboard    {api_url}/dashboard
   Temporal UI  {devserver.ui_url}
 Demo API keys (send as 'Authorization: Bearer <key>'):
 {key_lines}{admin}

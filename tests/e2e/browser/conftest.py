@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 @pytest.fixture
@@ -18,3 +23,10 @@ async def browser():
             executable_path=executable, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
         yield launched
         await launched.close()
+
+
+async def screenshot(page: Page, name: str, **options) -> None:
+    """Render the page to PNG; it replaces the one in docs/ only with WT_UPDATE_SCREENSHOTS=1, so a test
+    run leaves the working tree clean."""
+    target = DOCS if os.environ.get("WT_UPDATE_SCREENSHOTS") else Path(tempfile.gettempdir())
+    await page.screenshot(path=target / name, **options)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
 
 from domain.context import Prospect
 from store.usage import UsageStore
+from tests.e2e.browser.conftest import screenshot
 from tests.e2e.conftest import ADMIN_KEY
 
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 TRANSCRIPT = ("Prospect: Hi, what does the enterprise plan cost for 500+ users?\n"
               "Ava: Happy to help! Which tools do you need it to work with?\n"
               "Prospect: Salesforce, and we need SSO. Migrating worries me a bit.\n"
@@ -84,7 +83,7 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     await expect(card).to_contain_text("Transfer reason: Ready for demo, enterprise deal")
     await expect(card).to_contain_text("The prospect added: We also need SOC 2")
     await expect(card.locator(".countdown")).to_have_text(re.compile(r"Expires in 0:[0-5]\d"))
-    await sarah.screenshot(path=DOCS / "console-offer.png", full_page=True)
+    await screenshot(sarah, "console-offer.png", full_page=True)
 
     await expect(alex.locator("article.offer")).to_have_count(0)  # the other rep never sees it ...
     async with stack.http(alex_key) as alex_api:  # ... and cannot act on it
@@ -105,7 +104,7 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     opener = await panel.locator(".opener").text_content()
     assert "Sarah" in opener and "Ava" in opener
     assert await sarah.evaluate("navigator.clipboard.readText()") == opener
-    await sarah.screenshot(path=DOCS / "console-transfer.png", full_page=True)
+    await screenshot(sarah, "console-transfer.png", full_page=True)
 
     await panel.get_by_role("button", name="Taking over").click()
     await panel.get_by_role("button", name="Demo booked").click()
@@ -141,7 +140,7 @@ async def test_a_chinese_rep_works_in_chinese_on_a_phone(stack, browser, acme_co
     panel = mei.locator("article.transfer")
     await expect(panel.get_by_role("heading", name="快速摘要")).to_be_visible()
     await expect(panel.get_by_role("button", name="开始接管")).to_be_focused()
-    await mei.screenshot(path=DOCS / "console-phone.png")
+    await screenshot(mei, "console-phone.png")
     assert outside == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.conftest import REPO
+from tests.e2e.browser.conftest import screenshot
 from tests.e2e.conftest import ADMIN_KEY
 from tests.e2e.test_metrics_api import bot_key, drive_transfers, start_body, transfer_id
 
@@ -68,7 +68,7 @@ async def test_dashboard_charts_real_transfers_offline(stack, browser, acme_cont
     await expect(page.locator("#queue caption")).to_have_text("enterprise: 1 waiting")
     await expect(page.locator("#queue tbody")).to_contain_text("John Smith @ Acme")
     assert await page.evaluate("sessionStorage.getItem('wt.adminKey')") == ADMIN_KEY
-    await page.screenshot(path=REPO / "docs" / "dashboard.png", full_page=True)
+    await screenshot(page, "dashboard.png", full_page=True)
 
     phone, phone_outside, phone_errors = await _open(
         browser, stack, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -76,7 +76,7 @@ async def test_dashboard_charts_real_transfers_offline(stack, browser, acme_cont
     await phone.get_by_role("button", name="Show figures").click()
     await expect(phone.locator("#kpi-completion .value")).to_have_text("33%")
     assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
-    await phone.screenshot(path=REPO / "docs" / "dashboard-phone.png", full_page=True)
+    await screenshot(phone, "dashboard-phone.png", full_page=True)
 
     assert outside == [] and phone_outside == []
     assert errors == [] and phone_errors == []
