@@ -19,7 +19,7 @@ from store.reps import RepStore
 
 def rep_summary(state: RepState) -> RepSummary:
     p = state.profile
-    return RepSummary(id=p.id, name=p.name, title=p.title, expertise=p.expertise)
+    return RepSummary(id=p.id, name=p.name, title=p.title, expertise=p.expertise, locale=p.locale)
 
 
 class RoutingActivities:

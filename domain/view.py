@@ -26,6 +26,7 @@ class RepSummary(BaseModel):
     name: str
     title: str | None = None
     expertise: str | None = None
+    locale: str = "en"  # the language of what is written for this rep (alerts, follow-up tasks)
 
 
 class QueueInfo(BaseModel):

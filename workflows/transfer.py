@@ -618,7 +618,7 @@ class TransferWorkflow:
 
     def _alert_rep(self, kind: str, rep: RepSummary | None = None) -> None:
         rep = rep or self.rep
-        alert = rep_alert(self.ctx, "en", self.ctx.transfer_reason)
+        alert = rep_alert(self.ctx, rep.locale, self.ctx.transfer_reason)
         self._notify(
             "rep",
             kind,
@@ -679,7 +679,7 @@ class TransferWorkflow:
 
     def _task_description(self, follow_up: _FollowUp) -> str:
         contact = self.ctx.prospect.phone if follow_up.channel == "phone" else self.ctx.prospect.email
-        alert = rep_alert(self.ctx, "en", self.ctx.transfer_reason)
+        alert = rep_alert(self.ctx, follow_up.owner.locale, self.ctx.transfer_reason)
         return "\n".join(
             [
                 f"{follow_up.channel} follow-up: {contact or 'contact details in the transfer'}",

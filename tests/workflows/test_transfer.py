@@ -408,7 +408,7 @@ async def test_the_package_is_completed_before_the_rep_sees_it(harness):
 async def test_a_chinese_speaking_prospect_hears_chinese_with_times_in_their_zone(harness, time_skipping_env):
     now = await time_skipping_env.get_current_time()
     tomorrow = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 1) % 7]
-    harness.rep("wei", name="Wei Zhang", team="enterprise", languages=["zh", "en"], timezone="UTC",
+    harness.rep("wei", name="Wei Zhang", team="enterprise", languages=["zh", "en"], timezone="UTC", locale="zh",
                 working_hours={tomorrow: [("01:00", "09:00")]})
     handle = await harness.start(context={"prospect": {"name": "王伟", "timezone": "Asia/Shanghai"}},
                                  routing={"team": "enterprise", "language": "zh"}, bot={"locale": "zh-CN"})
@@ -417,3 +417,6 @@ async def test_a_chinese_speaking_prospect_hears_chinese_with_times_in_their_zon
     assert first.status == "after_hours" and line.locale == "zh-CN"
     assert "Wei Zhang" in line.text and any("\u4e00" <= ch <= "\u9fff" for ch in line.text)
     assert "9:00" in line.text  # 01:00 UTC is 9:00 in Shanghai
+    await harness.prospect(handle, "email", email="wang.wei@xingchen.cn")
+    alert = next(r for r in harness.services.outbox.for_rep("wei") if r.kind == "follow_up_scheduled").payload
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in alert["alert"]["headline"])  # in the rep's language

@@ -128,8 +128,6 @@ function offer(kind, payload, view) {
   $('offers').prepend(card.element);
   showOffersHint();
   if (document.activeElement === document.body) card.element.querySelector('.accept').focus();
-  // The stream's alert is in English; the brief has it in the rep's language.
-  call('GET', `/v1/transfers/${encodeURIComponent(id)}/brief`).then((brief) => card.useAlert(brief.alert), () => {});
 }
 
 function openPanel(view) {
