@@ -9,15 +9,19 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.models import PublishInput
+from domain.scripts import RepAlert, alert_email
 from integrations.calendar.base import Calendar
 from integrations.crm.base import CRM
-from integrations.notify.base import DeliveryError, Notifier
+from integrations.notify.base import DeliveryError, Notice, Notifier
+from store.reps import RepStore
 from store.transfers import TransferStore
 
 
 class PublishActivities:
-    def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM):
-        self.transfers, self.notifier, self.calendar, self.crm = transfers, notifier, calendar, crm
+    def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM, reps: RepStore,
+                 email_alerts: bool = False, console_url: str | None = None):
+        self.transfers, self.notifier, self.calendar, self.crm, self.reps = transfers, notifier, calendar, crm, reps
+        self.email_alerts, self.console_url = email_alerts, console_url
 
     @activity.defn(name="publish")
     def publish(self, inp: PublishInput) -> None:
@@ -38,10 +42,22 @@ class PublishActivities:
         for note in inp.crm_notes:
             self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
         if inp.notices:
+            notices = [self._by_email_too(n) for n in inp.notices] if self.email_alerts else inp.notices
             try:
-                self.notifier.publish(inp.notices)
+                self.notifier.publish(notices)
             except DeliveryError as exc:
                 raise ApplicationError(str(exc), type="DeliveryError") from exc
+
+    def _by_email_too(self, notice: Notice) -> Notice:
+        """A rep alert goes to the rep's e-mail as well, in the same words as on the console card."""
+        if notice.audience != "rep" or "alert" not in notice.payload or notice.rep_id is None:
+            return notice
+        email = self.reps.get(notice.rep_id).profile.email
+        if email is None:
+            return notice
+        subject, body = alert_email(RepAlert.model_validate(notice.payload["alert"]), self.console_url)
+        return notice.model_copy(update={"email_to": email, "payload": {**notice.payload, "subject": subject,
+                                                                          "body": body}})
 
     def all(self) -> list:
         return [self.publish]

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
 
     admin_key: str | None = None  # the first admin key; more are issued with POST /v1/api-keys
     webhook_secret: str = "change-me-webhook-secret"
+    smtp_host: str | None = None  # e-mail (prospect confirmations, rep alerts) is sent only when this is set
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_sender: str = "Warm Transfer <warm-transfer@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
     trigger_policy: str | None = None  # a policy file of your own; default: the bundled domain/triggers/policy.toml
 
     offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer")

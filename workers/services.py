@@ -10,6 +10,7 @@ from activities.routing import RoutingActivities
 from config import Settings
 from domain.triggers import load_policy
 from integrations.factory import Integrations, build_integrations
+from integrations.notify.email import SmtpMailer
 from store.capacity import CapacityStore
 from store.db import Database
 from store.keys import KeyStore
@@ -32,7 +33,8 @@ class Services:
         routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
                                     load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
-                                    self.integrations.crm)
+                                    self.integrations.crm, self.reps, email_alerts=self.integrations.email is not None,
+                                    console_url=f"{settings.public_url}/console" if settings.public_url else None)
         return routing.all() + publish.all()
 
 
@@ -41,6 +43,13 @@ def build_services(settings: Settings) -> Services:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.create_all()
+    integrations = build_integrations(db, webhook_secret=settings.webhook_secret, mailer=_mailer(settings))
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
-                    keys=KeyStore(db), outbox=OutboxStore(db),
-                    integrations=build_integrations(db, webhook_secret=settings.webhook_secret))
+                    keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
+
+
+def _mailer(settings: Settings) -> SmtpMailer | None:
+    if settings.smtp_host is None:
+        return None
+    return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender, starttls=settings.smtp_starttls,
+                      username=settings.smtp_username, password=settings.smtp_password)

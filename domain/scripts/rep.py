@@ -96,6 +96,12 @@ def rep_alert(context: ContextPackage, locale: str, reason: str | None = None) -
     )
 
 
+def alert_email(alert: RepAlert, link: str | None = None) -> tuple[str, str]:
+    """The same alert as an e-mail (subject, plain-text body), so every channel says the same thing."""
+    body = "\n".join([alert.one_liner, "", *alert.lines, *([""] + [link] if link else [])])
+    return alert.headline, body + "\n"
+
+
 def quick_summary(context: ContextPackage, locale: str) -> str:
     """Who, what they want, how hot and why: scannable in ten seconds."""
     lang = language_of(locale)

@@ -1,52 +1,22 @@
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from integrations.notify.base import DeliveryError, Notice
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.email import EmailDispatcher, SmtpMailer
+from tests.conftest import Inbox, free_port
 from tests.integrations.conftest import delivery_state
 
 SENDER = "Warm Transfer <transfers@example.com>"
 
 
-class Inbox:
-    """aiosmtpd handler: keeps every message; answers with `reply` (a 5xx simulates a refusing server)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.reply = "250 Message accepted"
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
-        if self.reply.startswith("250"):
-            self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return self.reply
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, SmtpMailer]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, SmtpMailer("127.0.0.1", controller.port, SENDER)
-    finally:
-        controller.stop()
+def smtp(smtp_server: tuple[Inbox, int]) -> tuple[Inbox, SmtpMailer]:
+    inbox, port = smtp_server
+    return inbox, SmtpMailer("127.0.0.1", port, SENDER)
 
 
 def email_notice(key: str, **fields) -> Notice:

@@ -420,3 +420,34 @@ async def test_a_chinese_speaking_prospect_hears_chinese_with_times_in_their_zon
     await harness.prospect(handle, "email", email="wang.wei@xingchen.cn")
     alert = next(r for r in harness.services.outbox.for_rep("wei") if r.kind == "follow_up_scheduled").payload
     assert any("\u4e00" <= ch <= "\u9fff" for ch in alert["alert"]["headline"])  # in the rep's language
+
+
+async def test_alerts_and_confirmations_go_out_by_email_when_smtp_is_set(time_skipping_env, tmp_path, smtp_server,
+                                                                          acme_context):
+    inbox, port = smtp_server
+    async with Harness(time_skipping_env.client, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                       public_url="https://wt.example.com") as harness:
+        harness.rep("sarah", name="Sarah Chen", email="sarah@example.com")
+        handle = await harness.start(acme_context)
+        await harness.ready(handle)
+        await harness.prospect(handle, "proceed")
+        assert harness.services.integrations.email.run_once() == 1
+        (sender, recipients), message = inbox.envelopes[0], inbox.messages[0]
+        assert sender == "warm-transfer@localhost" and recipients == ["sarah@example.com"]
+        assert "Hot transfer" in message["Subject"]
+        body = message.get_content()
+        assert "John" in body and "85/100" in body and "https://wt.example.com/console" in body
+        offer = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer")
+        assert offer.payload["alert"]["headline"] == message["Subject"]  # the same words on every channel
+
+        await harness.prospect(handle, "left")
+        assert harness.services.integrations.email.run_once() == 0  # a withdrawal carries no alert: no e-mail
+
+
+async def test_without_smtp_nothing_is_emailed(harness):
+    harness.rep("sarah", email="sarah@example.com")
+    handle = await harness.start()
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    assert harness.services.integrations.email is None
+    assert all(r.payload.get("subject") is None for r in harness.services.outbox.for_rep("sarah"))
