@@ -20,8 +20,6 @@ from pydantic import BaseModel
 ENDED_STATUSES = frozenset({"completed", "cancelled", "abandoned"})
 FOLLOW_UP_STATUSES = frozenset({"callback_scheduled", "email_follow_up", "async_follow_up"})
 CONVERTED_OUTCOMES = frozenset({"converted", "demo_booked"})
-# The event kinds the formulas read; the store loads no others.
-EVENT_KINDS = ("requested", "accepted", "connected", "continuation")
 # The console items reported even when nobody opened them, so a chart's categories stay put.
 CONSOLE_ITEMS = ("summary_seen", "talking_points_seen", "transcript_expanded", "opener_copied", "checklist")
 UNKNOWN = "unknown"
@@ -135,12 +133,37 @@ def completion_rate(records: Iterable[TransferRecord]) -> Rate:
     return Rate.of(sum(reached_connected(r) for r in settled), len(settled))
 
 
+def interval_seconds(record: TransferRecord, start_kind: str, end_kind: str) -> float | None:
+    """Seconds from the first `start_kind` event to the first `end_kind` event; None if either is missing."""
+    start, end = _first_at(record, start_kind), _first_at(record, end_kind)
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
 def pickup_seconds(record: TransferRecord) -> float | None:
     """Seconds from the first `requested` event to the first `accepted` event; None if either is missing."""
-    requested, accepted = _first_at(record, "requested"), _first_at(record, "accepted")
-    if requested is None or accepted is None:
-        return None
-    return (accepted - requested).total_seconds()
+    return interval_seconds(record, "requested", "accepted")
+
+
+# The workflow's steps as intervals between its first events of each kind (for latency monitoring).
+STEPS: dict[str, tuple[str, str]] = {
+    "routing": ("requested", "offered"),  # from the bot's request to the first offer
+    "rep_answer": ("offered", "accepted"),  # the rep reads the alert and accepts
+    "take_over": ("accepted", "connected"),  # from accepting to "taking over"
+    "conversation": ("connected", "outcome"),  # the rep's conversation, to the outcome
+}
+
+# The event kinds the formulas read; the store loads no others.
+EVENT_KINDS = tuple(sorted({"requested", "accepted", "connected", "continuation"}
+                           | {kind for kinds in STEPS.values() for kind in kinds}))
+
+
+def step_seconds(records: Iterable[TransferRecord]) -> dict[str, list[float]]:
+    """Per step of STEPS, the seconds it took in each transfer that went through it."""
+    records = list(records)
+    return {step: [t for r in records if (t := interval_seconds(r, *kinds)) is not None]
+            for step, kinds in STEPS.items()}
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -15,7 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require
 from api.errors import ApiError
-from domain.metrics import BucketMetrics, FeedbackReport, Metrics, bucket_starts, feedback_report, metrics, series
+from domain.metrics import (
+    BucketMetrics,
+    FeedbackReport,
+    Metrics,
+    bucket_starts,
+    feedback_report,
+    metrics,
+    percentile,
+    series,
+    step_seconds,
+)
 from store.metrics import MetricsStore, Scope, TeamQueue
 
 router = APIRouter(tags=["metrics"])
@@ -127,14 +137,14 @@ async def prometheus(request: Request) -> Response:
     records = await request.app.state.run_sync(store.transfers, Scope(start=end - PROMETHEUS_WINDOW, end=end))
     queue = await request.app.state.run_sync(store.queue, None)
     figures = CollectorRegistry()
-    figures.register(_FiguresCollector(metrics(records), queue))
+    figures.register(_FiguresCollector(metrics(records), queue, step_seconds(records)))
     body = generate_latest(request.app.state.prometheus) + generate_latest(figures)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 class _FiguresCollector:
-    def __init__(self, figures: Metrics, queue: list[TeamQueue]):
-        self.figures, self.queue = figures, queue
+    def __init__(self, figures: Metrics, queue: list[TeamQueue], steps: dict[str, list[float]]):
+        self.figures, self.queue, self.steps = figures, queue, steps
 
     def collect(self):  # noqa: ANN201 - prometheus_client's collector protocol
         f = self.figures
@@ -156,6 +166,14 @@ class _FiguresCollector:
                         f.by_category)
         yield _labelled("queue_waiting", "Transfers waiting for a rep now", "team",
                         {team.team: len(team.waiting) for team in self.queue})
+        steps = GaugeMetricFamily("warm_transfer_step_seconds", "Seconds each workflow step took, last 24 hours "
+                                  "(routing, rep_answer, take_over, conversation; docs/metrics.md)",
+                                  labels=["step", "quantile"])
+        for step, times in self.steps.items():
+            for quantile, p in (("0.5", 50), ("0.9", 90), ("0.99", 99)):
+                if (value := percentile(times, p)) is not None:
+                    steps.add_metric([step, quantile], value)
+        yield steps
 
 
 def _gauge(name: str, help_text: str, value: float | None) -> GaugeMetricFamily:

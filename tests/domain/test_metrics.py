@@ -15,6 +15,7 @@ from domain.metrics import (
     metrics,
     percentile,
     series,
+    step_seconds,
 )
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -123,3 +124,14 @@ def test_feedback_report_ranks_missing_fields_and_tracks_repeats():
 def test_empty_feedback_report():
     report = feedback_report([], [])
     assert report.rep_answers == 0 and report.prospect_repeated.value is None and report.missing == []
+
+
+def test_step_seconds_times_each_workflow_step_from_the_events():
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    kinds = [("requested", 0), ("offered", 2), ("accepted", 12), ("connected", 20), ("outcome", 620)]
+    record = TransferRecord(transfer_id="t", status="completed", created_at=start,
+                            events=[Event(kind=kind, at=start + timedelta(seconds=s)) for kind, s in kinds])
+    queued = TransferRecord(transfer_id="q", status="queued", created_at=start,
+                            events=[Event(kind="requested", at=start)])
+    assert step_seconds([record, queued]) == {"routing": [2.0], "rep_answer": [10.0], "take_over": [8.0],
+                                              "conversation": [600.0]}

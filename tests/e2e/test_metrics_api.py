@@ -106,6 +106,8 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         exposition = (await scraper.get("/metrics")).text
     assert "warm_transfer_completion_rate 0.333" in exposition
     assert 'warm_transfer_transfers_by_branch{branch="immediate"} 1.0' in exposition
+    for step in ("routing", "rep_answer", "take_over", "conversation"):  # the won transfer went through each
+        assert f'warm_transfer_step_seconds{{quantile="0.5",step="{step}"}}' in exposition
     assert 'warm_transfer_http_request_duration_seconds_count{method="GET",route="/v1/metrics",status="200"}' \
         in exposition
 

@@ -48,7 +48,9 @@ def test_a_window_reads_its_transfers_with_events_usage_and_csat(db: Database) -
     records = MetricsStore(db).transfers(DAY)
     assert [r.transfer_id for r in records] == ["won", "left"]
     won = records[0]
-    assert [e.kind for e in won.events] == ["requested", "accepted", "connected", "continuation"]  # only those read
+    assert [e.kind for e in won.events] == ["requested", "offered", "accepted", "connected", "continuation",
+                                            "outcome"]
+    assert [e.kind for e in records[1].events] == ["requested"]  # only the kinds the formulas read: no "cancelled"
     assert won.csat == 4 and won.category == "positive" and won.opened == {("sarah", "summary_seen"),
                                                                              ("sarah", "checklist:0")}
     figures = metrics(records)
