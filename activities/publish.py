@@ -9,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.models import PublishInput
-from domain.scripts import RepAlert, alert_email
+from domain.scripts import RepAlert, alert_chat, alert_email
 from integrations.calendar.base import Calendar
 from integrations.crm.base import CRM
 from integrations.notify.base import DeliveryError, Notice, Notifier
@@ -19,9 +19,9 @@ from store.transfers import TransferStore
 
 class PublishActivities:
     def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM, reps: RepStore,
-                 email_alerts: bool = False, console_url: str | None = None):
+                 email_alerts: bool = False, chat_channel: str | None = None, console_url: str | None = None):
         self.transfers, self.notifier, self.calendar, self.crm, self.reps = transfers, notifier, calendar, crm, reps
-        self.email_alerts, self.console_url = email_alerts, console_url
+        self.email_alerts, self.chat_channel, self.console_url = email_alerts, chat_channel, console_url
 
     @activity.defn(name="publish")
     def publish(self, inp: PublishInput) -> None:
@@ -42,22 +42,27 @@ class PublishActivities:
         for note in inp.crm_notes:
             self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
         if inp.notices:
-            notices = [self._by_email_too(n) for n in inp.notices] if self.email_alerts else inp.notices
+            notices = [self._on_every_channel(n) for n in inp.notices]
             try:
                 self.notifier.publish(notices)
             except DeliveryError as exc:
                 raise ApplicationError(str(exc), type="DeliveryError") from exc
 
-    def _by_email_too(self, notice: Notice) -> Notice:
-        """A rep alert goes to the rep's e-mail as well, in the same words as on the console card."""
+    def _on_every_channel(self, notice: Notice) -> Notice:
+        """A rep alert also goes by e-mail and to the chat channel when they are set up, in the words of the
+        console card."""
         if notice.audience != "rep" or "alert" not in notice.payload or notice.rep_id is None:
             return notice
-        email = self.reps.get(notice.rep_id).profile.email
-        if email is None:
-            return notice
-        subject, body = alert_email(RepAlert.model_validate(notice.payload["alert"]), self.console_url)
-        return notice.model_copy(update={"email_to": email, "payload": {**notice.payload, "subject": subject,
-                                                                          "body": body}})
+        alert = RepAlert.model_validate(notice.payload["alert"])
+        update, payload = {}, dict(notice.payload)
+        email = self.reps.get(notice.rep_id).profile.email if self.email_alerts else None
+        if email is not None:
+            update["email_to"] = email
+            payload["subject"], payload["body"] = alert_email(alert, self.console_url)
+        if self.chat_channel is not None:
+            update["chat_to"] = self.chat_channel
+            payload["chat_text"] = alert_chat(alert, self.console_url)
+        return notice.model_copy(update={**update, "payload": payload}) if update else notice
 
     def all(self) -> list:
         return [self.publish]

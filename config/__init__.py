@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
+    slack_bot_token: str | None = None  # with slack_channel: rep alerts are posted to Slack too
+    slack_channel: str | None = None  # the channel id alerts go to, e.g. C0123456789
     trigger_policy: str | None = None  # a policy file of your own; default: the bundled domain/triggers/policy.toml
 
     offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer")

@@ -11,6 +11,7 @@ from integrations.crm.builtin import BuiltinCRM
 from integrations.notify.base import Notifier
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.email import EmailDispatcher, SmtpMailer
+from integrations.notify.slack import SlackDispatcher
 from integrations.notify.webhooks import WebhookDispatcher
 from store.db import Database
 
@@ -23,13 +24,16 @@ class Integrations:
     # Delivery loops of the outbox the notifier writes; run by a worker process (`run_forever`).
     webhooks: WebhookDispatcher
     email: EmailDispatcher | None  # None without an SMTP server: e-mail notices wait in the outbox
+    chat: SlackDispatcher | None = None  # None without a Slack token
 
 
-def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None) -> Integrations:
+def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
+                       slack_token: str | None = None) -> Integrations:
     return Integrations(
         crm=BuiltinCRM(db),
         notifier=BuiltinNotifier(db),
         calendar=BuiltinCalendar(db),
         webhooks=WebhookDispatcher(db, webhook_secret),
         email=EmailDispatcher(db, mailer) if mailer else None,
+        chat=SlackDispatcher(db, slack_token) if slack_token else None,
     )

@@ -1,7 +1,7 @@
 """The outbox: every notice of every transfer, written once, read by streams and delivered by dispatchers.
 
 `outbox` holds the notices (unique on transfer_id + key, so a retried publish adds nothing).
-`outbox_delivery` holds one row per notice and external channel (bot webhook, e-mail) with the
+`outbox_delivery` holds one row per notice and external channel (bot webhook, e-mail, chat) with the
 retry state; dispatchers claim due rows under a lease so two processes never send the same row.
 """
 
@@ -21,7 +21,7 @@ from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts
 
 Audience = Literal["bot", "rep", "prospect", "ops"]
-Channel = Literal["webhook", "email"]
+Channel = Literal["webhook", "email", "chat"]
 
 # Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream
 # reader that resumes "after id N" would otherwise skip a row whose smaller id committed later.
@@ -44,6 +44,7 @@ class OutboxEntry(SQLModel, table=True):
     payload: dict = Field(sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
     callback_url: str | None = None
     email_to: str | None = None
+    chat_to: str | None = None  # a chat channel (Slack) to post to
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
 
 
@@ -83,6 +84,7 @@ class PendingDelivery(BaseModel):
     lease_token: str
     callback_url: str | None
     email_to: str | None
+    chat_to: str | None
 
 
 def _row(entry: OutboxEntry) -> OutboxRow:
@@ -94,7 +96,7 @@ class OutboxStore:
         self.db = db
 
     def append(self, notices: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Write notices (transfer_id, key, audience, rep_id, kind, payload, callback_url, email_to)
+        """Write notices (transfer_id, key, audience, rep_id, kind, payload, callback_url, email_to, chat_to)
         in one transaction; returns their ids in order. A (transfer_id, key) already stored keeps
         its first version and its id.
         """
@@ -162,6 +164,8 @@ def _channels(entry: OutboxEntry) -> list[Channel]:
         channels.append("webhook")
     if entry.email_to:
         channels.append("email")
+    if entry.chat_to:
+        channels.append("chat")
     return channels
 
 
@@ -209,6 +213,7 @@ class DeliveryQueue:
                 lease_token=token,
                 callback_url=entry.callback_url,
                 email_to=entry.email_to,
+                chat_to=entry.chat_to,
             )
             for delivery, entry in claimed
         ]

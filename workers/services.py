@@ -34,6 +34,7 @@ class Services:
                                     load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
                                     self.integrations.crm, self.reps, email_alerts=self.integrations.email is not None,
+                                    chat_channel=settings.slack_channel if self.integrations.chat else None,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
         return routing.all() + publish.all()
 
@@ -43,7 +44,8 @@ def build_services(settings: Settings) -> Services:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.create_all()
-    integrations = build_integrations(db, webhook_secret=settings.webhook_secret, mailer=_mailer(settings))
+    integrations = build_integrations(db, webhook_secret=settings.webhook_secret, mailer=_mailer(settings),
+                                      slack_token=settings.slack_bot_token)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
 

@@ -44,7 +44,8 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
         await register_search_attributes(client)
     except RPCError as err:  # a server that forbids it still runs transfers; ops just cannot filter by them
         log.warning("could not register search attributes: %s", err)
-    dispatchers = [d for d in (services.integrations.webhooks, services.integrations.email) if d is not None]
+    integrations = services.integrations
+    dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor:
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor)
         polling = asyncio.create_task(worker.run(), name="temporal-worker")

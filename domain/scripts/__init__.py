@@ -4,6 +4,7 @@ from domain.scripts.lines import BOT_LINE_KINDS, LineFacts, bot_line, format_whe
 from domain.scripts.render import language_of
 from domain.scripts.rep import (
     RepAlert,
+    alert_chat,
     alert_email,
     band_of,
     checklist,
@@ -18,6 +19,7 @@ __all__ = [
     "BOT_LINE_KINDS",
     "LineFacts",
     "RepAlert",
+    "alert_chat",
     "alert_email",
     "band_of",
     "bot_line",

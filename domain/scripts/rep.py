@@ -102,6 +102,12 @@ def alert_email(alert: RepAlert, link: str | None = None) -> tuple[str, str]:
     return alert.headline, body + "\n"
 
 
+def alert_chat(alert: RepAlert, link: str | None = None) -> str:
+    """The same alert as a chat message (Slack mrkdwn)."""
+    lines = [f"*{alert.headline}*", alert.one_liner, *(f"• {line}" for line in alert.lines)]
+    return "\n".join(lines + ([f"<{link}|{link}>"] if link else []))
+
+
 def quick_summary(context: ContextPackage, locale: str) -> str:
     """Who, what they want, how hot and why: scannable in ten seconds."""
     lang = language_of(locale)

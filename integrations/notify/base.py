@@ -21,6 +21,7 @@ class Notice(BaseModel):
     payload: dict[str, Any] = {}
     callback_url: str | None = Field(default=None, description="The bot's webhook target.")
     email_to: str | None = Field(default=None, description="Send as e-mail: payload needs 'subject' and 'body'.")
+    chat_to: str | None = Field(default=None, description="Post to this chat channel: payload needs 'chat_text'.")
 
 
 class DeliveryError(Exception):
@@ -50,6 +51,8 @@ def ensure_deliverable(notices: list[Notice]) -> None:
                 raise DeliveryError(f"{notice.key}: callback_url must be an http(s) URL", retryable=False)
         if notice.email_to is not None:
             _ensure_email(notice)
+        if notice.chat_to is not None and not isinstance(notice.payload.get("chat_text"), str):
+            raise DeliveryError(f"{notice.key}: a chat post needs a string payload 'chat_text'", retryable=False)
 
 
 def _ensure_email(notice: Notice) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
+import httpx
 import pytest
+import respx
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.context import Prospect
 from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
+from integrations.notify.slack import POST_MESSAGE
 from tests.workflows.harness import Harness, kinds
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
@@ -451,3 +455,20 @@ async def test_without_smtp_nothing_is_emailed(harness):
     await harness.prospect(handle, "proceed")
     assert harness.services.integrations.email is None
     assert all(r.payload.get("subject") is None for r in harness.services.outbox.for_rep("sarah"))
+
+
+async def test_alerts_are_posted_to_slack_when_it_is_set_up(time_skipping_env, tmp_path, acme_context):
+    async with Harness(time_skipping_env.client, tmp_path, slack_bot_token="xoxb-test", slack_channel="C0SALES",
+                       public_url="https://wt.example.com") as harness:
+        harness.rep("sarah", name="Sarah Chen")
+        handle = await harness.start(acme_context)
+        await harness.ready(handle)
+        await harness.prospect(handle, "proceed")
+        with respx.mock:
+            route = respx.post(POST_MESSAGE).mock(return_value=httpx.Response(200, json={"ok": True}))
+            assert harness.services.integrations.chat.run_once() == 1
+        posted = json.loads(route.calls.last.request.content)
+        offer = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer").payload
+        assert posted["channel"] == "C0SALES"
+        assert offer["alert"]["headline"] in posted["text"] and offer["alert"]["one_liner"] in posted["text"]
+        assert "https://wt.example.com/console" in posted["text"]
