@@ -34,6 +34,7 @@ from bench.plain import PlainWorkflow
 from config import Settings
 from domain.reps import WEEKDAYS, RepProfile
 from tests.conftest import BIN, free_port
+from workers.runtime import settle_heap
 from workers.services import build_services
 from workers.temporal import make_worker, register_search_attributes
 
@@ -98,6 +99,7 @@ async def main(count: int) -> dict:
             serving = asyncio.create_task(server.serve())
             while not server.started:
                 await asyncio.sleep(0.05)
+            settle_heap()  # as `warm-transfer up`/`api` do once serving
             headers = {"Authorization": "Bearer bench-admin"}
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", headers=headers) as http:
 

@@ -24,6 +24,7 @@ from api.app import create_app
 from config import DATA_DIR, Settings
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
+from workers.runtime import settle_heap
 from workers.services import Services, build_services
 from workers.worker import connect_when_ready, run_worker
 
@@ -98,6 +99,7 @@ async def _serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asynci
     try:
         await api.started(serving)
         if not serving.done():
+            settle_heap()
             on_started()
         await asyncio.wait([stopping, serving, *others], return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -185,6 +187,7 @@ async def worker_only(settings: Settings) -> None:
     services = build_services(settings)
     client = await _connect(settings, stop)
     if client is not None:
+        settle_heap()
         await run_worker(client, settings, services, stop)
 
 
