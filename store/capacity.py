@@ -108,12 +108,12 @@ class CapacityStore:
             return _placement(session, transfer_id, routing, now, QueueChange())
 
     def seat_holder(self, transfer_id: str) -> str | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             seat = session.get(SeatRow, transfer_id)
             return seat.rep_id if seat else None
 
     def waiting(self, team: str | None = None) -> list[QueueRow]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             return [q for q in _ordered_queue(session) if team is None or q.team == team]
 
     @contextmanager

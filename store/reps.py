@@ -53,18 +53,18 @@ class RepStore:
         return self.get(rep_id)
 
     def get(self, rep_id: str) -> RepState:
-        with self.db.session() as session:
+        with self.db.read() as session:
             state = rep_state(session, rep_id)
         if state is None:
             raise NotFound(f"no rep {rep_id!r}")
         return state
 
     def exists(self, rep_id: str) -> bool:
-        with self.db.session() as session:
+        with self.db.read() as session:
             return session.get(RepRow, rep_id) is not None
 
     def list(self, team: str | None = None) -> list[RepState]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             return states_of_team(session, team)
 
 
