@@ -1,8 +1,8 @@
-"""Server-sent events from the outbox: resumable with Last-Event-ID (or ?after=), polled while idle."""
+"""Server-sent events from the outbox: resumable with Last-Event-ID (or ?after=); idle streams wake on an
+append in this process, and poll for appends made by other processes."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 
@@ -15,12 +15,14 @@ def outbox_stream(request: Request, fetch: Callable[[int], list]) -> EventSource
 
     async def stream():
         nonlocal after
+        appended = request.app.state.services.outbox.appended
         while not await request.is_disconnected():
+            mark = appended.mark()
             rows = await request.app.state.run_sync(fetch, after)
             for row in rows:
                 after = row.id
                 yield {"id": str(row.id), "event": row.kind, "data": json.dumps(row.payload)}
             if not rows:
-                await asyncio.sleep(request.app.state.poll_interval)
+                await appended.wait(mark, request.app.state.poll_interval)
 
     return EventSourceResponse(stream(), ping=15)

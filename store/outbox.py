@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel, select
 
 from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts
+from store.wakeup import Wakeup, wakeup_for
 
 Audience = Literal["bot", "rep", "prospect", "ops"]
 Channel = Literal["webhook", "email", "chat"]
@@ -94,6 +95,7 @@ def _row(entry: OutboxEntry) -> OutboxRow:
 class OutboxStore:
     def __init__(self, db: Database):
         self.db = db
+        self.appended: Wakeup = wakeup_for(db)  # notified after each append, for readers in this process
 
     def append(self, notices: Sequence[Mapping[str, Any]]) -> list[int]:
         """Write notices (transfer_id, key, audience, rep_id, kind, payload, callback_url, email_to, chat_to)
@@ -136,6 +138,7 @@ class OutboxStore:
                 ],
                 ["outbox_id", "channel"],
             )
+        self.appended.notify()
         return [entry.id for entry in entries]
 
     def for_transfer(
@@ -175,6 +178,7 @@ class DeliveryQueue:
     def __init__(self, db: Database, channel: Channel):
         self.db = db
         self.channel = channel
+        self.appended: Wakeup = wakeup_for(db)
 
     def claim(self, now: datetime, limit: int, lease: timedelta) -> list[PendingDelivery]:
         token = uuid4().hex

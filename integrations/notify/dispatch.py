@@ -8,9 +8,9 @@ e-mail: a Message-ID derived from it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -54,16 +54,17 @@ class OutboxDispatcher(ABC):
         return self._run_batch(now or datetime.now(UTC))[1]
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 0.2) -> None:
-        """Poll until `stop` is set; after a full batch the next one starts at once."""
+        """Deliver until `stop` is set: at once after a full batch or a notice appended in this process,
+        otherwise every `interval` seconds (rows from other processes, retries coming due)."""
         while not stop.is_set():
+            mark = self.queue.appended.mark()
             try:
                 claimed, _ = await asyncio.to_thread(self._run_batch, datetime.now(UTC))
             except Exception:  # a database outage must not end delivery for good
                 log.exception("%s dispatcher: run failed", self.channel)
                 claimed = 0
             if claimed < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+                await _first_of(stop.wait(), self.queue.appended.wait(mark, interval))
 
     def _run_batch(self, now: datetime) -> tuple[int, int]:
         """(rows claimed, rows delivered)."""
@@ -85,3 +86,12 @@ class OutboxDispatcher(ABC):
             self.queue.mark_dead(delivery, error)
         else:
             self.queue.retry_at(delivery, now + backoff(delivery.attempt), error)
+
+
+async def _first_of(*waits: Coroutine) -> None:
+    tasks = [asyncio.create_task(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -47,7 +47,7 @@ class Stack:
 async def stack(local_env, tmp_path):
     await register_search_attributes(local_env.client)
     stack = Stack(local_env.client, tmp_path)
-    app = create_app(stack.settings, stack.services, local_env.client)
+    app = stack.app = create_app(stack.settings, stack.services, local_env.client)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=stack.settings.api_port, log_level="warning"))
     with ThreadPoolExecutor(16) as executor:
         worker = make_worker(

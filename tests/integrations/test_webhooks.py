@@ -206,3 +206,18 @@ async def test_run_forever_delivers_until_stopped(db, receiver):
     stop.set()
     await asyncio.wait_for(loop, timeout=5)
     assert len(receiver.requests) == 1
+
+
+async def test_a_notice_published_in_this_process_is_sent_without_waiting_for_the_next_poll(db, receiver):
+    dispatcher = WebhookDispatcher(db, SECRET)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(dispatcher.run_forever(stop, interval=3600))  # a poll would never come
+    await asyncio.sleep(0.1)  # idle: it has polled once and found nothing
+    await asyncio.to_thread(BuiltinNotifier(db).publish, [bot_notice("line-1", receiver.url)])
+    for _ in range(500):
+        if receiver.requests:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()  # stopping wakes an idle dispatcher too
+    await asyncio.wait_for(loop, timeout=5)
+    assert len(receiver.requests) == 1

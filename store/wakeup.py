@@ -1,0 +1,66 @@
+"""An in-process wake-up for readers of a table that polls would otherwise find late.
+
+A writer (any thread) calls `notify()` after its commit; a reader (any event loop) notes `mark()`
+before it reads, and if it found nothing waits with `wait(mark, timeout)`, which returns at once if
+something was committed since the mark. So a notice written by the worker reaches an SSE stream or a
+dispatcher in the same process in about a millisecond, not a poll interval later; the timeout keeps
+polling as the fallback for writers in other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import weakref
+
+
+class Wakeup:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = set()
+
+    def mark(self) -> int:
+        return self._count
+
+    def notify(self) -> None:
+        with self._lock:
+            self._count += 1
+            waiters = list(self._waiters)
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting there any more
+                loop.call_soon_threadsafe(_resolve, future)
+
+    async def wait(self, mark: int, timeout: float) -> None:
+        """Until a notify() after `mark`, or `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        waiter = (loop, loop.create_future())
+        with self._lock:
+            if self._count != mark:
+                return
+            self._waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter[1], timeout)
+        finally:
+            with self._lock:
+                self._waiters.discard(waiter)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_by_owner: weakref.WeakKeyDictionary[object, Wakeup] = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def wakeup_for(owner: object) -> Wakeup:
+    """The one Wakeup of `owner` (a Database): every store built on it shares it."""
+    with _registry_lock:
+        found = _by_owner.get(owner)
+        if found is None:
+            found = _by_owner[owner] = Wakeup()
+        return found

@@ -1,0 +1,33 @@
+"""Server-sent events wake on an append made in the same process instead of waiting for the next poll."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tests.e2e.conftest import ADMIN_KEY
+
+
+async def test_the_reps_stream_carries_a_new_offer_without_polling(stack, acme_context):
+    stack.app.state.poll_interval = 3600  # no poll would come within the test: only the wake-up can deliver
+    sarah = stack.rep("sarah")
+    body = {"transfer_id": "xfer_stream", "context": {**acme_context, "transfer_id": "xfer_stream"},
+            "routing": {"team": "enterprise"}}
+
+    async def first_offer() -> dict:
+        async with stack.http(sarah) as rep, rep.stream("GET", "/v1/reps/me/stream") as stream:
+            event = None
+            async for line in stream.aiter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: ") and event == "offer":
+                    return json.loads(line.removeprefix("data: "))
+        raise AssertionError("the stream ended without an offer")
+
+    reading = asyncio.create_task(first_offer())
+    await asyncio.sleep(0.5)  # the stream is open and idle
+    async with stack.http(ADMIN_KEY) as bot:
+        assert (await bot.post("/v1/transfers", json=body)).status_code == 201
+        assert (await bot.post("/v1/transfers/xfer_stream/prospect", json={"action": "proceed"})).status_code == 200
+    offer = await asyncio.wait_for(reading, 30)
+    assert offer["transfer_id"] == "xfer_stream"
