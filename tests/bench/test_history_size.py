@@ -1,0 +1,35 @@
+"""The history-size benchmark counts every event of a transfer's history once, in one class."""
+
+from __future__ import annotations
+
+from bench.history_size import CATEGORIES, category, measure
+
+
+def test_event_types_fall_into_their_classes():
+    assert category("WORKFLOW_TASK_COMPLETED") == "workflow_tasks"
+    assert category("MARKER_RECORDED") == "markers"
+    assert category("TIMER_FIRED") == "timers"
+    assert category("WORKFLOW_EXECUTION_UPDATE_ACCEPTED") == "updates"
+    assert category("WORKFLOW_EXECUTION_SIGNALED") == "signals"
+    assert category("WORKFLOW_EXECUTION_STARTED") == "other"
+
+
+async def test_the_happy_path_history_is_counted_consistently():
+    run = await measure("happy_path")
+
+    assert run["workflow_status"] == "completed" and run["transfer_status"] == "completed"
+    assert run["last_event"] == "WORKFLOW_EXECUTION_COMPLETED"
+    by_class, units = run["events_by_class"], run["units"]
+    assert set(by_class) == set(CATEGORIES)
+    assert sum(by_class.values()) == run["events"] == sum(run["events_by_type"].values())
+    assert run["bytes"] > 0 and sum(run["bytes_by_class"].values()) == run["bytes"]
+    assert run["bytes"] <= run["history_message_bytes"]  # the whole message adds only framing
+    # What the driver did shows up in its class: 8 updates (ready, note, accept, ack, reply, outcome,
+    # two feedbacks), each accepted and completed; every workflow task a scheduled/started/completed triple;
+    # one marker per local activity; started and completed are the only "other" events.
+    assert units["updates_completed"] == units["updates_accepted"] == 8 and by_class["updates"] == 16
+    assert units["workflow_tasks"] >= 1 and by_class["workflow_tasks"] == 3 * units["workflow_tasks"]
+    assert by_class["markers"] == sum(run["local_activities"].values()) and "?" not in run["local_activities"]
+    assert {"plan", "publish", "place", "release"} <= set(run["local_activities"])
+    assert by_class["timers"] == 2 * units["timers_started"]
+    assert by_class["other"] == 2 and by_class["activity_tasks"] == by_class["signals"] == 0
