@@ -8,15 +8,28 @@ PostgreSQL a normal transaction in which callers lock what they decide on. Pure 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel
 
 # Every module that defines tables; imported before create_all so they all register.
 TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.calendar", "store.usage")
+
+# SQLite takes one writer at a time. Threads of one process queue for it here and are woken the moment it is
+# free; left to SQLite's busy handler they would sleep and retry (up to 100 ms between tries), which under
+# load turned 5 ms writes into 100-300 ms waits. Writers in other processes still meet the busy timeout.
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _sqlite_writer(database: str) -> threading.RLock:
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(database, threading.RLock())
 
 
 class Database:
@@ -24,11 +37,21 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = _make_engine(url, self.is_sqlite)
+        self._writer = _sqlite_writer(self.url.database or "") if self.is_sqlite else None
 
     def create_all(self) -> None:
         for module in TABLE_MODULES:
             importlib.import_module(module)
         SQLModel.metadata.create_all(self.engine)
+        # create_all adds missing tables only: columns and indexes new since a database was made are added here.
+        with self.engine.begin() as connection:
+            for module in TABLE_MODULES:
+                upgrade = getattr(importlib.import_module(module), "upgrade", None)
+                if upgrade is not None:
+                    upgrade(connection)
+            for table in SQLModel.metadata.sorted_tables:
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
 
     def session(self):
         """A transaction that may write: commits on success, rolls back on error.
@@ -48,7 +71,8 @@ class Database:
 
     @contextmanager
     def _transaction(self, immediate: bool) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        one_writer = self._writer if immediate and self._writer is not None else nullcontext()
+        with one_writer, Session(self.engine, expire_on_commit=False) as session:
             if immediate and self.is_sqlite:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             try:

@@ -197,6 +197,9 @@ class DeliveryQueue:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        with self.db.read() as session:  # most polls find nothing: they need not wait for the write lock
+            if session.exec(select(OutboxDelivery.outbox_id).where(claimable).limit(1)).first() is None:
+                return []
         with self.db.session() as session:
             session.exec(
                 update(OutboxDelivery)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from sse_starlette.sse import AppStatus
 from temporalio.client import Client
 
 from api.app import create_app
@@ -81,6 +82,7 @@ class ApiServer:
         self.sock = sock
 
     async def serve(self) -> None:
+        AppStatus.should_exit = False  # a stack started again in this process serves streams again
         await self.server.serve(sockets=[self.sock])
 
     async def started(self, serving: asyncio.Task) -> None:
@@ -88,6 +90,7 @@ class ApiServer:
             await asyncio.sleep(0.05)
 
     def stop(self) -> None:
+        AppStatus.should_exit = True  # open event streams end now, not after the grace period with errors
         self.server.should_exit = True
 
 

@@ -9,6 +9,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+import workflows.transfer
+from workers.runtime import cache_bytecode
 from workflows import search
 from workflows.transfer import TransferWorkflow
 
@@ -28,5 +30,6 @@ async def register_search_attributes(client: Client) -> None:
 
 
 def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor) -> Worker:
+    cache_bytecode(workflows.transfer)
     return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
                   activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16)

@@ -1,0 +1,90 @@
+"""A happy-path transfer played over HTTP as a bot and its reps would play it, every call timed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+
+import httpx
+
+from bench.stack import TEAM, Stack, summary, transfer_id
+
+# A happy path's steps after the start, in order: who acts, the path under /v1/transfers/{id}/, the body.
+STEPS = [
+    ("bot", "prospect", {"action": "proceed"}),
+    ("rep", "rep", {"action": "accept"}),
+    ("rep", "rep", {"action": "ack"}),
+    ("bot", "prospect", {"action": "replied"}),
+    ("rep", "rep", {"action": "outcome", "outcome": "demo_booked"}),
+    ("rep", "feedback", {"from": "rep", "context_helpful": True, "prospect_repeated": False}),
+    ("bot", "feedback", {"from": "prospect", "csat": 5}),
+]
+
+
+def step_name(body: dict) -> str:
+    return body.get("action") or f"feedback_{body['from']}"
+
+
+class Arrivals:
+    """When each (transfer, event) was first seen by this process: alerts read off streams and webhooks."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], asyncio.Future] = defaultdict(asyncio.get_running_loop().create_future)
+
+    def arrived(self, transfer: str, event: str) -> None:
+        future = self.seen[(transfer, event)]
+        if not future.done():
+            future.set_result(time.perf_counter())
+
+    async def when(self, transfer: str, event: str, timeout: float = 60) -> float:
+        return await asyncio.wait_for(asyncio.shield(self.seen[(transfer, event)]), timeout)
+
+
+class HappyPaths:
+    def __init__(self, stack: Stack, webhook_url: str | None = None, arrivals: Arrivals | None = None):
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.bot = stack.http()
+        self.reps = {rep_id: stack.http(key) for rep_id, key in stack.rep_keys.items()}
+        self.webhook_url = webhook_url
+        self.arrivals = arrivals
+        self.completed = 0
+
+    async def play(self, n: int) -> None:
+        tid = transfer_id("wt")
+        body = {"transfer_id": tid, "routing": {"team": TEAM},
+                "context": {"prospect": {"name": f"Prospect {n}", "company": "Bench Inc"},
+                            "transfer_reason": "asked for pricing"}}
+        if self.webhook_url:
+            body["bot"] = {"callback_url": self.webhook_url}
+        await self._timed("start", self.bot.post("/v1/transfers", json=body))
+        rep = None  # whoever the offer goes to
+        for who, path, step in STEPS:
+            asked = time.perf_counter()
+            client = rep if who == "rep" else self.bot
+            view = (await self._timed(step_name(step), client.post(f"/v1/transfers/{tid}/{path}", json=step))).json()
+            if step_name(step) == "proceed":
+                rep = self.reps[view["rep"]["id"]]
+                if self.arrivals is not None:
+                    await self._alerts(tid, asked)
+        self.completed += 1
+
+    async def _alerts(self, tid: str, asked: float) -> None:
+        """The offer on the rep's stream and the bot's webhook line announcing the rep, from the `proceed`."""
+        self.latencies["alert_sse"].append((await self.arrivals.when(tid, "sse:offer") - asked) * 1000)
+        if self.webhook_url:
+            self.latencies["alert_webhook"].append((await self.arrivals.when(tid, "webhook:available") - asked) * 1000)
+
+    async def _timed(self, name: str, call) -> httpx.Response:  # noqa: ANN001 - an awaitable response
+        began = time.perf_counter()
+        response = await call
+        self.latencies[name].append((time.perf_counter() - began) * 1000)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"{name}: HTTP {response.status_code} {response.text}")
+        return response
+
+    def summaries(self) -> dict:
+        return {name: summary(values) for name, values in self.latencies.items()}
+
+    async def close(self) -> None:
+        await asyncio.gather(self.bot.aclose(), *(client.aclose() for client in self.reps.values()))

@@ -1,0 +1,147 @@
+"""Bot latency and rep-alert latency at a steady arrival rate, against plain Temporal on the same server.
+
+    .venv/bin/python -m bench.latency [--rate 5] [--seconds 60]
+
+Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), then plays whole happy-path
+transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
+- the latency of `POST /v1/transfers` (to the bot's first line) and of every later bot and rep action;
+- the rep's alert: from the bot's request that triggers the offer (`proceed`) to the offer arriving on the
+  rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep.
+Then, on the same server and at the same rate, a plain workflow with a worker in this process: started
+with eager start + an update and with update-with-start, and one plain update per later step.
+Writes bench/results/latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections import defaultdict
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from bench.flows import STEPS, Arrivals, HappyPaths, step_name
+from bench.plain import PlainWorkflow
+from bench.stack import Stack, running_stack, steady, summary, transfer_id, write_result
+
+REPS = 4
+
+
+async def webhook_receiver(arrivals: Arrivals) -> asyncio.Server:
+    """A bot's webhook endpoint: one POST per connection or kept alive, answered 200 at once."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                event = json.loads(await reader.readexactly(length))
+                if event["kind"] == "bot_line":
+                    arrivals.arrived(event["transfer_id"], f"webhook:{event['payload']['kind']}")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def read_stream(stack: Stack, rep_key: str, arrivals: Arrivals) -> None:
+    """The rep console's stream: each offer is marked as it arrives."""
+    async with stack.http(rep_key, timeout=None) as rep, rep.stream("GET", "/v1/reps/me/stream") as stream:
+        event = None
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "offer":
+                arrivals.arrived(json.loads(line.removeprefix("data: "))["transfer_id"], "sse:offer")
+
+
+async def ours(stack: Stack, rate: float, count: int, webhook_url: str, arrivals: Arrivals) -> dict:
+    paths = HappyPaths(stack, webhook_url, arrivals)
+    try:
+        await steady(rate, count, paths.play)
+    finally:
+        await paths.close()
+    return paths.summaries()
+
+
+async def plain(client: Client, rate: float, count: int) -> dict:
+    """The same arrival rate on plain workflows: the fastest starts, then one plain update per step."""
+    queue = "bench-plain"
+    latencies: dict[str, list[float]] = defaultdict(list)
+
+    async def timed(name: str, call) -> None:  # noqa: ANN001 - an awaitable
+        began = time.perf_counter()
+        await call
+        latencies[name].append((time.perf_counter() - began) * 1000)
+
+    async def eager_then_update(n: int) -> None:
+        began = time.perf_counter()
+        handle = await client.start_workflow(PlainWorkflow.run, id=transfer_id("plain-eager"), task_queue=queue,
+                                             request_eager_start=True)
+        await handle.execute_update(PlainWorkflow.first_answer)
+        latencies["eager_start_then_update"].append((time.perf_counter() - began) * 1000)
+        for _, _, step in STEPS:
+            await timed("update", handle.execute_update(PlainWorkflow.step, step_name(step)))
+        await handle.signal(PlainWorkflow.finish)
+
+    async def update_with_start(n: int) -> None:
+        start = WithStartWorkflowOperation(PlainWorkflow.run, id=transfer_id("plain-uws"), task_queue=queue,
+                                           id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        answer = client.execute_update_with_start_workflow(PlainWorkflow.first_answer, start_workflow_operation=start)
+        await timed("update_with_start", answer)
+        await (await start.workflow_handle()).signal(PlainWorkflow.finish)
+
+    async with Worker(client, task_queue=queue, workflows=[PlainWorkflow]):
+        await steady(rate, count, eager_then_update)
+        await steady(rate, count, update_with_start)
+    return {name: summary(values) for name, values in latencies.items()}
+
+
+async def main(rate: float, seconds: float) -> dict:
+    count = int(rate * seconds)
+    arrivals = Arrivals()
+    receiver = await webhook_receiver(arrivals)
+    webhook_url = f"http://127.0.0.1:{receiver.sockets[0].getsockname()[1]}/hooks"
+    async with running_stack() as stack:
+        for n in range(REPS):
+            await stack.add_rep(f"bench-rep-{n}")
+        streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
+        try:
+            await asyncio.sleep(0.5)  # the streams are open
+            await ours(stack, rate, min(count, 10), webhook_url, arrivals)  # warm-up, not counted
+            measured = await ours(stack, rate, count, webhook_url, arrivals)
+            rss = stack.rss_mib()
+        finally:
+            for stream in streams:
+                stream.cancel()
+        client = await stack.temporal()
+        await plain(client, rate, min(count, 10))  # warm-up
+        baseline = await plain(client, rate, count)
+    receiver.close()
+    fastest_start = min(baseline["eager_start_then_update"]["p50"], baseline["update_with_start"]["p50"])
+    actions = [step_name(step) for _, _, step in STEPS]
+    result = {
+        "rate_per_second": rate, "transfers": count, "ours_ms": measured, "plain_ms": baseline,
+        "ratio_start_p50_to_fastest_plain": round(measured["start"]["p50"] / fastest_start, 2),
+        "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
+                                             for a in actions},
+        "up_process_rss_mib": round(rss, 1),
+    }
+    write_result("latency", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=5.0, help="transfers arriving per second (default 5)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long they keep arriving (default 60)")
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(main(arguments.rate, arguments.seconds)), indent=2))

