@@ -2,17 +2,54 @@
 
 Skills are preferences, not requirements: a rep without the wanted skill can still help, and
 refusing them would strand the prospect. `rank` is a single sort with a key function so it
-stays cheap for large rep pools.
+stays cheap for large rep pools; `best` is its first element without the sort, and `ShiftClock`
+reads the wall clock once per time zone so thousands of reps' hours are checked cheaply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from domain.hours import is_working
-from domain.reps import RepProfile, RepState
+from domain.reps import WEEKDAYS, RepProfile, RepState
 from domain.requests import Routing
+
+
+class ShiftClock:
+    """`is_working` for many reps at one instant: the local weekday and "HH:MM" are read once per zone.
+
+    Working hours are validated "HH:MM" (or "24:00") strings, zero-padded, so comparing them as strings
+    is comparing times; and since every bound is a whole minute, a reading truncated to the minute
+    falls inside a span exactly when the full instant does.
+    """
+
+    __slots__ = ("now", "_readings")
+
+    def __init__(self, now: datetime):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("a time zone aware datetime is required")
+        self.now = now
+        self._readings: dict[str, tuple[str, str]] = {}
+
+    def _reading(self, timezone: str) -> tuple[str, str]:
+        local = self.now.astimezone(ZoneInfo(timezone))
+        reading = self._readings[timezone] = (WEEKDAYS[local.weekday()], f"{local.hour:02}:{local.minute:02}")
+        return reading
+
+    def working(self, profile: RepProfile) -> bool:
+        return self.working_hours(profile.working_hours, profile.timezone)
+
+    def working_hours(self, hours: Mapping[str, Sequence[Sequence[str]]], timezone: str) -> bool:
+        day, clock = self._readings.get(timezone) or self._reading(timezone)
+        return any(start <= clock < end for start, end in hours.get(day, ()))
+
+    def on_shift(self, state: RepState) -> bool:
+        return state.presence != "offline" and self.working(state.profile)
+
+    def can_take_now(self, state: RepState) -> bool:
+        return state.presence == "available" and state.active < state.profile.capacity and self.working(state.profile)
 
 
 def eligible(profile: RepProfile, routing: Routing) -> bool:
@@ -49,24 +86,64 @@ def rank(
     (active / capacity), longest idle, id. The preferred rep leads even when busy; the caller
     decides whether to wait for them or take the first rep for whom can_take_now holds.
     """
+    return sorted(_pool(candidates, routing, exclude), key=_preference(routing, ShiftClock(now)))
+
+
+def best(
+    candidates: Sequence[RepState], routing: Routing, clock: ShiftClock, exclude: Collection[str] = ()
+) -> RepState | None:
+    """`rank(...)[0]` (or None) without sorting: the same key, so the same rep."""
+    return min(_pool(candidates, routing, exclude), key=_preference(routing, clock), default=None)
+
+
+def best_free(
+    batches: Iterable[Iterable[RepState]], routing: Routing, clock: ShiftClock, exclude: Collection[str] = ()
+) -> RepState | None:
+    """The best rep who can take the transfer now, `best` among them, reading `batches` only as far as needed.
+
+    `batches` must yield the preferred rep (if any) first, then reps in ascending (load ratio, idle
+    since, id) order, the tail of rank's key. Then once a rep who can take it now has every wanted
+    skill, no later rep can rank above them, and the rest is never read.
+    """
     excluded = set(exclude)
+    key = _preference(routing, clock)
+    unbeatable = 2 * (len(set(routing.skills)) + 1) - len(set(routing.skills))  # not preferred, every skill
+    chosen, chosen_key = None, None
+    for batch in batches:
+        for state in batch:
+            if state.profile.id in excluded or not eligible(state.profile, routing) or not clock.can_take_now(state):
+                continue
+            state_key = key(state)
+            if chosen_key is None or state_key < chosen_key:
+                chosen, chosen_key = state, state_key
+        if chosen_key is not None and chosen_key[0] <= unbeatable:
+            break
+    return chosen
+
+
+def _pool(candidates: Sequence[RepState], routing: Routing, exclude: Collection[str]) -> list[RepState]:
+    excluded = set(exclude)
+    return [s for s in candidates if s.profile.id not in excluded and eligible(s.profile, routing)]
+
+
+def _preference(routing: Routing, clock: ShiftClock) -> Callable[[RepState], tuple]:
     wanted = frozenset(routing.skills)
     skill_slots = len(wanted) + 1  # room for 0..len(wanted) matches inside one tier
+    preferred = routing.preferred_rep_id
+    working = clock.working
+    never = float("-inf")
 
     def preference(state: RepState) -> tuple:
         profile = state.profile
-        # The first three criteria (preferred, free now, skills) packed into one int: a short
-        # key tuple keeps the sort's comparisons cheap on large pools.
-        tier = (profile.id != routing.preferred_rep_id) * 2 + (not can_take_now(state, now))
-        return (
-            tier * skill_slots - len(wanted.intersection(profile.skills)),
-            state.active / profile.capacity,
-            _idle_since(state),
-            profile.id,
-        )
+        # The first three criteria (preferred, free now, skills) packed into one int: a short key
+        # tuple keeps the sort's comparisons cheap on large pools. can_take_now is inlined.
+        free_now = state.presence == "available" and state.active < profile.capacity and working(profile)
+        tier = (profile.id != preferred) * 2 + (not free_now)
+        matched = len(wanted.intersection(profile.skills)) if wanted else 0
+        idle = never if state.last_assigned_at is None else _idle_since(state)
+        return (tier * skill_slots - matched, state.active / profile.capacity, idle, profile.id)
 
-    pool = [s for s in candidates if s.profile.id not in excluded and eligible(s.profile, routing)]
-    return sorted(pool, key=preference)
+    return preference
 
 
 def rank_reasons(state: RepState, routing: Routing, now: datetime) -> list[str]:

@@ -4,22 +4,28 @@ Every transfer that needs a rep joins the queue, and `dispatch` pairs queue head
 arrival) with the best rep who can take them now. A seat row is the assignment: it is inserted only
 while the rep's seats are counted inside the same serialised transaction, so racing transfers can
 never overbook the last seat.
+
+At scale (thousands of reps, thousands waiting) a decision reads only what it needs: the reps with a
+free seat (filtered in SQL on presence, team and RepRow.active < capacity; hours checked in Python on
+that handful), the queue from its head and only for teams that have such reps, and for "who moved",
+just the entries behind the ones that joined or left a team's line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, false, func, or_, update
 from sqlmodel import Session, select
 
 from domain.requests import Routing
-from domain.routing import can_take_now, eligible, on_shift, rank
+from domain.routing import ShiftClock, best_free
 from store.db import Database
-from store.reps import rep_state, states_of_team
+from store.reps import FreeReps, rep_state, seats_on_shift, teams_with_free_seats
 from store.tables import QueueRow, RepRow, SeatRow
 
 _PG_CAPACITY_LOCK = 7_263_001  # one advisory lock serialises routing decisions on PostgreSQL
@@ -56,28 +62,35 @@ class CapacityStore:
     def place(self, transfer_id: str, routing: Routing, now: datetime, exclude: Collection[str] = ()) -> Placement:
         """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
         with self._serialised() as session:
-            before = _positions(session)
-            seat = session.get(SeatRow, transfer_id)
+            line = _LineEdits()
+            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
             queued = session.get(QueueRow, transfer_id)
             wanted = {**routing.model_dump(mode="json"), "exclude": sorted(exclude)}
-            if seat is None and queued is None:
+            team = routing.team or ""
+            if seated is None and queued is None:
                 last_arrival = session.exec(select(func.max(QueueRow.arrival))).one()
-                session.add(QueueRow(transfer_id=transfer_id, team=routing.team or "", priority=routing.priority,
-                                     routing=wanted, arrival=(last_arrival or 0) + 1, enqueued_at=now))
+                entry = QueueRow(transfer_id=transfer_id, team=team, priority=routing.priority,
+                                 routing=wanted, arrival=(last_arrival or 0) + 1, enqueued_at=now)
+                session.add(entry)
                 session.flush()
+                line.joined(entry)
             elif queued is not None and queued.routing != wanted:  # keeps its place; who it avoids may change
+                if queued.team != team:  # a new team: same arrival, in that team's line (dispatch reads the team)
+                    line.left(queued)
+                    queued.team = team
+                    line.joined(queued)
                 queued.routing = wanted
                 session.add(queued)
                 session.flush()
-            change = _change(session, before, _dispatch(session, now))
+            change = line.change(session, _dispatch(session, now, line))
             return _placement(session, transfer_id, routing, now, change)
 
     def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
         """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
         with self._serialised() as session:
-            seat = session.get(SeatRow, transfer_id)
-            if seat is not None:
-                return seat.rep_id == rep_id
+            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+            if seated is not None:
+                return seated == rep_id
             state = rep_state(session, rep_id)
             if state is None or state.presence != "available" or state.free_seats == 0:
                 return False
@@ -87,17 +100,23 @@ class CapacityStore:
     def release(self, transfer_id: str, now: datetime) -> QueueChange:
         """Free the transfer's seat and queue place (idempotent) and hand freed seats to the queue."""
         with self._serialised() as session:
-            before = _positions(session)
-            session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
-            session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
+            line = _LineEdits()
+            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+            if seated is not None:
+                session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
+                session.exec(update(RepRow).where(RepRow.id == seated).values(active=RepRow.active - 1))
+            queued = session.get(QueueRow, transfer_id)
+            if queued is not None:
+                line.left(queued)
+                session.delete(queued)
             session.flush()
-            return _change(session, before, _dispatch(session, now))
+            return line.change(session, _dispatch(session, now, line))
 
     def dispatch(self, now: datetime) -> QueueChange:
         """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
         with self._serialised() as session:
-            before = _positions(session)
-            return _change(session, before, _dispatch(session, now))
+            line = _LineEdits()
+            return line.change(session, _dispatch(session, now, line))
 
     def status(self, transfer_id: str, routing: Routing, now: datetime) -> Placement | None:
         # Serialised too: on PostgreSQL each statement of a plain transaction sees newer commits, so a
@@ -114,7 +133,10 @@ class CapacityStore:
 
     def waiting(self, team: str | None = None) -> list[QueueRow]:
         with self.db.read() as session:
-            return [q for q in _ordered_queue(session) if team is None or q.team == team]
+            query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.arrival)
+            if team is not None:
+                query = query.where(QueueRow.team == team)
+            return list(session.exec(query).all())
 
     @contextmanager
     def _serialised(self) -> Iterator[Session]:
@@ -125,44 +147,103 @@ class CapacityStore:
             yield session
 
 
-def _ordered_queue(session: Session) -> list[QueueRow]:
-    query = select(QueueRow).order_by(QueueRow.priority.desc(), QueueRow.arrival)
-    return list(session.exec(query).all())
+def _in_line_order(query):  # noqa: ANN001, ANN202 - a select over QueueRow
+    return query.order_by(QueueRow.priority.desc(), QueueRow.arrival)
 
 
-def _positions(session: Session) -> dict[str, int]:
-    """Each waiting transfer's place in its team's queue, 1-based."""
-    places: dict[str, int] = {}
-    per_team: dict[str, int] = {}
-    for entry in _ordered_queue(session):
-        per_team[entry.team] = per_team.get(entry.team, 0) + 1
-        places[entry.transfer_id] = per_team[entry.team]
-    return places
+def _after(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
+    """Queue entries served after the one at (priority, arrival): lower priority, or equal and later."""
+    return or_(QueueRow.priority < priority, and_(QueueRow.priority == priority, QueueRow.arrival > arrival))
 
 
-def _change(session: Session, before: dict[str, int], handed: list[Assignment]) -> QueueChange:
-    moved = [t for t, place in _positions(session).items() if t in before and before[t] != place]
-    return QueueChange(handed_over=handed, moved=moved)
+def _before(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
+    return or_(QueueRow.priority > priority, and_(QueueRow.priority == priority, QueueRow.arrival < arrival))
 
 
-def _dispatch(session: Session, now: datetime) -> list[Assignment]:
-    states = {s.profile.id: s for s in states_of_team(session, None) if can_take_now(s, now)}
+@dataclass
+class _LineEdits:
+    """Entries that joined (+1) or left (-1) a team's line during one decision, to tell who moved.
+
+    A waiting transfer's place is 1 + the entries ahead of it in its team's line, so it changed exactly
+    when the joins and leaves ahead of it do not cancel out: only entries behind an edit need reading.
+    """
+
+    edits: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)  # team -> (-prio, arrival) -> +-n
+    joiners: set[str] = field(default_factory=set)
+
+    def joined(self, entry: QueueRow) -> None:
+        self._edit(entry, +1)
+        self.joiners.add(entry.transfer_id)
+
+    def left(self, entry: QueueRow) -> None:
+        self._edit(entry, -1)
+
+    def _edit(self, entry: QueueRow, delta: int) -> None:
+        per_team = self.edits.setdefault(entry.team, {})
+        key = (-entry.priority, entry.arrival)
+        per_team[key] = per_team.get(key, 0) + delta
+
+    def change(self, session: Session, handed: list[Assignment]) -> QueueChange:
+        spans = []  # (team, from this edit, up to the next one) where the edits ahead do not cancel out
+        for team, per_team in self.edits.items():
+            keys = sorted(k for k, delta in per_team.items() if delta)
+            total = 0
+            for n, key in enumerate(keys):
+                total += per_team[key]
+                if total:
+                    spans.append(and_(QueueRow.team == team, _after(-key[0], key[1]),
+                                      _before(-keys[n + 1][0], keys[n + 1][1]) if n + 1 < len(keys) else True))
+        if not spans:
+            return QueueChange(handed_over=handed)
+        query = _in_line_order(select(QueueRow.transfer_id).where(or_(false(), *spans)))
+        moved = [t for t in session.exec(query) if t not in self.joiners]
+        return QueueChange(handed_over=handed, moved=moved)
+
+
+def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignment]:
+    """Walk the queue from its head, giving each entry the best free rep for it, until no rep is free.
+
+    Only entries of teams that still have a rep with a free seat (and team-less ones) are read, a batch
+    at a time; for each, reps are read best first only until no later one could be better.
+    """
+    clock = ShiftClock(now)
+    live = teams_with_free_seats(session)
+    off_shift: set[str] = set()  # teams whose free reps are all off shift: nobody there can take one now
     handed: list[Assignment] = []
-    for entry in _ordered_queue(session):
-        if not states:
+    cursor: tuple[int, int] | None = None
+    batch = 16
+    while live:
+        query = select(QueueRow).where(QueueRow.team.in_([*live, ""]))
+        if cursor is not None:
+            query = query.where(_after(*cursor))
+        entries = session.exec(_in_line_order(query).limit(batch)).all()
+        for entry in entries:
+            wanted = entry.routing
+            team = wanted.get("team")
+            if team is not None and team not in live:
+                continue
+            routing = Routing.model_validate({k: v for k, v in wanted.items() if k != "exclude"})
+            preferred = rep_state(session, routing.preferred_rep_id) if routing.preferred_rep_id else None
+            free = FreeReps(session, team, clock, first=preferred)
+            rep = best_free(free, routing, clock, exclude=wanted.get("exclude", ()))
+            if rep is None:
+                if free.exhausted and free.seen == 0:
+                    off_shift |= live if team is None else {team}
+                    live -= off_shift
+                    if not live:
+                        break
+                continue
+            line.left(entry)
+            _seat(session, entry.transfer_id, rep.profile.id, now)
+            handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
+            if rep.active + 1 >= rep.profile.capacity:  # that was their last free seat
+                live = teams_with_free_seats(session) - off_shift
+                if not live:
+                    break
+        if len(entries) < batch:
             break
-        routing = Routing.model_validate({k: v for k, v in entry.routing.items() if k != "exclude"})
-        best = rank(list(states.values()), routing, now, exclude=entry.routing.get("exclude", ()))
-        if not best:
-            continue
-        rep = best[0]
-        _seat(session, entry.transfer_id, rep.profile.id, now)
-        handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
-        rep = rep.model_copy(update={"active": rep.active + 1})
-        if rep.free_seats > 0:
-            states[rep.profile.id] = rep
-        else:
-            del states[rep.profile.id]
+        cursor = (entries[-1].priority, entries[-1].arrival)
+        batch = min(batch * 4, 1024)
     session.flush()
     return handed
 
@@ -171,19 +252,18 @@ def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> Non
     """A seat ends the wait: a transfer is seated or queued, never both (or dispatch would seat it twice)."""
     session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
     session.add(SeatRow(transfer_id=transfer_id, rep_id=rep_id, reserved_at=now))
-    rep = session.get(RepRow, rep_id)
-    rep.last_assigned_at = now
-    session.add(rep)
+    session.exec(update(RepRow).where(RepRow.id == rep_id).values(last_assigned_at=now, active=RepRow.active + 1))
 
 
 def _placement(session: Session, transfer_id: str, routing: Routing, now: datetime,
                change: QueueChange) -> Placement:
-    on_shift_seats = sum(s.profile.capacity for s in states_of_team(session, routing.team)
-                         if on_shift(s, now) and eligible(s.profile, routing))
+    on_shift_seats = seats_on_shift(session, routing, ShiftClock(now))
     others = QueueChange(handed_over=[a for a in change.handed_over if a.transfer_id != transfer_id],
                          moved=[t for t in change.moved if t != transfer_id])
-    seat = session.get(SeatRow, transfer_id)
-    if seat is not None:
-        return Placement(rep_id=seat.rep_id, seats_on_shift=on_shift_seats, **others.model_dump())
-    position = _positions(session)[transfer_id]
-    return Placement(position=position, seats_on_shift=on_shift_seats, **others.model_dump())
+    seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+    if seated is not None:
+        return Placement(rep_id=seated, seats_on_shift=on_shift_seats, **others.model_dump())
+    entry = session.get(QueueRow, transfer_id)
+    ahead = select(func.count()).select_from(QueueRow).where(QueueRow.team == entry.team,
+                                                             _before(entry.priority, entry.arrival))
+    return Placement(position=session.exec(ahead).one() + 1, seats_on_shift=on_shift_seats, **others.model_dump())

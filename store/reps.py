@@ -1,18 +1,25 @@
-"""The rep directory: profiles, presence, and the live load routing reads."""
+"""The rep directory: profiles, presence, and the live load routing reads.
+
+Parsed profiles are cached in the process by rep id and `profile_rev`, which every profile write
+renews: a decision among thousands of reps reads a few small columns, not every profile's JSON.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import Float, Row, cast, func, update
 from sqlmodel import Session, select
 
 from domain.reps import Presence, RepPatch, RepProfile, RepState
+from domain.requests import Routing
+from domain.routing import ShiftClock
 from store.db import Database
 from store.errors import Conflict, NotFound
 from store.portable import insert_ignoring_conflicts
-from store.tables import RepRow, SeatRow
+from store.tables import RepRow, profile_columns
 
 
 class RepStore:
@@ -20,7 +27,7 @@ class RepStore:
         self.db = db
 
     def create(self, profile: RepProfile, presence: Presence = "offline") -> RepState:
-        row = {"id": profile.id, "team": profile.team, "profile": profile.model_dump(mode="json"), "presence": presence}
+        row = {"id": profile.id, **profile_columns(profile.model_dump(mode="json")), "presence": presence, "active": 0}
         with self.db.session() as session:
             # Insert-or-nothing rather than look-then-insert: two racing creates get one Conflict, not a 500.
             if not insert_ignoring_conflicts(session, RepRow.__table__, [row], ["id"]):
@@ -29,8 +36,10 @@ class RepStore:
 
     def upsert(self, profile: RepProfile, presence: Presence) -> None:
         with self.db.locked() as session:
-            row = session.get(RepRow, profile.id, with_for_update=True) or RepRow(id=profile.id)
-            row.team, row.profile, row.presence = profile.team, profile.model_dump(mode="json"), presence
+            row = session.get(RepRow, profile.id, with_for_update=True) or RepRow(id=profile.id, active=0)
+            for column, value in profile_columns(profile.model_dump(mode="json")).items():
+                setattr(row, column, value)
+            row.presence = presence
             session.add(row)
 
     def update(self, rep_id: str, patch: RepPatch) -> RepState:
@@ -39,7 +48,8 @@ class RepStore:
             row = _row_for_update(session, rep_id)
             merged = {**row.profile, **patch.model_dump(mode="json", exclude_unset=True)}
             profile = RepProfile.model_validate(merged)
-            row.team, row.profile = profile.team, profile.model_dump(mode="json")
+            for column, value in profile_columns(profile.model_dump(mode="json")).items():
+                setattr(row, column, value)
             session.add(row)
         return self.get(rep_id)
 
@@ -76,26 +86,134 @@ def _row_for_update(session: Session, rep_id: str) -> RepRow:
     return row
 
 
+# What a RepState is built from; the profile comes from the cache by (id, profile_rev).
+_STATE_COLUMNS = (RepRow.id, RepRow.profile_rev, RepRow.presence, RepRow.active, RepRow.last_assigned_at)
+
+
+@dataclass(slots=True)
+class _Known:
+    rev: str
+    profile: RepProfile
+    state: RepState | None = None  # the last state built on this profile, reused while nothing changed
+
+
+# rep id -> the profile parsed at a revision. Revisions are random, so rows of another database (tests
+# open many) can never be mistaken for these; a stale entry is simply replaced on the next read.
+_PROFILES: dict[str, _Known] = {}
+
+
 def rep_state(session: Session, rep_id: str) -> RepState | None:
-    row = session.get(RepRow, rep_id)
-    return _states(session, [row])[0] if row else None
+    states = _states(session, session.exec(select(*_STATE_COLUMNS).where(RepRow.id == rep_id)).all())
+    return states[0] if states else None
 
 
 def states_of_team(session: Session, team: str | None) -> list[RepState]:
-    query = select(RepRow).order_by(RepRow.id)
+    query = select(*_STATE_COLUMNS).order_by(RepRow.id)
     if team is not None:
         query = query.where(RepRow.team == team)
     return _states(session, session.exec(query).all())
 
 
-def _states(session: Session, rows: Sequence[RepRow]) -> list[RepState]:
-    ids = [row.id for row in rows]
-    loads: dict[str, int] = {}
-    if ids:
-        counted = select(SeatRow.rep_id, func.count()).where(SeatRow.rep_id.in_(ids)).group_by(SeatRow.rep_id)
-        loads = dict(session.exec(counted).all())
-    return [
-        RepState(profile=RepProfile.model_validate(row.profile), presence=row.presence,
-                 active=loads.get(row.id, 0), last_assigned_at=row.last_assigned_at)
-        for row in rows
-    ]
+class FreeReps:
+    """Reps who can take a transfer now (can_take_now), in the order `best_free` needs: load ratio, then
+    longest idle, then id; the seat and presence test in SQL, hours in Python, read in growing batches.
+
+    `exhausted` and `seen` tell afterwards whether every such rep was read and how many there were.
+    """
+
+    def __init__(self, session: Session, team: str | None, clock: ShiftClock, first: RepState | None = None):
+        self.session, self.team, self.clock, self.first = session, team, clock, first
+        self.exhausted, self.seen = False, 0
+
+    def __iter__(self) -> Iterator[list[RepState]]:
+        if self.first is not None:
+            yield [self.first]
+        by_id = RepRow.id.collate("BINARY" if self.session.get_bind().dialect.name == "sqlite" else "C")
+        query = (select(*_STATE_COLUMNS)
+                 .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+                 # Python's key: active / capacity, never assigned first, then by when, then id (code points).
+                 .order_by(cast(RepRow.active, Float) / RepRow.capacity, RepRow.last_assigned_at.is_not(None),
+                           RepRow.last_assigned_at, by_id))
+        if self.team is not None:
+            query = query.where(RepRow.team == self.team)
+        offset, size = 0, 32
+        while True:
+            rows = self.session.exec(query.offset(offset).limit(size)).all()
+            free = [s for s in _states(self.session, rows) if self.clock.working(s.profile)]
+            self.seen += len(free)
+            if len(rows) < size:
+                self.exhausted = True
+            yield free
+            if self.exhausted:
+                return
+            offset, size = offset + size, min(size * 4, 2048)
+
+
+def teams_with_free_seats(session: Session) -> set[str]:
+    """Teams with an available rep who has a free seat (on shift or not: that is checked per rep later)."""
+    query = select(RepRow.team).where(RepRow.presence == "available", RepRow.active < RepRow.capacity).distinct()
+    return set(session.exec(query))
+
+
+_SHIFTS: dict[str, tuple[str, dict]] = {}  # RepRow.shift -> (time zone, working hours), read once
+
+
+def seats_on_shift(session: Session, routing: Routing, clock: ShiftClock) -> int:
+    """The seats of the reps on shift (any presence but offline) who are eligible for `routing`.
+
+    Summed in SQL per shift (reps with the same zone and hours), so one row per shift reaches Python.
+    """
+    query = (select(RepRow.shift, func.sum(RepRow.capacity), func.min(RepRow.id))
+             .where(RepRow.presence != "offline").group_by(RepRow.shift))
+    if routing.team:
+        query = query.where(RepRow.team == routing.team)
+    if routing.language:
+        query = query.where(RepRow.languages.contains(f",{routing.language},", autoescape=True))
+    seats = 0
+    for shift, capacity, some_rep in session.exec(query).all():
+        if shift not in _SHIFTS:
+            profile = session.exec(select(RepRow.profile).where(RepRow.id == some_rep)).one()
+            _SHIFTS[shift] = (profile.get("timezone", "UTC"), profile.get("working_hours", {}))
+        timezone, hours = _SHIFTS[shift]
+        if clock.working_hours(hours, timezone):
+            seats += capacity
+    return seats
+
+
+def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:
+    """Each row's profile (rows start with id, profile_rev): from the cache, the missing ones read and parsed."""
+    found: dict[str, RepProfile] = {}
+    missing = []
+    for row in rows:
+        known = _PROFILES.get(row[0])
+        if known is not None and known.rev == row[1] and row[1] is not None:
+            found[row[0]] = known.profile
+        else:
+            missing.append(row[0])
+    for start in range(0, len(missing), 500):
+        query = select(RepRow.id, RepRow.profile_rev, RepRow.profile).where(RepRow.id.in_(missing[start:start + 500]))
+        # The revision read with the JSON (a newer write may have landed since `rows`) keys the cache.
+        for rep_id, rev, raw in session.exec(query):
+            profile = found[rep_id] = RepProfile.model_validate(raw)
+            if rev is not None:
+                _PROFILES[rep_id] = _Known(rev, profile)
+    return found
+
+
+def _states(session: Session, rows: Sequence[Row]) -> list[RepState]:
+    profiles = _profiles(session, rows)
+    states = []
+    for rep_id, _, presence, active, last_assigned_at in rows:
+        profile = profiles.get(rep_id)
+        if profile is None:  # deleted between the two reads
+            continue
+        known = _PROFILES.get(rep_id)
+        state = known.state if known is not None and known.profile is profile else None
+        if (state is None or state.presence != presence or state.active != active
+                or state.last_assigned_at != last_assigned_at):
+            state = RepState.model_construct(profile=profile, presence=presence, active=active,
+                                             last_assigned_at=last_assigned_at)
+            if known is not None and known.profile is profile:
+                known.state = state
+        states.append(state)
+    return states

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
+from uuid import uuid4
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, event, inspect, text
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
 from store.portable import UtcDateTime
@@ -14,18 +18,63 @@ def _when(*, index: bool = False, nullable: bool = False) -> Column:
     return Column(UtcDateTime, index=index, nullable=nullable)
 
 
+def _count(default: int) -> Column:
+    return Column(Integer, nullable=False, default=default, server_default=str(default))
+
+
 class RepRow(SQLModel, table=True):
+    """A rep. Besides the profile (JSON), copies of what routing filters and groups on in SQL, all
+    written with the profile (`profile_columns`): `capacity`, `languages` (",en,de,"), `shift` (a hash
+    of the time zone and working hours: reps with equal ones share it); `profile_rev`, new on every
+    profile write, so a parsed profile can be cached by it; and `active`, how many seat rows the rep
+    holds, changed in the same transaction as the seats."""
+
     __tablename__ = "reps"
+    # Covering indexes: the decisions' queries never touch the (wide) rows, only these entries.
+    __table_args__ = (Index("ix_reps_free", "presence", "team", "active", "capacity", "last_assigned_at", "id",
+                            "profile_rev"),
+                      Index("ix_reps_shift", "team", "shift", "presence", "languages", "capacity", "id"))
     id: str = Field(primary_key=True, max_length=64)
     team: str = Field(index=True, max_length=40)
     profile: dict = Field(sa_column=Column(JSON, nullable=False))
     presence: str = Field(default="offline", max_length=16)
     presence_changed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     last_assigned_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    capacity: int = Field(default=1, sa_column=_count(1))
+    active: int = Field(default=0, sa_column=_count(0))
+    languages: str = Field(default=",en,", max_length=80)
+    shift: str = Field(default="", max_length=40)
+    profile_rev: str | None = Field(default=None, max_length=32)
+
+
+def profile_columns(profile: dict) -> dict:
+    """The columns written with a rep's profile (a RepProfile.model_dump in JSON mode)."""
+    return {"team": profile["team"], "profile": profile, **_derived(profile)}
+
+
+def shift_key(timezone: str, hours: dict) -> str:
+    canonical = json.dumps([timezone, hours], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def _derived(profile: dict) -> dict:
+    hours = {day: [list(span) for span in spans] for day, spans in profile.get("working_hours", {}).items()}
+    return {"capacity": profile.get("capacity", 1), "languages": f",{','.join(profile.get('languages', ['en']))},",
+            "shift": shift_key(profile.get("timezone", "UTC"), hours),
+            "profile_rev": uuid4().hex}
+
+
+@event.listens_for(RepRow, "before_insert")
+@event.listens_for(RepRow, "before_update")
+def _new_profile_revision(_mapper, _connection, row: RepRow) -> None:  # noqa: ANN001 - SQLAlchemy hook
+    """Any ORM write of a profile renews its copies and revision, so no cached parse of the old one is used."""
+    if inspect(row).attrs.profile.history.has_changes():
+        for column, value in _derived(row.profile).items():
+            setattr(row, column, value)
 
 
 class SeatRow(SQLModel, table=True):
-    """One row per transfer holding one of a rep's seats: the load is counted, never stored."""
+    """One row per transfer holding one of a rep's seats; RepRow.active counts them."""
 
     __tablename__ = "seats"
     transfer_id: str = Field(primary_key=True, max_length=100)
@@ -38,7 +87,9 @@ class QueueRow(SQLModel, table=True):
     serialised capacity transaction, so equal or skewed clocks can never reorder who came first."""
 
     __tablename__ = "queue"
-    __table_args__ = (Index("ix_queue_order", "priority", "arrival"),)
+    __table_args__ = (Index("ix_queue_order", "priority", "arrival"),
+                      Index("ix_queue_line", text("priority DESC"), "arrival"),
+                      Index("ix_queue_team_line", "team", text("priority DESC"), "arrival"))
     transfer_id: str = Field(primary_key=True, max_length=100)
     team: str = Field(max_length=40)
     routing: dict = Field(sa_column=Column(JSON, nullable=False))
@@ -97,3 +148,21 @@ class ApiKeyRow(SQLModel, table=True):
     rep_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+def upgrade(connection: Connection) -> None:
+    """Bring a database made by an earlier schema up to this one (create_all only adds missing tables)."""
+    present = {column["name"] for column in inspect(connection).get_columns("reps")}
+    kinds = {"capacity": "INTEGER NOT NULL DEFAULT 1", "active": "INTEGER NOT NULL DEFAULT 0",
+             "languages": "VARCHAR(80) NOT NULL DEFAULT ',en,'", "shift": "VARCHAR(40) NOT NULL DEFAULT ''",
+             "profile_rev": "VARCHAR(32)"}
+    added = [name for name in kinds if name not in present]
+    for name in added:
+        connection.execute(text(f"ALTER TABLE reps ADD COLUMN {name} {kinds[name]}"))
+    if "active" in added:
+        connection.execute(text("UPDATE reps SET active = (SELECT count(*) FROM seats WHERE seats.rep_id = reps.id)"))
+    if set(added) - {"active"}:
+        table = RepRow.__table__
+        for rep_id, profile in connection.execute(text("SELECT id, profile FROM reps")).all():
+            profile = profile if isinstance(profile, dict) else json.loads(profile)
+            connection.execute(table.update().where(table.c.id == rep_id).values(**_derived(profile)))
