@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import httpx
 
-from bench.stack import TEAM, Stack, summary, transfer_id
+from bench.stack import TEAM, Stack, transfer_id
 
 # A happy path's steps after the start, in order: who acts, the path under /v1/transfers/{id}/, the body.
 STEPS = [
@@ -82,9 +82,6 @@ class HappyPaths:
         if response.status_code not in (200, 201):
             raise RuntimeError(f"{name}: HTTP {response.status_code} {response.text}")
         return response
-
-    def summaries(self) -> dict:
-        return {name: summary(values) for name, values in self.latencies.items()}
 
     async def close(self) -> None:
         await asyncio.gather(self.bot.aclose(), *(client.aclose() for client in self.reps.values()))

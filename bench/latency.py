@@ -63,16 +63,16 @@ async def read_stream(stack: Stack, rep_key: str, arrivals: Arrivals) -> None:
                 arrivals.arrived(json.loads(line.removeprefix("data: "))["transfer_id"], "sse:offer")
 
 
-async def ours(stack: Stack, rate: float, count: int, webhook_url: str, arrivals: Arrivals) -> dict:
+async def ours(stack: Stack, rate: float, count: int, webhook_url: str, arrivals: Arrivals) -> dict[str, list[float]]:
     paths = HappyPaths(stack, webhook_url, arrivals)
     try:
         await steady(rate, count, paths.play)
     finally:
         await paths.close()
-    return paths.summaries()
+    return dict(paths.latencies)
 
 
-async def plain(client: Client, rate: float, count: int) -> dict:
+async def plain(client: Client, rate: float, count: int) -> dict[str, list[float]]:
     """The same arrival rate on plain workflows: the fastest starts, then one plain update per step."""
     queue = "bench-plain"
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -102,7 +102,7 @@ async def plain(client: Client, rate: float, count: int) -> dict:
     async with Worker(client, task_queue=queue, workflows=[PlainWorkflow]):
         await steady(rate, count, eager_then_update)
         await steady(rate, count, update_with_start)
-    return {name: summary(values) for name, values in latencies.items()}
+    return dict(latencies)
 
 
 async def main(rate: float, seconds: float) -> dict:
@@ -117,15 +117,17 @@ async def main(rate: float, seconds: float) -> dict:
         try:
             await asyncio.sleep(0.5)  # the streams are open
             await ours(stack, rate, min(count, 10), webhook_url, arrivals)  # warm-up, not counted
-            measured = await ours(stack, rate, count, webhook_url, arrivals)
+            ours_samples = await ours(stack, rate, count, webhook_url, arrivals)
             rss = stack.rss_mib()
         finally:
             for stream in streams:
                 stream.cancel()
         client = await stack.temporal()
         await plain(client, rate, min(count, 10))  # warm-up
-        baseline = await plain(client, rate, count)
+        plain_samples = await plain(client, rate, count)
     receiver.close()
+    measured = {name: summary(values) for name, values in ours_samples.items()}
+    baseline = {name: summary(values) for name, values in plain_samples.items()}
     fastest_start = min(baseline["eager_start_then_update"]["p50"], baseline["update_with_start"]["p50"])
     actions = [step_name(step) for _, _, step in STEPS]
     result = {
@@ -134,9 +136,14 @@ async def main(rate: float, seconds: float) -> dict:
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
         "up_process_rss_mib": round(rss, 1),
+        "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(plain_samples)},
     }
     write_result("latency", result)
     return result
+
+
+def _rounded(samples: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {name: [round(value, 1) for value in values] for name, values in samples.items()}
 
 
 if __name__ == "__main__":
@@ -144,4 +151,5 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=5.0, help="transfers arriving per second (default 5)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they keep arriving (default 60)")
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(main(arguments.rate, arguments.seconds)), indent=2))
+    figures = asyncio.run(main(arguments.rate, arguments.seconds))
+    print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     recovery_minutes: int = Field(15, ge=1, le=1440, description="minutes within which a rep calls back")
     feedback_wait: int = Field(7 * 86400, ge=60, description="seconds to wait for feedback before closing")
     avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
+    workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory; the others "
+                                "are replayed from their history when they wake (about 0.3 MiB each, bench/README.md)")
 
 
 @lru_cache

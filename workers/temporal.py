@@ -29,7 +29,9 @@ async def register_search_attributes(client: Client) -> None:
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
 
 
-def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor) -> Worker:
+def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor,
+                max_cached_workflows: int = 1000) -> Worker:
     cache_bytecode(workflows.transfer)
     return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
-                  activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16)
+                  activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16,
+                  max_cached_workflows=max_cached_workflows)

@@ -1,0 +1,96 @@
+"""Open transfers: many transfers waiting at once (queued), the worker's memory, and the bot's latency.
+
+    .venv/bin/python -m bench.open_transfers [--count 10000]
+
+Starts `warm-transfer up` with one busy rep in a team, so every transfer for that team queues and stays open,
+and opens `--count` of them over HTTP (a start and the prospect's `proceed` each). The safety-net recheck of
+queued transfers is set to its longest (WT_QUEUE_RECHECK=3600) so the figures show holding them, not
+rechecking them. Measured: the `up` process's resident memory (worker and API) as they pile up, and
+`POST /v1/transfers` to the first bot line for another team, idle and with all of them open.
+Writes bench/results/open_transfers.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+from bench.stack import Stack, running_stack, summary, transfer_id, write_result
+
+WAITING_TEAM = "bench"
+PROBE_TEAM = "probe"
+
+
+async def probe_latency(stack: Stack, count: int) -> dict:
+    """Sequential starts for the probe team, each ended at once: how long the bot waits for its first line."""
+    latencies = []
+    async with stack.http() as bot:
+        for n in range(count):
+            tid = transfer_id("probe")
+            body = {"transfer_id": tid, "routing": {"team": PROBE_TEAM}, "context": {"prospect": {"name": f"P{n}"}}}
+            began = time.perf_counter()
+            response = await bot.post("/v1/transfers", json=body)
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 201, response.text
+            await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "left"})
+    return summary(latencies[5:])
+
+
+async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -> float:  # noqa: ANN001
+    """Open `count` queued transfers; returns how many per second were opened."""
+    next_one = 0
+    began = time.perf_counter()
+    async with stack.http() as bot:
+
+        async def lane() -> None:
+            nonlocal next_one
+            while next_one < count:
+                n, next_one = next_one, next_one + 1
+                tid = transfer_id("open")
+                body = {"transfer_id": tid, "routing": {"team": WAITING_TEAM},
+                        "context": {"prospect": {"name": f"Waiting {n}"}}}
+                assert (await bot.post("/v1/transfers", json=body)).status_code == 201
+                queued = await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "proceed"})
+                assert queued.json()["status"] == "queued", queued.text
+                on_progress(n + 1)
+
+        await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return count / (time.perf_counter() - began)
+
+
+async def main(count: int, concurrency: int, probes: int, extra_env: dict[str, str] | None = None) -> dict:
+    async with running_stack({"WT_QUEUE_RECHECK": "3600", **(extra_env or {})}) as stack:
+        await stack.add_rep("busy-rep", capacity=1, presence="busy")
+        await stack.add_rep("probe-rep", capacity=50)
+        async with stack.http() as admin:
+            assert (await admin.patch("/v1/reps/probe-rep", json={"team": PROBE_TEAM})).status_code == 200
+        idle = await probe_latency(stack, probes)
+        idle_rss = stack.rss_mib()
+        memory = [{"open": 0, "rss_mib": round(idle_rss, 1)}]
+        step = max(count // 20, 1)
+
+        def progress(opened: int) -> None:
+            if opened % step == 0:
+                memory.append({"open": opened, "rss_mib": round(stack.rss_mib(), 1)})
+                print(json.dumps(memory[-1]), flush=True)
+
+        rate = await open_queued(stack, count, concurrency, progress)
+        await asyncio.sleep(5)
+        loaded = await probe_latency(stack, probes)
+        loaded_rss = stack.rss_mib()
+    result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
+              "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,
+              "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2)}
+    write_result("open_transfers", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--probes", type=int, default=105, help="starts measured idle and loaded (5 warm-up)")
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(main(arguments.count, arguments.concurrency, arguments.probes)), indent=2))

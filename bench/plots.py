@@ -1,0 +1,89 @@
+"""Plots of the benchmark results, as PNG files beside them in bench/results/.
+
+    .venv/bin/python -m bench.plots
+
+Reads latency.json, throughput.json and open_transfers.json (whichever exist) and draws: the latency
+distributions at a steady rate (ours and plain Temporal), throughput against load, and the worker's memory
+against open transfers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
+
+from bench.stack import RESULTS  # noqa: E402
+
+LATENCY_SERIES = [("ours", "start", "our POST /v1/transfers"), ("ours", "accept", "our rep accept"),
+                  ("ours", "alert_sse", "rep alert on SSE, from proceed"),
+                  ("ours", "alert_webhook", "bot webhook, from proceed"),
+                  ("plain", "eager_start_then_update", "plain eager start + update"),
+                  ("plain", "update_with_start", "plain update-with-start"), ("plain", "update", "plain update")]
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def latency_distributions(result: dict) -> None:
+    figure, axes = plt.subplots(figsize=(9, 5))
+    for side, name, label in LATENCY_SERIES:
+        values = sorted(result["samples_ms"][side].get(name, []))
+        if values:
+            axes.plot(values, [(n + 1) / len(values) for n in range(len(values))], label=label)
+    axes.set_xscale("log")
+    axes.set_xlabel("latency (ms, log scale)")
+    axes.set_ylabel("fraction of requests at or under")
+    axes.set_title(f"Latency at {result['rate_per_second']:g} transfers/s ({result['transfers']} transfers)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(RESULTS / "latency.png", dpi=110)
+
+
+def throughput_against_load(result: dict) -> None:
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for rows, label in ((result["happy_path_transfers"], "happy-path transfers"),
+                        (result["one_activity_workflows"], "plain one-activity workflows")):
+        axes.plot([r["concurrency"] for r in rows], [r["per_second"] for r in rows], marker="o", label=label)
+    axes.set_xscale("log", base=2)
+    axes.set_xlabel("in flight at once (closed loop)")
+    axes.set_ylabel("completed per second")
+    axes.set_title("Throughput against load, one machine")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(RESULTS / "throughput.png", dpi=110)
+
+
+def memory_against_open(result: dict) -> None:
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    axes.plot([m["open"] for m in result["memory"]], [m["rss_mib"] for m in result["memory"]], marker=".")
+    axes.axhline(1024, color="red", linestyle="--", label="goal: 1 GiB")
+    axes.set_xlabel("open (queued) transfers")
+    axes.set_ylabel("worker + API resident memory (MiB)")
+    axes.set_title("Memory against open transfers")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(RESULTS / "open_transfers.png", dpi=110)
+
+
+def main() -> list[str]:
+    drawn = []
+    for name, draw in (("latency", latency_distributions), ("throughput", throughput_against_load),
+                       ("open_transfers", memory_against_open)):
+        result = _load(name)
+        if result is not None:
+            draw(result)
+            drawn.append(str(RESULTS / f"{name}.png"))
+    return drawn
+
+
+if __name__ == "__main__":
+    print("\n".join(main()))
