@@ -10,7 +10,8 @@ from fastapi import Request
 from sse_starlette.sse import EventSourceResponse
 
 
-def outbox_stream(request: Request, fetch: Callable[[int], list]) -> EventSourceResponse:
+def outbox_stream(request: Request, fetch: Callable[[int], list], topic: str) -> EventSourceResponse:
+    """Rows from `fetch(after_id)` as they come; woken by appends on `topic` (see store.outbox.topics_of)."""
     after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
 
     async def stream():
@@ -23,6 +24,6 @@ def outbox_stream(request: Request, fetch: Callable[[int], list]) -> EventSource
                 after = row.id
                 yield {"id": str(row.id), "event": row.kind, "data": json.dumps(row.payload)}
             if not rows:
-                await appended.wait(mark, request.app.state.poll_interval)
+                await appended.wait(mark, request.app.state.poll_interval, topic)
 
     return EventSourceResponse(stream(), ping=15)

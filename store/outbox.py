@@ -88,6 +88,11 @@ class PendingDelivery(BaseModel):
     chat_to: str | None
 
 
+def topics_of(transfer_id: str, rep_id: str | None) -> list[str]:
+    """What a notice wakes: the transfer's stream, and its rep's."""
+    return [f"transfer:{transfer_id}"] + ([f"rep:{rep_id}"] if rep_id else [])
+
+
 def _row(entry: OutboxEntry) -> OutboxRow:
     return OutboxRow.model_validate(entry, from_attributes=True)
 
@@ -138,7 +143,7 @@ class OutboxStore:
                 ],
                 ["outbox_id", "channel"],
             )
-        self.appended.notify()
+        self.appended.notify({topic for entry in entries for topic in topics_of(entry.transfer_id, entry.rep_id)})
         return [entry.id for entry in entries]
 
     def for_transfer(

@@ -1,10 +1,11 @@
 """An in-process wake-up for readers of a table that polls would otherwise find late.
 
-A writer (any thread) calls `notify()` after its commit; a reader (any event loop) notes `mark()`
-before it reads, and if it found nothing waits with `wait(mark, timeout)`, which returns at once if
-something was committed since the mark. So a notice written by the worker reaches an SSE stream or a
-dispatcher in the same process in about a millisecond, not a poll interval later; the timeout keeps
-polling as the fallback for writers in other processes.
+A writer (any thread) calls `notify(topics)` after its commit; a reader (any event loop) notes `mark()`
+before it reads and, if it found nothing, waits with `wait(mark, timeout, topic)`. That returns at once
+if anything was committed since the mark (at worst one needless read), and otherwise when a write on its
+topic comes, so a hundred open consoles do not all re-read on every write. A notice written by the
+worker reaches an SSE stream or a dispatcher in the same process in about a millisecond, not a poll
+interval later; the timeout keeps polling as the fallback for writers in other processes.
 """
 
 from __future__ import annotations
@@ -13,36 +14,38 @@ import asyncio
 import contextlib
 import threading
 import weakref
+from collections.abc import Collection
 
 
 class Wakeup:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._count = 0
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = set()
+        self._waiters: set[tuple[str | None, asyncio.AbstractEventLoop, asyncio.Future]] = set()
 
     def mark(self) -> int:
         return self._count
 
-    def notify(self) -> None:
+    def notify(self, topics: Collection[str] = ()) -> None:
+        """Wake the readers of any of `topics`, and every reader waiting without a topic."""
         with self._lock:
             self._count += 1
-            waiters = list(self._waiters)
+            waiters = [(loop, future) for topic, loop, future in self._waiters if topic is None or topic in topics]
         for loop, future in waiters:
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting there any more
                 loop.call_soon_threadsafe(_resolve, future)
 
-    async def wait(self, mark: int, timeout: float) -> None:
-        """Until a notify() after `mark`, or `timeout` seconds."""
+    async def wait(self, mark: int, timeout: float, topic: str | None = None) -> None:
+        """Until a notify() after `mark` (on `topic`, if given), or `timeout` seconds."""
         loop = asyncio.get_running_loop()
-        waiter = (loop, loop.create_future())
+        waiter = (topic, loop, loop.create_future())
         with self._lock:
             if self._count != mark:
                 return
             self._waiters.add(waiter)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter[1], timeout)
+                await asyncio.wait_for(waiter[2], timeout)
         finally:
             with self._lock:
                 self._waiters.discard(waiter)

@@ -119,4 +119,4 @@ async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(
 @router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
 async def my_stream(request: Request, who: Principal = Depends(require("rep"))):
     outbox = request.app.state.services.outbox
-    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after))
+    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after), f"rep:{who.rep_id}")

@@ -154,7 +154,8 @@ async def feedback(
 async def events(transfer_id: str, request: Request, who: Principal = Depends(require("bot", "admin"))):
     await _view_for(request, transfer_id, who)  # 404 before the stream opens
     outbox = request.app.state.services.outbox
-    return outbox_stream(request, lambda after: outbox.for_transfer(transfer_id, after, "bot"))
+    return outbox_stream(request, lambda after: outbox.for_transfer(transfer_id, after, "bot"),
+                         f"transfer:{transfer_id}")
 
 
 class TransferBrief(BaseModel):

@@ -39,8 +39,28 @@ def test_every_store_on_one_database_shares_its_wakeup(tmp_path):
     assert wakeup_for(other) is not wakeup_for(db)
 
 
-def test_an_append_notifies(db):
+async def test_an_append_wakes_the_readers_of_its_transfer_and_its_rep(db):
     outbox = OutboxStore(db)
     mark = outbox.appended.mark()
-    outbox.append([{"transfer_id": "t-1", "key": "k", "audience": "bot", "kind": "bot_line", "payload": {}}])
-    assert outbox.appended.mark() != mark
+    readers = {topic: asyncio.create_task(outbox.appended.wait(mark, NEVER, topic))
+               for topic in ("transfer:t-1", "rep:sarah", "rep:alex")}
+    await asyncio.sleep(0.05)
+    notice = {"transfer_id": "t-1", "key": "k", "audience": "rep", "rep_id": "sarah", "kind": "offer", "payload": {}}
+    await asyncio.to_thread(outbox.append, [notice])
+    await asyncio.wait_for(asyncio.gather(readers["transfer:t-1"], readers["rep:sarah"]), 5)
+    assert not readers["rep:alex"].done()
+    readers["rep:alex"].cancel()
+
+
+async def test_a_reader_with_a_topic_sleeps_through_writes_on_other_topics():
+    wakeup = Wakeup()
+    mark = wakeup.mark()
+    sarahs = asyncio.create_task(wakeup.wait(mark, NEVER, "rep:sarah"))
+    everyone = asyncio.create_task(wakeup.wait(mark, NEVER))
+    await asyncio.sleep(0.05)
+    wakeup.notify({"rep:alex", "transfer:t-1"})
+    await asyncio.wait_for(everyone, 5)
+    await asyncio.sleep(0.05)
+    assert not sarahs.done()
+    wakeup.notify({"rep:sarah"})
+    await asyncio.wait_for(sarahs, 5)
