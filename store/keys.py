@@ -41,7 +41,7 @@ class KeyStore:
             insert_ignoring_conflicts(session, ApiKeyRow.__table__, [row], ["key_hash"])
 
     def resolve(self, key: str) -> Principal | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key))).first()
         if row is None or row.revoked_at is not None:
             return None

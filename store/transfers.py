@@ -53,12 +53,12 @@ class TransferStore:
             insert_ignoring_conflicts(session, TransferEventRow.__table__, rows, ["transfer_id", "seq"])
 
     def facts(self, transfer_id: str) -> TransferFacts | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = session.get(TransferRow, transfer_id)
             return TransferFacts.model_validate(row, from_attributes=True) if row else None
 
     def events(self, transfer_id: str) -> list[TransferEvent]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.exec(select(TransferEventRow).where(TransferEventRow.transfer_id == transfer_id)
                                 .order_by(TransferEventRow.seq)).all()
             return [TransferEvent.model_validate(r, from_attributes=True) for r in rows]

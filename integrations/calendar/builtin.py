@@ -48,7 +48,7 @@ class BuiltinCalendar(Calendar):
         query = select(CalendarTaskRow).where(CalendarTaskRow.rep_id == rep_id)
         if not include_done:
             query = query.where(CalendarTaskRow.done.is_(False))
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.exec(query.order_by(CalendarTaskRow.due_at, CalendarTaskRow.id))
             return [CalendarTask.model_validate(row, from_attributes=True) for row in rows]
 

@@ -20,7 +20,7 @@ class BuiltinCRM(CRM):
         self.history_limit = history_limit
 
     def lookup(self, prospect: Prospect) -> AccountProfile | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             match = _match(session, prospect)
             return self._profile(session, *match) if match else None
 
