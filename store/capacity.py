@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, delete, false, func, or_, update
+from sqlalchemy import and_, delete, func, or_, true, update
 from sqlmodel import Session, select
 
 from domain.requests import Routing
@@ -153,11 +153,13 @@ def _in_line_order(query):  # noqa: ANN001, ANN202 - a select over QueueRow
 
 def _after(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
     """Queue entries served after the one at (priority, arrival): lower priority, or equal and later."""
-    return or_(QueueRow.priority < priority, and_(QueueRow.priority == priority, QueueRow.arrival > arrival))
+    queue = QueueRow.__table__.c
+    return or_(queue.priority < priority, and_(queue.priority == priority, queue.arrival > arrival))
 
 
 def _before(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
-    return or_(QueueRow.priority > priority, and_(QueueRow.priority == priority, QueueRow.arrival < arrival))
+    queue = QueueRow.__table__.c
+    return or_(queue.priority > priority, and_(queue.priority == priority, queue.arrival < arrival))
 
 
 @dataclass
@@ -184,20 +186,22 @@ class _LineEdits:
         per_team[key] = per_team.get(key, 0) + delta
 
     def change(self, session: Session, handed: list[Assignment]) -> QueueChange:
-        spans = []  # (team, from this edit, up to the next one) where the edits ahead do not cancel out
+        session.flush()
+        queue = QueueRow.__table__.c
+        moved: list[tuple[int, int, str]] = []
         for team, per_team in self.edits.items():
             keys = sorted(k for k, delta in per_team.items() if delta)
             total = 0
-            for n, key in enumerate(keys):
+            for n, key in enumerate(keys):  # from each edit up to the next, where those ahead do not cancel out
                 total += per_team[key]
-                if total:
-                    spans.append(and_(QueueRow.team == team, _after(-key[0], key[1]),
-                                      _before(-keys[n + 1][0], keys[n + 1][1]) if n + 1 < len(keys) else True))
-        if not spans:
-            return QueueChange(handed_over=handed)
-        query = _in_line_order(select(QueueRow.transfer_id).where(or_(false(), *spans)))
-        moved = [t for t in session.exec(query) if t not in self.joiners]
-        return QueueChange(handed_over=handed, moved=moved)
+                if not total:
+                    continue
+                span = select(queue.priority, queue.arrival, queue.transfer_id).where(
+                    queue.team == team, _after(-key[0], key[1]),
+                    _before(-keys[n + 1][0], keys[n + 1][1]) if n + 1 < len(keys) else true())
+                moved += session.connection().execute(span).all()
+        moved.sort(key=lambda row: (-row[0], row[1]))  # line order across teams
+        return QueueChange(handed_over=handed, moved=[t for _, _, t in moved if t not in self.joiners])
 
 
 def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignment]:

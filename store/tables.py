@@ -31,8 +31,10 @@ class RepRow(SQLModel, table=True):
 
     __tablename__ = "reps"
     # Covering indexes: the decisions' queries never touch the (wide) rows, only these entries.
-    __table_args__ = (Index("ix_reps_free", "presence", "team", "active", "capacity", "last_assigned_at", "id",
-                            "profile_rev"),
+    # ix_reps_with_room holds only reps with a free seat (a partial index), so "who has room" reads just those.
+    __table_args__ = (Index("ix_reps_with_room", "presence", "team", "active", "capacity", "last_assigned_at", "id",
+                            "profile_rev", sqlite_where=text("active < capacity"),
+                            postgresql_where=text("active < capacity")),
                       Index("ix_reps_shift", "team", "shift", "presence", "languages", "capacity", "id"))
     id: str = Field(primary_key=True, max_length=64)
     team: str = Field(index=True, max_length=40)
@@ -89,7 +91,7 @@ class QueueRow(SQLModel, table=True):
     __tablename__ = "queue"
     __table_args__ = (Index("ix_queue_order", "priority", "arrival"),
                       Index("ix_queue_line", text("priority DESC"), "arrival"),
-                      Index("ix_queue_team_line", "team", text("priority DESC"), "arrival"))
+                      Index("ix_queue_team_order", "team", text("priority DESC"), "arrival", "transfer_id"))
     transfer_id: str = Field(primary_key=True, max_length=100)
     team: str = Field(max_length=40)
     routing: dict = Field(sa_column=Column(JSON, nullable=False))
