@@ -40,12 +40,12 @@ async def probe_latency(stack: Stack, count: int) -> dict:
 
 async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -> float:  # noqa: ANN001
     """Open `count` queued transfers; returns how many per second were opened."""
-    next_one = 0
+    next_one = opened = 0
     began = time.perf_counter()
     async with stack.http() as bot:
 
         async def lane() -> None:
-            nonlocal next_one
+            nonlocal next_one, opened
             while next_one < count:
                 n, next_one = next_one, next_one + 1
                 tid = transfer_id("open")
@@ -54,7 +54,8 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -
                 assert (await bot.post("/v1/transfers", json=body)).status_code == 201
                 queued = await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "proceed"})
                 assert queued.json()["status"] == "queued", queued.text
-                on_progress(n + 1)
+                opened += 1
+                on_progress(opened)
 
         await asyncio.gather(*(lane() for _ in range(concurrency)))
     return count / (time.perf_counter() - began)

@@ -1,0 +1,46 @@
+"""The load benchmarks run end to end against the shipped stack (`warm-transfer up`), briefly: what they
+count adds up, and their results and plots are written. Speed itself is never asserted here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import latency, open_transfers, plots, stack, throughput
+
+
+@pytest.fixture(autouse=True)
+def results_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "RESULTS", tmp_path)
+    monkeypatch.setattr(plots, "RESULTS", tmp_path)
+    return tmp_path
+
+
+async def test_latency_times_every_step_and_both_alerts_of_every_transfer(results_in):
+    result = await latency.main(rate=4, seconds=2)
+
+    steps = ["start", "proceed", "accept", "ack", "replied", "outcome", "feedback_rep", "feedback_prospect"]
+    assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
+        steps + ["alert_sse", "alert_webhook"], 8)
+    assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
+    written = json.loads((results_in / "latency.json").read_text())
+    assert len(written["samples_ms"]["ours"]["alert_sse"]) == 8 and written["machine"]["cpus"] >= 1
+    assert plots.main() == [str(results_in / "latency.png")]
+
+
+async def test_throughput_counts_completed_transfers_and_plain_workflows(results_in):
+    result = await throughput.main([1, 2], seconds=2)
+
+    for rows in (result["happy_path_transfers"], result["one_activity_workflows"]):
+        assert [row["concurrency"] for row in rows] == [1, 2] and all(row["completed"] >= 1 for row in rows)
+    assert result["happy_path_transfers"][0]["up_cpu_ms_per_transfer"] > 0
+    assert plots.main() == [str(results_in / "throughput.png")]
+
+
+async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in):
+    result = await open_transfers.main(count=6, concurrency=2, probes=7)
+
+    assert result["memory"][0]["open"] == 0 and result["memory"][-1]["open"] == 6
+    assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
+    assert plots.main() == [str(results_in / "open_transfers.png")]
