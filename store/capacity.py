@@ -207,12 +207,14 @@ class _LineEdits:
 def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignment]:
     """Walk the queue from its head, giving each entry the best free rep for it, until no rep is free.
 
-    Only entries of teams that still have a rep with a free seat (and team-less ones) are read, a batch
-    at a time; for each, reps are read best first only until no later one could be better.
+    Only entries of teams that still have a rep who can take one now (and team-less ones) are read, a
+    batch at a time; for each, reps are read best first only until no later one could be better.
     """
     clock = ShiftClock(now)
-    live = teams_with_free_seats(session)
-    off_shift: set[str] = set()  # teams whose free reps are all off shift: nobody there can take one now
+    live = teams_with_free_seats(session, clock)
+    # Teams where reading found nobody who can take one after all (on PostgreSQL a presence change may
+    # commit mid-decision): their entries are not read again in this decision.
+    nobody_free: set[str] = set()
     handed: list[Assignment] = []
     cursor: tuple[int, int] | None = None
     batch = 16
@@ -232,8 +234,8 @@ def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignm
             rep = best_free(free, routing, clock, exclude=wanted.get("exclude", ()))
             if rep is None:
                 if free.exhausted and free.seen == 0:
-                    off_shift |= live if team is None else {team}
-                    live -= off_shift
+                    nobody_free |= live if team is None else {team}
+                    live -= nobody_free
                     if not live:
                         break
                 continue
@@ -241,7 +243,7 @@ def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignm
             _seat(session, entry.transfer_id, rep.profile.id, now)
             handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
             if rep.active + 1 >= rep.profile.capacity:  # that was their last free seat
-                live = teams_with_free_seats(session) - off_shift
+                live = teams_with_free_seats(session, clock) - nobody_free
                 if not live:
                     break
         if len(entries) < batch:

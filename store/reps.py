@@ -149,13 +149,27 @@ class FreeReps:
             offset, size = offset + size, min(size * 4, 2048)
 
 
-def teams_with_free_seats(session: Session) -> set[str]:
-    """Teams with an available rep who has a free seat (on shift or not: that is checked per rep later)."""
-    query = select(RepRow.team).where(RepRow.presence == "available", RepRow.active < RepRow.capacity).distinct()
-    return set(session.exec(query))
+def teams_with_free_seats(session: Session, clock: ShiftClock) -> set[str]:
+    """Teams with a rep who can take a transfer now: available, a free seat, on shift.
+
+    Grouped in SQL by team and shift, so hours are checked once per shift, not per rep.
+    """
+    query = (select(RepRow.team, RepRow.shift, func.min(RepRow.id))
+             .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+             .group_by(RepRow.team, RepRow.shift))
+    return {team for team, shift, some_rep in session.exec(query).all()
+            if clock.working_hours(*_shift(session, shift, some_rep))}
 
 
-_SHIFTS: dict[str, tuple[str, dict]] = {}  # RepRow.shift -> (time zone, working hours), read once
+_SHIFTS: dict[str, tuple[dict, str]] = {}  # RepRow.shift -> (working hours, time zone), read once
+
+
+def _shift(session: Session, shift: str, some_rep: str) -> tuple[dict, str]:
+    """The working hours and time zone behind a shift key, read from one rep who has it."""
+    if shift not in _SHIFTS:
+        profile = session.exec(select(RepRow.profile).where(RepRow.id == some_rep)).one()
+        _SHIFTS[shift] = (profile.get("working_hours", {}), profile.get("timezone", "UTC"))
+    return _SHIFTS[shift]
 
 
 def seats_on_shift(session: Session, routing: Routing, clock: ShiftClock) -> int:
@@ -169,15 +183,8 @@ def seats_on_shift(session: Session, routing: Routing, clock: ShiftClock) -> int
         query = query.where(RepRow.team == routing.team)
     if routing.language:
         query = query.where(RepRow.languages.contains(f",{routing.language},", autoescape=True))
-    seats = 0
-    for shift, capacity, some_rep in session.exec(query).all():
-        if shift not in _SHIFTS:
-            profile = session.exec(select(RepRow.profile).where(RepRow.id == some_rep)).one()
-            _SHIFTS[shift] = (profile.get("timezone", "UTC"), profile.get("working_hours", {}))
-        timezone, hours = _SHIFTS[shift]
-        if clock.working_hours(hours, timezone):
-            seats += capacity
-    return seats
+    return sum(seats for shift, seats, some_rep in session.exec(query).all()
+               if clock.working_hours(*_shift(session, shift, some_rep)))
 
 
 def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:

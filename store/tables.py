@@ -31,9 +31,9 @@ class RepRow(SQLModel, table=True):
 
     __tablename__ = "reps"
     # Covering indexes: the decisions' queries never touch the (wide) rows, only these entries.
-    # ix_reps_with_room holds only reps with a free seat (a partial index), so "who has room" reads just those.
-    __table_args__ = (Index("ix_reps_with_room", "presence", "team", "active", "capacity", "last_assigned_at", "id",
-                            "profile_rev", sqlite_where=text("active < capacity"),
+    # ix_reps_room holds only reps with a free seat (a partial index), so "who has room" reads just those.
+    __table_args__ = (Index("ix_reps_room", "presence", "team", "shift", "active", "capacity", "last_assigned_at",
+                            "id", "profile_rev", sqlite_where=text("active < capacity"),
                             postgresql_where=text("active < capacity")),
                       Index("ix_reps_shift", "team", "shift", "presence", "languages", "capacity", "id"))
     id: str = Field(primary_key=True, max_length=64)

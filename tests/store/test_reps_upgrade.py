@@ -18,7 +18,7 @@ from tests.conftest import PG_ADMIN_DSN
 from tests.store.support import NOW, profile
 
 NEW_COLUMNS = ("capacity", "active", "languages", "shift", "profile_rev")
-NEW_INDEXES = ("ix_reps_with_room", "ix_reps_shift", "ix_queue_line", "ix_queue_team_order")
+NEW_INDEXES = ("ix_reps_room", "ix_reps_shift", "ix_queue_line", "ix_queue_team_order")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
