@@ -82,8 +82,10 @@ class CapacityStore:
                 queued.routing = wanted
                 session.add(queued)
                 session.flush()
-            change = line.change(session, _dispatch(session, now, line))
-            return _placement(session, transfer_id, routing, now, change)
+            handed = _dispatch(session, now, line)
+            mine = [a.rep_id for a in handed if a.transfer_id == transfer_id]
+            seated = mine[0] if mine else seated
+            return _placement(session, transfer_id, routing, now, line.change(session, handed), seated)
 
     def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
         """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
@@ -124,7 +126,8 @@ class CapacityStore:
         with self._serialised() as session:
             if session.get(SeatRow, transfer_id) is None and session.get(QueueRow, transfer_id) is None:
                 return None
-            return _placement(session, transfer_id, routing, now, QueueChange())
+            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+            return _placement(session, transfer_id, routing, now, QueueChange(), seated)
 
     def seat_holder(self, transfer_id: str) -> str | None:
         with self.db.read() as session:
@@ -262,11 +265,11 @@ def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> Non
 
 
 def _placement(session: Session, transfer_id: str, routing: Routing, now: datetime,
-               change: QueueChange) -> Placement:
+               change: QueueChange, seated: str | None) -> Placement:
+    """Where the transfer stands: seated with rep `seated`, or (None) waiting in its team's line."""
     on_shift_seats = seats_on_shift(session, routing, ShiftClock(now))
     others = QueueChange(handed_over=[a for a in change.handed_over if a.transfer_id != transfer_id],
                          moved=[t for t in change.moved if t != transfer_id])
-    seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
     if seated is not None:
         return Placement(rep_id=seated, seats_on_shift=on_shift_seats, **others.model_dump())
     entry = session.get(QueueRow, transfer_id)

@@ -103,7 +103,7 @@ _PROFILES: dict[str, _Known] = {}
 
 
 def rep_state(session: Session, rep_id: str) -> RepState | None:
-    states = _states(session, session.exec(select(*_STATE_COLUMNS).where(RepRow.id == rep_id)).all())
+    states = _states(session, _rows(session, select(*_STATE_COLUMNS).where(RepRow.id == rep_id)))
     return states[0] if states else None
 
 
@@ -111,7 +111,7 @@ def states_of_team(session: Session, team: str | None) -> list[RepState]:
     query = select(*_STATE_COLUMNS).order_by(RepRow.id)
     if team is not None:
         query = query.where(RepRow.team == team)
-    return _states(session, session.exec(query).all())
+    return _states(session, _rows(session, query))
 
 
 class FreeReps:
@@ -138,7 +138,7 @@ class FreeReps:
             query = query.where(RepRow.team == self.team)
         offset, size = 0, 32
         while True:
-            rows = self.session.exec(query.offset(offset).limit(size)).all()
+            rows = _rows(self.session, query.offset(offset).limit(size))
             free = [s for s in _states(self.session, rows) if self.clock.working(s.profile)]
             self.seen += len(free)
             if len(rows) < size:
@@ -157,7 +157,7 @@ def teams_with_free_seats(session: Session, clock: ShiftClock) -> set[str]:
     query = (select(RepRow.team, RepRow.shift, func.min(RepRow.id))
              .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
              .group_by(RepRow.team, RepRow.shift))
-    return {team for team, shift, some_rep in session.exec(query).all()
+    return {team for team, shift, some_rep in _rows(session, query)
             if clock.working_hours(*_shift(session, shift, some_rep))}
 
 
@@ -167,7 +167,7 @@ _SHIFTS: dict[str, tuple[dict, str]] = {}  # RepRow.shift -> (working hours, tim
 def _shift(session: Session, shift: str, some_rep: str) -> tuple[dict, str]:
     """The working hours and time zone behind a shift key, read from one rep who has it."""
     if shift not in _SHIFTS:
-        profile = session.exec(select(RepRow.profile).where(RepRow.id == some_rep)).one()
+        profile = _rows(session, select(RepRow.profile).where(RepRow.id == some_rep))[0][0]
         _SHIFTS[shift] = (profile.get("working_hours", {}), profile.get("timezone", "UTC"))
     return _SHIFTS[shift]
 
@@ -183,8 +183,15 @@ def seats_on_shift(session: Session, routing: Routing, clock: ShiftClock) -> int
         query = query.where(RepRow.team == routing.team)
     if routing.language:
         query = query.where(RepRow.languages.contains(f",{routing.language},", autoescape=True))
-    return sum(seats for shift, seats, some_rep in session.exec(query).all()
+    return sum(seats for shift, seats, some_rep in _rows(session, query)
                if clock.working_hours(*_shift(session, shift, some_rep)))
+
+
+def _rows(session: Session, query) -> Sequence[Row]:  # noqa: ANN001 - a select
+    """Plain rows on the session's connection: the hot reads skip the ORM's result machinery. The ORM's
+    pending writes are flushed first (autoflush only runs for the ORM's own execution)."""
+    session.flush()
+    return session.connection().execute(query).all()
 
 
 def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:
@@ -200,7 +207,7 @@ def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:
     for start in range(0, len(missing), 500):
         query = select(RepRow.id, RepRow.profile_rev, RepRow.profile).where(RepRow.id.in_(missing[start:start + 500]))
         # The revision read with the JSON (a newer write may have landed since `rows`) keys the cache.
-        for rep_id, rev, raw in session.exec(query):
+        for rep_id, rev, raw in _rows(session, query):
             profile = found[rep_id] = RepProfile.model_validate(raw)
             if rev is not None:
                 _PROFILES[rep_id] = _Known(rev, profile)
