@@ -16,7 +16,12 @@ uneven size, languages, skills, capacities 1-4, presences, and working hours in 
   queue) and dispatch_after_presence (a rep with room becomes available, then `dispatch`);
 - rank: the pure `domain.routing.rank` over every RepState; list_team: `RepStore.list(team)`.
 
-Results (p50/p99 ms) go to bench/results/routing.json under `--label`, keeping other labels' runs.
+After each set-up step the heap is settled (workers.runtime.settle_heap) as the serving processes do;
+without it, about 1 operation in 100 took a full garbage collection over the set-up heap (200-250 ms here).
+
+Results (p50/p99 ms, wall clock and this process's CPU time) go to bench/results/routing.json under
+`--label`, keeping other labels' runs, with the load average before and after (other work on the
+machine inflates wall-clock times; the CPU time is the client's own share).
 `--profile` prints a cProfile of the place_seat and queue loops instead of only timing them.
 """
 
@@ -52,6 +57,7 @@ from store.db import Database
 from store.reps import RepStore
 from store.tables import QueueRow, SeatRow
 from tests.conftest import PG_ADMIN_DSN
+from workers.runtime import settle_heap
 
 RESULTS = Path(__file__).parent / "results"
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # a Monday afternoon in Europe, morning in the Americas
@@ -85,21 +91,24 @@ class Timer:
 
     def __init__(self, profile: bool):
         self.samples: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}  # this process's CPU time: the contention-free part on SQLite
         self.profiler = cProfile.Profile() if profile else None
 
     def __call__(self, name: str, call: Callable[..., object], *args: object) -> object:
         if self.profiler:
             self.profiler.enable()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = call(*args)
         elapsed = (time.perf_counter() - started) * 1000
+        self.cpu.setdefault(name, []).append((time.process_time() - started_cpu) * 1000)
         if self.profiler:
             self.profiler.disable()
         self.samples.setdefault(name, []).append(elapsed)
         return result
 
     def summary(self) -> dict:
-        return {name: _summary(values) for name, values in self.samples.items()}
+        return {name: {**_summary(values), "client_cpu": _summary(self.cpu[name])}
+                for name, values in self.samples.items()}
 
     def profile_report(self, top: int = 25) -> str:
         out = io.StringIO()
@@ -262,6 +271,7 @@ def run(kind: str, args: argparse.Namespace) -> dict:
         started = time.perf_counter()
         populate(db, args.reps, rnd)
         print(f"[{kind}] {args.reps} reps in {time.perf_counter() - started:.1f} s", flush=True)
+        settle_heap()  # as the worker and the API do once serving: no full collections over the set-up heap
         bench_rank(db, args.rank_rounds, rnd, timer, args.reps)
         bench_place(db, args.rounds, rnd, timer, args.reps)
         if args.profile:
@@ -270,6 +280,7 @@ def run(kind: str, args: argparse.Namespace) -> dict:
         started = time.perf_counter()
         fill_queue(db, args.queued, rnd, args.reps)
         print(f"[{kind}] {args.queued} queued in {time.perf_counter() - started:.1f} s", flush=True)
+        settle_heap()
         bench_queue(db, args.rounds, rnd, timer, args.reps)
         if args.profile:
             print(f"[{kind}] queue profile\n{timer.profile_report()}")
@@ -293,11 +304,14 @@ def main() -> None:
     run_result = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": {"reps": args.reps, "queued": args.queued, "rounds": args.rounds,
-                   "rank_rounds": args.rank_rounds, "seed": args.seed, "profiled": args.profile},
+                   "rank_rounds": args.rank_rounds, "seed": args.seed, "profiled": args.profile,
+                   "settled_heap": True},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform(), "sqlite_library": sqlite3.sqlite_version},
+        "load_average_before": os.getloadavg(),
         "databases": {kind: run(kind, args) for kind in kinds},
     }
+    run_result["load_average_after"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "routing.json"
     stored = json.loads(path.read_text()) if path.exists() else {"runs": {}}
