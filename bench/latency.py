@@ -105,7 +105,7 @@ async def plain(client: Client, rate: float, count: int) -> dict[str, list[float
     return dict(latencies)
 
 
-async def main(rate: float, seconds: float) -> dict:
+async def main(rate: float, seconds: float, name: str = "latency") -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
     receiver = await webhook_receiver(arrivals)
@@ -138,7 +138,7 @@ async def main(rate: float, seconds: float) -> dict:
         "up_process_rss_mib": round(rss, 1),
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(plain_samples)},
     }
-    write_result("latency", result)
+    write_result(name, result)
     return result
 
 
@@ -150,6 +150,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=5.0, help="transfers arriving per second (default 5)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they keep arriving (default 60)")
+    parser.add_argument("--name", default="latency", help="results file name under bench/results/ (default latency)")
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.rate, arguments.seconds))
+    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))
