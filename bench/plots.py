@@ -37,13 +37,8 @@ def latency_distributions(result: dict) -> None:
         if values:
             axes.plot(values, [(n + 1) / len(values) for n in range(len(values))], label=label)
     axes.set_xscale("log")
-    axes.set_xlabel("latency (ms, log scale)")
-    axes.set_ylabel("fraction of requests at or under")
-    axes.set_title(f"Latency at {result['rate_per_second']:g} transfers/s ({result['transfers']} transfers)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(RESULTS / "latency.png", dpi=110)
+    _finish(figure, axes, "latency", "latency (ms, log scale)", "fraction of requests at or under",
+            f"Latency at {result['rate_per_second']:g} transfers/s ({result['transfers']} transfers)")
 
 
 def throughput_against_load(result: dict) -> None:
@@ -52,26 +47,26 @@ def throughput_against_load(result: dict) -> None:
                         (result["one_activity_workflows"], "plain one-activity workflows")):
         axes.plot([r["concurrency"] for r in rows], [r["per_second"] for r in rows], marker="o", label=label)
     axes.set_xscale("log", base=2)
-    axes.set_xlabel("in flight at once (closed loop)")
-    axes.set_ylabel("completed per second")
-    axes.set_title("Throughput against load, one machine")
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(RESULTS / "throughput.png", dpi=110)
+    _finish(figure, axes, "throughput", "in flight at once (closed loop)", "completed per second",
+            "Throughput against load, one machine")
 
 
 def memory_against_open(result: dict) -> None:
     figure, axes = plt.subplots(figsize=(7, 4.5))
     axes.plot([m["open"] for m in result["memory"]], [m["rss_mib"] for m in result["memory"]], marker=".")
     axes.axhline(1024, color="red", linestyle="--", label="goal: 1 GiB")
-    axes.set_xlabel("open (queued) transfers")
-    axes.set_ylabel("worker + API resident memory (MiB)")
-    axes.set_title("Memory against open transfers")
-    axes.grid(True, alpha=0.3)
-    axes.legend()
+    _finish(figure, axes, "open_transfers", "open (queued) transfers", "worker + API resident memory (MiB)",
+            "Memory against open transfers")
+
+
+def _finish(figure, axes, name: str, x_label: str, y_label: str, title: str) -> None:  # noqa: ANN001 - matplotlib
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(RESULTS / "open_transfers.png", dpi=110)
+    figure.savefig(RESULTS / f"{name}.png", dpi=110)
 
 
 def main() -> list[str]:

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -69,24 +70,30 @@ def acme_context() -> dict:
     return json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database with the schema, dropped after the session."""
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """The URL of an empty PostgreSQL database of its own, dropped afterwards (skips if there is no server)."""
     try:
         admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
-    name = f"wt_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    schema = Database(url)
-    schema.create_all()
-    schema.dispose()
     try:
-        yield url
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database with the schema, dropped after the session."""
+    with throwaway_postgres("wt_test") as url:
+        schema = Database(url)
+        schema.create_all()
+        schema.dispose()
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import inspect, text
 
@@ -14,7 +12,7 @@ from domain.requests import Routing
 from store.capacity import Assignment, CapacityStore
 from store.db import Database
 from store.reps import RepStore
-from tests.conftest import PG_ADMIN_DSN
+from tests.conftest import throwaway_postgres
 from tests.store.support import NOW, profile
 
 NEW_COLUMNS = ("capacity", "active", "languages", "shift", "profile_rev")
@@ -27,17 +25,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
-    name = f"wt_upgrade_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with throwaway_postgres("wt_upgrade") as url:
+        yield url
 
 
 def make_it_old(db: Database) -> None:
