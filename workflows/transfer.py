@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.context import ContextPackage
     from domain.enrichment import Enrichment
+    from domain.eta import recheck_seconds
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
     from domain.scripts import LineFacts, bot_line, rep_alert
     from domain.view import (
@@ -71,6 +72,8 @@ REP_ACTIONS: dict[str, set[str]] = {
     "email_follow_up": {"ack"},
     "async_follow_up": {"ack"},
 }
+RECHECK_BY_PLACE = "queue-recheck-by-place"  # workflow.patched id: deeper places recheck less often
+
 FOLLOW_UP_STATUSES = {"callback_scheduled": "callback", "email_follow_up": "email", "async_follow_up": "async"}
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
@@ -334,7 +337,7 @@ class TransferWorkflow:
         await self._flush()
         self.exclude = []  # exclusions steer the immediate choice; in the queue any rep may take it
         while True:
-            recheck = workflow.now() + timedelta(seconds=self.inp.timings.queue_recheck)
+            recheck = workflow.now() + timedelta(seconds=self._recheck_seconds())
             item = await self._next(recheck, want_queue_news=True)
             if item is None or item.source == "queue":
                 placed = await self._place()
@@ -358,6 +361,11 @@ class TransferWorkflow:
             elif action.action == "left":
                 self.branch = "abandoned"
                 return "abandoned"
+
+    def _recheck_seconds(self) -> int:
+        if not workflow.patched(RECHECK_BY_PLACE):  # transfers queued before it keep rechecking at the base rate
+            return self.inp.timings.queue_recheck
+        return recheck_seconds(self.inp.timings.queue_recheck, self.queue.position)
 
     async def _phase_after_hours(self) -> str:
         self.branch = "async"

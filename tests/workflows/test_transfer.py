@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -12,7 +12,7 @@ import respx
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.context import Prospect
-from domain.requests import ProspectFeedback, RepFeedback
+from domain.requests import ProspectFeedback, RepFeedback, Routing
 from integrations.notify.base import DeliveryError
 from integrations.notify.slack import POST_MESSAGE
 from tests.workflows.harness import Harness, kinds
@@ -472,3 +472,20 @@ async def test_alerts_are_posted_to_slack_when_it_is_set_up(time_skipping_env, t
         assert posted["channel"] == "C0SALES"
         assert offer["alert"]["headline"] in posted["text"] and offer["alert"]["one_liner"] in posted["text"]
         assert "https://wt.example.com/console" in posted["text"]
+
+
+async def test_a_transfer_deep_in_the_queue_rechecks_it_less_often_than_the_head(harness):
+    harness.rep("priya", team="smb", presence="busy")  # on shift, no seat free: everyone queues
+    smb = Routing(team="smb")
+    for n in range(19):  # places 1-19, held by transfers outside this test
+        harness.services.capacity.place(f"ahead-{n}", smb, datetime.now(UTC))
+    deep = await harness.start(routing={"team": "smb"})
+    await harness.ready(deep)
+    assert (await harness.prospect(deep, "proceed")).queue.position == 20
+
+    timers = [event.timer_started_event_attributes async for event in deep.fetch_history_events()
+              if event.HasField("timer_started_event_attributes")]
+    assert timers[-1].start_to_fire_timeout.ToTimedelta() == timedelta(seconds=2 * Timings().queue_recheck)
+    assert (await harness.prospect(deep, "left")).status == "abandoned"
+    await deep.result()
+    await harness.keep_history(deep, "queued_deep")  # the first history with the queue-recheck-by-place patch
