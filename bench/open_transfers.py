@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.open_transfers [--count 10000]
 
 Starts `warm-transfer up` with one busy rep in a team, so every transfer for that team queues and stays open,
-and opens `--count` of them over HTTP (a start and the prospect's `proceed` each). The safety-net recheck of
-queued transfers is set to its longest (WT_QUEUE_RECHECK=3600) so the figures show holding them, not
-rechecking them. Measured: the `up` process's resident memory (worker and API) as they pile up, and
-`POST /v1/transfers` to the first bot line for another team, idle and with all of them open.
+and opens `--count` of them over HTTP (a start and the prospect's `proceed` each), with the default settings
+(so the waiting transfers' safety-net rechecks run too). Measured: the `up` process's resident memory
+(worker and API) as they pile up, and `POST /v1/transfers` to the first bot line for another team, idle
+and with all of them open.
 Writes bench/results/open_transfers.json.
 """
 
@@ -62,7 +62,7 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -
 
 
 async def main(count: int, concurrency: int, probes: int, extra_env: dict[str, str] | None = None) -> dict:
-    async with running_stack({"WT_QUEUE_RECHECK": "3600", **(extra_env or {})}) as stack:
+    async with running_stack(extra_env) as stack:
         await stack.add_rep("busy-rep", capacity=1, presence="busy")
         await stack.add_rep("probe-rep", capacity=50)
         async with stack.http() as admin:
