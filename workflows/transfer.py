@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from store.transfers import TransferEvent, TransferFacts
     from workflows import search
     from workflows.models import TransferInput, TransferResult
+    from workflows.state import FollowUp, PendingInput
 
 # What each side may do in each state; anything else is refused by the update validators.
 PROSPECT_ACTIONS: dict[str, set[str]] = {
@@ -82,22 +82,6 @@ _ALERT = RetryPolicy(
 )
 
 
-@dataclass
-class _Input:
-    """An action waiting for the workflow to act on it; `ticket` ties it to the update that sent it."""
-
-    ticket: int
-    source: str  # prospect | rep | feedback | seat
-    payload: Any
-
-
-@dataclass
-class _FollowUp:
-    owner: RepSummary | None
-    due: datetime
-    channel: str  # phone | email
-
-
 @workflow.defn
 class TransferWorkflow:
     @workflow.init
@@ -112,7 +96,7 @@ class TransferWorkflow:
         self.branch: str | None = None
         self.rep: RepSummary | None = None
         self.queue: QueueInfo | None = None
-        self.follow_up: _FollowUp | None = None
+        self.follow_up: FollowUp | None = None
         self.offer_expires_at: datetime | None = None
         self.outcome: str | None = None
         self.bot_lines: list[BotLine] = []
@@ -123,7 +107,7 @@ class TransferWorkflow:
         self.feedback: dict[str, dict] = {}
         self.plan = Plan()
         self.enrichment: Enrichment | None = None
-        self._inbox: deque[_Input] = deque()
+        self._inbox: deque[PendingInput] = deque()
         self._tickets = 0
         self._in_flight: list[int] = []
         self._answers: dict[int, str | None] = {}
@@ -254,7 +238,7 @@ class TransferWorkflow:
                 return await self._defer(item.payload)
             if action == "schedule_callback":
                 await self._release()
-                self.follow_up = _FollowUp(self.rep, item.payload.callback_at, "phone")
+                self.follow_up = FollowUp(self.rep, item.payload.callback_at, "phone")
                 return "callback_scheduled"
 
     async def _phase_connecting(self) -> str:
@@ -399,7 +383,7 @@ class TransferWorkflow:
     async def _follow_up_phase(self, status: str) -> str | None:
         """Callback, e-mail and after-hours follow-ups: tell everyone, then a durable timer to the due time."""
         if self.follow_up is None:  # no rep could take it when it started: look again in an hour
-            self.follow_up = _FollowUp(None, workflow.now() + timedelta(hours=1), "email")
+            self.follow_up = FollowUp(None, workflow.now() + timedelta(hours=1), "email")
         follow_up = self.follow_up
         self.branch = self.branch if self.branch in ("failed", "async") else FOLLOW_UP_STATUSES[status]
         owner = follow_up.owner
@@ -473,7 +457,7 @@ class TransferWorkflow:
         item = await self._next(workflow.now() + timedelta(seconds=self.inp.timings.choice)) if self.live else None
         if item is None or item.payload.action == "left":
             channel = "phone" if self.ctx.prospect.phone else "email"
-            self.follow_up = _FollowUp(self.rep, default_due, channel)
+            self.follow_up = FollowUp(self.rep, default_due, channel)
             return "callback_scheduled" if channel == "phone" else "email_follow_up"
         return self._choose_follow_up(item.payload, self.rep, default_due)
 
@@ -483,15 +467,15 @@ class TransferWorkflow:
         if action.email:
             self.ctx.prospect.email = action.email
         if action.action == "email":
-            self.follow_up = _FollowUp(owner, default_due, "email")
+            self.follow_up = FollowUp(owner, default_due, "email")
             return "email_follow_up"
         due = action.callback_at if action.callback_at and action.callback_at > workflow.now() else default_due
-        self.follow_up = _FollowUp(owner, due, "phone")
+        self.follow_up = FollowUp(owner, due, "phone")
         return "callback_scheduled"
 
     def _follow_up_later(self) -> str:
         """A follow-up found nobody on shift: wait for the owner's next opening."""
-        self.follow_up = _FollowUp(
+        self.follow_up = FollowUp(
             self.rep,
             self.plan.next_opening or workflow.now() + timedelta(hours=1),
             "phone" if self.ctx.prospect.phone else "email",
@@ -675,7 +659,7 @@ class TransferWorkflow:
             "email": self.ctx.prospect.email,
         }
 
-    def _confirmation(self, follow_up: _FollowUp) -> dict:
+    def _confirmation(self, follow_up: FollowUp) -> dict:
         who = follow_up.owner.name if follow_up.owner else "our team"
         by = "call you" if follow_up.channel == "phone" else "e-mail you"
         return {
@@ -685,7 +669,7 @@ class TransferWorkflow:
             f"so you will not need to repeat anything.\n",
         }
 
-    def _task_description(self, follow_up: _FollowUp) -> str:
+    def _task_description(self, follow_up: FollowUp) -> str:
         contact = self.ctx.prospect.phone if follow_up.channel == "phone" else self.ctx.prospect.email
         alert = rep_alert(self.ctx, follow_up.owner.locale, self.ctx.transfer_reason)
         return "\n".join(
@@ -764,7 +748,7 @@ class TransferWorkflow:
 
     async def _next(
         self, deadline: datetime | None, note_is_answer: bool = False, want_queue_news: bool = False
-    ) -> _Input | None:
+    ) -> PendingInput | None:
         """Settle the actions acted on so far, then wait for the next input (None: the deadline passed).
 
         A note is added to the context wherever it comes, and is only returned where it answers the
@@ -792,7 +776,7 @@ class TransferWorkflow:
                     continue
             return item
 
-    def _still_valid(self, item: _Input) -> bool:
+    def _still_valid(self, item: PendingInput) -> bool:
         """Validators ran when the action arrived; check again now, since an earlier input or a timer
         may have moved the transfer on (the prospect left, the offer lapsed). A stale action is refused."""
         check = {"prospect": self._check_prospect, "rep": self._check_rep, "feedback": self._check_feedback}
@@ -825,7 +809,7 @@ class TransferWorkflow:
     async def _submit(self, source: str, payload: Any) -> TransferView:
         self._tickets += 1
         ticket = self._tickets
-        self._inbox.append(_Input(ticket, source, payload))
+        self._inbox.append(PendingInput(ticket, source, payload))
         await workflow.wait_condition(lambda: ticket in self._answers)
         error = self._answers.pop(ticket)
         if error:
@@ -888,7 +872,7 @@ class TransferWorkflow:
     def queue_changed(self) -> None:
         """Another decision gave this transfer a seat or moved its place in the queue: look again now."""
         self._tickets += 1
-        self._inbox.append(_Input(self._tickets, "queue", None))
+        self._inbox.append(PendingInput(self._tickets, "queue", None))
 
     @workflow.query
     def view(self) -> TransferView:
