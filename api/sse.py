@@ -11,7 +11,7 @@ from sse_starlette.sse import EventSourceResponse
 
 
 def outbox_stream(request: Request, fetch: Callable[[int], list], topic: str) -> EventSourceResponse:
-    """Rows from `fetch(after_id)` as they come; woken by appends on `topic` (see store.outbox.topics_of)."""
+    """Rows from `fetch(after_id)` as they come; woken by appends on `topic` (see store.outbox.rep_topic)."""
     after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
 
     async def stream():

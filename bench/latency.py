@@ -111,8 +111,7 @@ async def main(rate: float, seconds: float, name: str = "latency") -> dict:
     receiver = await webhook_receiver(arrivals)
     webhook_url = f"http://127.0.0.1:{receiver.sockets[0].getsockname()[1]}/hooks"
     async with running_stack() as stack:
-        for n in range(REPS):
-            await stack.add_rep(f"bench-rep-{n}")
+        await stack.add_team(REPS)
         streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
         try:
             await asyncio.sleep(0.5)  # the streams are open

@@ -61,8 +61,8 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -
     return count / (time.perf_counter() - began)
 
 
-async def main(count: int, concurrency: int, probes: int, extra_env: dict[str, str] | None = None) -> dict:
-    async with running_stack(extra_env) as stack:
+async def main(count: int, concurrency: int, probes: int) -> dict:
+    async with running_stack() as stack:
         await stack.add_rep("busy-rep", capacity=1, presence="busy")
         await stack.add_rep("probe-rep", capacity=50)
         async with stack.http() as admin:

@@ -88,6 +88,11 @@ class Stack:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
+    async def add_team(self, size: int) -> None:
+        """`size` available reps in the bench team, each with room for 50 transfers."""
+        for n in range(size):
+            await self.add_rep(f"bench-rep-{n}")
+
     async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available") -> str:
         profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": TEAM, "capacity": capacity,
                    "working_hours": ALL_WEEK}
@@ -103,11 +108,11 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(extra_env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+async def running_stack() -> AsyncIterator[Stack]:
     """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET, **(extra_env or {})}
+    env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET}
     with (data_dir / "up.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),

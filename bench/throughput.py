@@ -100,8 +100,7 @@ async def plain(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
 
 async def main(levels: list[int], seconds: float) -> dict:
     async with running_stack() as stack:
-        for n in range(REPS):
-            await stack.add_rep(f"bench-rep-{n}")
+        await stack.add_team(REPS)
         measured = await ours(stack, levels, seconds)
         baseline = await plain(stack, levels, seconds)
     best_ours = max(row["per_second"] for row in measured)

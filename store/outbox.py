@@ -88,9 +88,19 @@ class PendingDelivery(BaseModel):
     chat_to: str | None
 
 
-def topics_of(transfer_id: str, rep_id: str | None) -> list[str]:
+def transfer_topic(transfer_id: str) -> str:
+    """The wake-up topic of one transfer's stream (see store.wakeup)."""
+    return f"transfer:{transfer_id}"
+
+
+def rep_topic(rep_id: str) -> str:
+    """The wake-up topic of one rep's stream."""
+    return f"rep:{rep_id}"
+
+
+def _topics(entry: OutboxEntry) -> list[str]:
     """What a notice wakes: the transfer's stream, and its rep's."""
-    return [f"transfer:{transfer_id}"] + ([f"rep:{rep_id}"] if rep_id else [])
+    return [transfer_topic(entry.transfer_id)] + ([rep_topic(entry.rep_id)] if entry.rep_id else [])
 
 
 def _row(entry: OutboxEntry) -> OutboxRow:
@@ -143,7 +153,7 @@ class OutboxStore:
                 ],
                 ["outbox_id", "channel"],
             )
-        self.appended.notify({topic for entry in entries for topic in topics_of(entry.transfer_id, entry.rep_id)})
+        self.appended.notify({topic for entry in entries for topic in _topics(entry)})
         return [entry.id for entry in entries]
 
     def for_transfer(

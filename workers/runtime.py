@@ -3,6 +3,7 @@ module's bytecode, compiled once rather than on every sandboxed run."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
 import py_compile
@@ -20,6 +21,7 @@ def settle_heap() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+@functools.cache  # once per module and process: a worker made again (tests make many) finds it done
 def cache_bytecode(module: ModuleType) -> None:
     """Write `module`'s bytecode cache, even where Python would not (PYTHONDONTWRITEBYTECODE).
 

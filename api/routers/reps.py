@@ -16,6 +16,7 @@ from domain.reps import Presence, RepPatch, RepProfile, RepState
 from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound
 from store.keys import Principal
+from store.outbox import rep_topic
 from workflows.transfer import TransferWorkflow
 
 router = APIRouter(prefix="/v1/reps", tags=["reps"])
@@ -119,4 +120,4 @@ async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(
 @router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
 async def my_stream(request: Request, who: Principal = Depends(require("rep"))):
     outbox = request.app.state.services.outbox
-    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after), f"rep:{who.rep_id}")
+    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after), rep_topic(who.rep_id))

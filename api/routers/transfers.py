@@ -27,6 +27,7 @@ from domain.view import Status, TransferView
 from integrations.crm.base import AccountProfile
 from store.errors import NotFound
 from store.keys import Principal
+from store.outbox import transfer_topic
 from store.usage import UsageStore
 from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
@@ -155,7 +156,7 @@ async def events(transfer_id: str, request: Request, who: Principal = Depends(re
     await _view_for(request, transfer_id, who)  # 404 before the stream opens
     outbox = request.app.state.services.outbox
     return outbox_stream(request, lambda after: outbox.for_transfer(transfer_id, after, "bot"),
-                         f"transfer:{transfer_id}")
+                         transfer_topic(transfer_id))
 
 
 class TransferBrief(BaseModel):
