@@ -56,8 +56,13 @@ def register_admin_key(services: Services, settings: Settings) -> None:
 
 
 def bind_api_socket(host: str, port: int) -> socket.socket:
-    """Bound before anything starts, so a taken port fails at once with a clear message."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    """Bound before anything starts, so a taken port fails at once with a clear message.
+
+    The protocol is named so that asyncio turns Nagle's algorithm off on every connection it accepts: it
+    only does so for sockets whose `proto` is TCP, and with Nagle on, a response written as headers then
+    body waits for the client's delayed ACK, 40 ms on Linux, on about half of all calls.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,22 @@ def test_a_taken_port_is_a_clear_error(taken_port: int) -> None:
         check_port_free("127.0.0.1", taken_port, "Temporal")
     with pytest.raises(StackError, match="--api-port or WT_API_PORT"):
         bind_api_socket("127.0.0.1", taken_port)
+
+
+async def test_the_api_answers_without_waiting_for_delayed_acks() -> None:
+    """Nagle's algorithm is off on every accepted connection (asyncio only turns it off on TCP-proto sockets)."""
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_connect(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    sock = bind_api_socket("127.0.0.1", 0)
+    server = await asyncio.start_server(on_connect, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection(*sock.getsockname())
+        assert await asyncio.wait_for(accepted, 10) != 0
+        writer.close()
 
 
 def test_up_stops_at_once_when_the_api_port_is_taken(taken_port: int, tmp_path: Path,
