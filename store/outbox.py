@@ -240,24 +240,31 @@ class DeliveryQueue:
             for delivery, entry in claimed
         ]
 
-    def mark_delivered(self, claim: PendingDelivery, now: datetime) -> None:
-        self._settle(claim, status="delivered", delivered_at=now, last_error=None)
+    def mark_delivered(self, claims: Sequence[PendingDelivery], now: datetime) -> None:
+        """A batch's deliveries, settled in one write."""
+        self._settle(claims, status="delivered", delivered_at=now, last_error=None)
 
     def retry_at(self, claim: PendingDelivery, when: datetime, error: str) -> None:
-        self._settle(claim, status="pending", next_attempt_at=when, last_error=error)
+        self._settle([claim], status="pending", next_attempt_at=when, last_error=error)
 
     def mark_dead(self, claim: PendingDelivery, error: str) -> None:
-        self._settle(claim, status="dead", last_error=error)
+        self._settle([claim], status="dead", last_error=error)
 
-    def _settle(self, claim: PendingDelivery, **values: Any) -> None:
+    def _settle(self, claims: Sequence[PendingDelivery], **values: Any) -> None:
         # Guarded by the lease token: a dispatcher whose lease was taken over changes nothing.
+        ids_by_token: dict[str, list[int]] = {}
+        for claim in claims:
+            ids_by_token.setdefault(claim.lease_token, []).append(claim.row.id)
+        if not ids_by_token:
+            return
         with self.db.session() as session:
-            session.exec(
-                update(OutboxDelivery)
-                .where(
-                    OutboxDelivery.outbox_id == claim.row.id,
-                    OutboxDelivery.channel == self.channel,
-                    OutboxDelivery.lease_token == claim.lease_token,
+            for token, ids in ids_by_token.items():
+                session.exec(
+                    update(OutboxDelivery)
+                    .where(
+                        OutboxDelivery.outbox_id.in_(ids),
+                        OutboxDelivery.channel == self.channel,
+                        OutboxDelivery.lease_token == token,
+                    )
+                    .values(lease_token=None, lease_until=None, **values)
                 )
-                .values(lease_token=None, lease_until=None, **values)
-            )

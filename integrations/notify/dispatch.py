@@ -69,16 +69,18 @@ class OutboxDispatcher(ABC):
     def _run_batch(self, now: datetime) -> tuple[int, int]:
         """(rows claimed, rows delivered)."""
         claimed = self.queue.claim(now, self.batch_size, self.lease)
-        delivered = 0
-        for delivery in claimed:
-            try:
-                self.send(delivery, now)
-            except DeliveryError as exc:
-                self._failed(delivery, now, str(exc))
-            else:
-                self.queue.mark_delivered(delivery, now)
-                delivered += 1
-        return len(claimed), delivered
+        delivered: list[PendingDelivery] = []
+        try:
+            for delivery in claimed:
+                try:
+                    self.send(delivery, now)
+                except DeliveryError as exc:
+                    self._failed(delivery, now, str(exc))
+                else:
+                    delivered.append(delivery)
+        finally:  # one write for the whole batch, even if an unexpected error stopped it part way
+            self.queue.mark_delivered(delivered, now)
+        return len(claimed), len(delivered)
 
     def _failed(self, delivery: PendingDelivery, now: datetime, error: str) -> None:
         if delivery.attempt >= self.max_attempts:

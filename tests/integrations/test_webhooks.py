@@ -97,6 +97,30 @@ def test_delivers_a_signed_event_once(db, receiver):
     dispatcher.close()
 
 
+def test_a_batch_is_settled_in_one_write(db, receiver, monkeypatch: pytest.MonkeyPatch):
+    ids = BuiltinNotifier(db).publish([bot_notice(f"line-{n}", receiver.url) for n in range(3)])
+    receiver.respond(200, 500, 200)
+    writes = Counter()
+    session = db.session
+    monkeypatch.setattr(db, "session", lambda: writes.update(["write"]) or session())
+
+    assert WebhookDispatcher(db, SECRET).run_once(soon()) == 2
+    assert writes["write"] == 3  # the claim, the failure's back-off, and one for both deliveries
+    assert [delivery_state(db, i, "webhook").status for i in ids] == ["delivered", "pending", "delivered"]
+
+
+def test_deliveries_made_before_an_unexpected_error_are_settled(db, receiver):
+    ids = BuiltinNotifier(db).publish([bot_notice(f"line-{n}", receiver.url) for n in range(2)])
+    dispatcher = WebhookDispatcher(db, SECRET)
+    send = dispatcher.send
+    dispatcher.send = lambda delivery, now: send(delivery, now) if delivery.row.id == ids[0] else 1 / 0
+
+    with pytest.raises(ZeroDivisionError):
+        dispatcher.run_once(soon())
+    assert delivery_state(db, ids[0], "webhook").status == "delivered"  # not sent again
+    assert delivery_state(db, ids[1], "webhook").status == "pending"  # its lease runs out, then it is retried
+
+
 def test_failures_back_off_exponentially_then_succeed(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
     receiver.respond(500, 429)
