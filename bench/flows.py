@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
+from temporalio.client import Client
 
+from bench.plain import PlainWorkflow
 from bench.stack import TEAM, Stack, transfer_id
+
+Timed = Callable[[str, Awaitable[Any]], Awaitable[Any]]
 
 # A happy path's steps after the start, in order: who acts, the path under /v1/transfers/{id}/, the body.
 STEPS = [
@@ -85,3 +91,23 @@ class HappyPaths:
 
     async def close(self) -> None:
         await asyncio.gather(self.bot.aclose(), *(client.aclose() for client in self.reps.values()))
+
+
+async def _untimed(_: str, call: Awaitable[Any]) -> Any:
+    return await call
+
+
+async def happy_path(client: Client, task_queue: str, timed: Timed = _untimed) -> None:
+    """A plain workflow taking a transfer's happy path: eager start and a first answer, then one update per
+    bot or rep step; the least Temporal itself costs for the interactions a transfer has."""
+
+    async def first_answer() -> Any:
+        handle = await client.start_workflow(PlainWorkflow.run, id=transfer_id("plain-eager"), task_queue=task_queue,
+                                             request_eager_start=True)
+        await handle.execute_update(PlainWorkflow.first_answer)
+        return handle
+
+    handle = await timed("eager_start_then_update", first_answer())
+    for _, _, step in STEPS:
+        await timed("update", handle.execute_update(PlainWorkflow.step, step_name(step)))
+    await handle.signal(PlainWorkflow.finish)

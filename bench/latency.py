@@ -19,12 +19,14 @@ import asyncio
 import json
 import time
 from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from bench.flows import STEPS, Arrivals, HappyPaths, step_name
+from bench.flows import STEPS, Arrivals, HappyPaths, happy_path, step_name
 from bench.plain import PlainWorkflow
 from bench.stack import Stack, running_stack, steady, summary, transfer_id, write_result
 
@@ -77,20 +79,14 @@ async def plain(client: Client, rate: float, count: int) -> dict[str, list[float
     queue = "bench-plain"
     latencies: dict[str, list[float]] = defaultdict(list)
 
-    async def timed(name: str, call) -> None:  # noqa: ANN001 - an awaitable
+    async def timed(name: str, call: Awaitable[Any]) -> Any:
         began = time.perf_counter()
-        await call
+        result = await call
         latencies[name].append((time.perf_counter() - began) * 1000)
+        return result
 
     async def eager_then_update(n: int) -> None:
-        began = time.perf_counter()
-        handle = await client.start_workflow(PlainWorkflow.run, id=transfer_id("plain-eager"), task_queue=queue,
-                                             request_eager_start=True)
-        await handle.execute_update(PlainWorkflow.first_answer)
-        latencies["eager_start_then_update"].append((time.perf_counter() - began) * 1000)
-        for _, _, step in STEPS:
-            await timed("update", handle.execute_update(PlainWorkflow.step, step_name(step)))
-        await handle.signal(PlainWorkflow.finish)
+        await happy_path(client, queue, timed)
 
     async def update_with_start(n: int) -> None:
         start = WithStartWorkflowOperation(PlainWorkflow.run, id=transfer_id("plain-uws"), task_queue=queue,

@@ -43,8 +43,10 @@ def latency_distributions(result: dict) -> None:
 
 def throughput_against_load(result: dict) -> None:
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for rows, label in ((result["happy_path_transfers"], "happy-path transfers"),
-                        (result["one_activity_workflows"], "plain one-activity workflows")):
+    series = [(result["happy_path_transfers"], "happy-path transfers"),
+              (result["one_activity_workflows"], "plain one-activity workflows"),
+              (result.get("plain_happy_paths"), "plain workflows taking a happy path's steps")]
+    for rows, label in [(rows, label) for rows, label in series if rows]:
         axes.plot([r["concurrency"] for r in rows], [r["per_second"] for r in rows], marker="o", label=label)
     axes.set_xscale("log", base=2)
     _finish(figure, axes, "throughput", "in flight at once (closed loop)", "completed per second",

@@ -5,8 +5,10 @@
 Starts `warm-transfer up` (dev server on SQLite, worker and API in one process), then for each level of
 concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the next
 when it completes) and counts completions per second, with the CPU the `up` process and the Temporal server
-spent per transfer. Then, on the same server, the same levels of concurrency for a plain workflow that runs
-one activity (worker in this process). Writes bench/results/throughput.json.
+spent per transfer. Then, on the same server, the same levels of concurrency for two plain workflows (worker
+in this process): one that runs one activity (the goal's baseline), and one that takes a transfer's happy path
+with nothing to do at each step (eager start and a first answer, then one update per step: what Temporal itself
+costs for a transfer's interactions). Writes bench/results/throughput.json.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.flows import HappyPaths
-from bench.plain import OneActivityWorkflow, one_activity
+from bench.flows import HappyPaths, happy_path
+from bench.plain import OneActivityWorkflow, PlainWorkflow, one_activity
 from bench.stack import Stack, running_stack, write_result
 
 REPS = 4
@@ -75,39 +78,54 @@ async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
     return rows
 
 
-async def plain(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
+async def plain(stack: Stack, levels: list[int], seconds: float, name: str, worker: dict,
+                one: Callable[[Client, str, int], Awaitable[None]]) -> list[dict]:
+    """A plain workflow at the same levels on the same server, its worker and client in this process."""
     client = await stack.temporal()
-    queue = f"bench-one-activity-{uuid.uuid4().hex[:6]}"
+    queue = f"bench-{name}-{uuid.uuid4().hex[:6]}"
     temporal = children(stack.process.pid)[0]
-
-    async def one(n: int) -> None:
-        await client.execute_workflow(OneActivityWorkflow.run, n, id=f"one-{uuid.uuid4().hex}", task_queue=queue)
-
     rows = []
-    async with Worker(client, task_queue=queue, workflows=[OneActivityWorkflow], activities=[one_activity]):
-        await closed_loop(2, 5, one)  # warm-up
+    async with Worker(client, task_queue=queue, **worker):
+        await closed_loop(2, 5, lambda n: one(client, queue, n))  # warm-up
         for level in levels:
             bench_before, temporal_before = cpu_seconds(os.getpid()), cpu_seconds(temporal)
-            done, elapsed = await closed_loop(level, seconds, one)
+            done, elapsed = await closed_loop(level, seconds, lambda n: one(client, queue, n))
             rows.append({"concurrency": level, "completed": done, "per_second": round(done / elapsed, 2),
                          "worker_and_client_cpu_ms_per_workflow":
                              round(1000 * (cpu_seconds(os.getpid()) - bench_before) / max(done, 1), 1),
                          "temporal_cpu_ms_per_workflow":
                              round(1000 * (cpu_seconds(temporal) - temporal_before) / max(done, 1), 1)})
-            print(json.dumps(rows[-1]), flush=True)
+            print(json.dumps({name: rows[-1]}), flush=True)
     return rows
+
+
+async def one_activity_workflow(client: Client, queue: str, n: int) -> None:
+    await client.execute_workflow(OneActivityWorkflow.run, n, id=f"one-{uuid.uuid4().hex}", task_queue=queue)
+
+
+async def plain_happy_path(client: Client, queue: str, n: int) -> None:
+    await happy_path(client, queue)
 
 
 async def main(levels: list[int], seconds: float) -> dict:
     async with running_stack() as stack:
         await stack.add_team(REPS)
         measured = await ours(stack, levels, seconds)
-        baseline = await plain(stack, levels, seconds)
+        baseline = await plain(stack, levels, seconds, "one_activity",
+                               {"workflows": [OneActivityWorkflow], "activities": [one_activity]},
+                               one_activity_workflow)
+        floor = await plain(stack, levels, seconds, "plain_happy_path", {"workflows": [PlainWorkflow]},
+                            plain_happy_path)
     best_ours = max(row["per_second"] for row in measured)
     best_plain = max(row["per_second"] for row in baseline)
+    best_floor = max(row["per_second"] for row in floor)
     result = {"seconds_per_level": seconds, "happy_path_transfers": measured, "one_activity_workflows": baseline,
+              "plain_happy_paths": floor,
               "best_transfers_per_second": best_ours, "best_plain_per_second": best_plain,
-              "ratio_best_to_plain_best": round(best_ours / best_plain, 3)}
+              "best_plain_happy_paths_per_second": best_floor,
+              "ratio_best_to_plain_best": round(best_ours / best_plain, 3),
+              "ratio_plain_happy_path_to_plain_best": round(best_floor / best_plain, 3),
+              "ratio_best_to_plain_happy_path": round(best_ours / best_floor, 3)}
     write_result("throughput", result)
     return result
 

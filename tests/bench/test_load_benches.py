@@ -32,7 +32,7 @@ async def test_latency_times_every_step_and_both_alerts_of_every_transfer(result
 async def test_throughput_counts_completed_transfers_and_plain_workflows(results_in):
     result = await throughput.main([1, 2], seconds=2)
 
-    for rows in (result["happy_path_transfers"], result["one_activity_workflows"]):
+    for rows in (result["happy_path_transfers"], result["one_activity_workflows"], result["plain_happy_paths"]):
         assert [row["concurrency"] for row in rows] == [1, 2] and all(row["completed"] >= 1 for row in rows)
     assert result["happy_path_transfers"][0]["up_cpu_ms_per_transfer"] > 0
     assert plots.main() == [str(results_in / "throughput.png")]
