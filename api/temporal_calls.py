@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -27,6 +33,16 @@ async def update(handle: WorkflowHandle, method: Any, arg: Any = None) -> Any:
         raise ApiError(409, "rejected", _rejection_message(err)) from err
     except RPCError as err:
         raise _rpc_error(err, handle.id) from err
+
+
+async def update_with_start(client: Client, method: Any, start: WithStartWorkflowOperation, workflow_id: str) -> Any:
+    """Start a workflow with an update in one call; WorkflowAlreadyStartedError if its id is taken."""
+    try:
+        return await client.execute_update_with_start_workflow(method, start_workflow_operation=start)
+    except WorkflowUpdateFailedError as err:
+        raise ApiError(409, "rejected", _rejection_message(err)) from err
+    except RPCError as err:
+        raise _rpc_error(err, workflow_id) from err
 
 
 async def query(handle: WorkflowHandle, method: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -72,17 +72,19 @@ async def start_transfer(
     body = body.model_copy(update={"transfer_id": transfer_id})
     digest = _digest(body)
     client: Client = state.client
+    # The start and the first answer in one call: the `ready` update rides on the workflow's first task, so the
+    # answer needs one workflow task, not two (a start, then an update).
+    start = WithStartWorkflowOperation(
+        TransferWorkflow.run,
+        TransferInput(request=body, timings=_timings(state.settings), request_digest=digest),
+        id=transfer_id,
+        task_queue=state.settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        static_summary=_summary(body),
+    )
     try:
-        handle = await client.start_workflow(
-            TransferWorkflow.run,
-            TransferInput(request=body, timings=_timings(state.settings), request_digest=digest),
-            id=transfer_id,
-            task_queue=state.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            request_eager_start=True,
-            static_summary=_summary(body),
-        )
+        return await temporal_calls.update_with_start(client, TransferWorkflow.ready, start, transfer_id)
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle(transfer_id)
         if await temporal_calls.query(handle, TransferWorkflow.request_digest) != digest:
@@ -91,7 +93,6 @@ async def start_transfer(
             ) from None
         response.status_code = 200
         return await temporal_calls.query(handle, TransferWorkflow.view)
-    return await temporal_calls.update(handle, TransferWorkflow.ready)
 
 
 async def _view_for(request: Request, transfer_id: str, who: Principal) -> TransferView:

@@ -7,7 +7,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
 from config import Settings
 from domain.reps import WEEKDAYS, RepProfile
@@ -52,16 +53,29 @@ class Harness:
         return rep
 
     async def start(self, context: dict | None = None, timings: Timings | None = None, **request) -> WorkflowHandle:
+        inp = self._input(context, timings, request)
+        return await self.client.start_workflow(TransferWorkflow.run, inp, id=inp.request.transfer_id,
+                                                task_queue=self.task_queue)
+
+    async def start_ready(self, context: dict | None = None, timings: Timings | None = None,
+                          **request) -> tuple[WorkflowHandle, TransferView]:
+        """As the API starts a transfer: the start and its `ready` update in one call."""
+        inp = self._input(context, timings, request)
+        start = WithStartWorkflowOperation(TransferWorkflow.run, inp, id=inp.request.transfer_id,
+                                           task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        view = await self.client.execute_update_with_start_workflow(TransferWorkflow.ready,
+                                                                    start_workflow_operation=start)
+        return await start.workflow_handle(), view
+
+    def _input(self, context: dict | None, timings: Timings | None, request: dict) -> TransferInput:
         body = {
             "context": context or {"prospect": {"name": "Dana Lee", "email": "dana@northwind.io"}},
             "routing": {"team": "enterprise"},
             **request,
         }
         req = TransferRequest.model_validate(body)
-        tid = req.transfer_id or f"xfer_{uuid.uuid4().hex[:10]}"
-        req = req.model_copy(update={"transfer_id": tid})
-        inp = TransferInput(request=req, timings=timings or Timings(), search_attributes=self.search_attributes)
-        return await self.client.start_workflow(TransferWorkflow.run, inp, id=tid, task_queue=self.task_queue)
+        req = req.model_copy(update={"transfer_id": req.transfer_id or f"xfer_{uuid.uuid4().hex[:10]}"})
+        return TransferInput(request=req, timings=timings or Timings(), search_attributes=self.search_attributes)
 
     @staticmethod
     async def ready(handle: WorkflowHandle) -> TransferView:

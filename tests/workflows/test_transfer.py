@@ -28,9 +28,8 @@ async def harness(time_skipping_env, tmp_path):
 
 async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     harness.rep("sarah", name="Sarah Chen", title="Enterprise AE", expertise="enterprise rollouts", capacity=2)
-    handle = await harness.start(acme_context, bot={"name": "Ava"})
+    handle, first = await harness.start_ready(acme_context, bot={"name": "Ava"})  # as the API starts it
 
-    first = await harness.ready(handle)
     assert first.status == "preparing" and first.rep.id == "sarah"
     assert kinds(first) == ["prepare"] and "Sarah" in first.bot_lines[0].text
     assert first.bot_lines[0].choices == ["note", "proceed"]
@@ -79,7 +78,7 @@ async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     ]
     assert {e.data.get("source") or e.kind for e in events if e.kind == "feedback"} == {"feedback"}
     assert harness.services.transfers.facts(handle.id).status == "completed"
-    await harness.keep_history(handle, "immediate")
+    await harness.keep_history(handle, "immediate_update_with_start")
 
 
 async def test_actions_are_refused_with_a_reason_and_change_nothing(harness):
