@@ -38,6 +38,18 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def upsert(session: Session, table: Table, row: Mapping[str, Any], key_columns: Sequence[str],
+           keep: Sequence[str] = ()) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE: one statement that inserts the row or overwrites the stored one,
+    except its key and the `keep` columns (e.g. when it was created)."""
+    statement = _dialect_insert(session)(table)
+    fixed = {*key_columns, *keep}
+    statement = statement.on_conflict_do_update(
+        index_elements=key_columns, set_={name: statement.excluded[name] for name in row if name not in fixed}
+    )
+    session.exec(statement, params=[dict(row)])
+
+
 def insert_ignoring_conflicts(
     session: Session, table: Table, rows: Sequence[Mapping[str, Any]], conflict_columns: Sequence[str]
 ) -> int:
@@ -50,7 +62,10 @@ def insert_ignoring_conflicts(
     """
     if not rows:
         return 0
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+    statement = _dialect_insert(session)(table).on_conflict_do_nothing(index_elements=conflict_columns)
     # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
     return session.exec(statement.execution_options(preserve_rowcount=True), params=list(rows)).rowcount
+
+
+def _dialect_insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import update
 from sqlmodel import select
 
 from store.db import Database
-from store.portable import insert_ignoring_conflicts
+from store.portable import insert_ignoring_conflicts, upsert
 from store.tables import FeedbackRow, TransferEventRow, TransferRow
 
 
@@ -43,12 +42,8 @@ class TransferStore:
         """Upsert the facts and append events in one transaction; an event seq seen before is skipped."""
         values = facts.model_dump()
         with self.db.session() as session:
-            # Insert-or-nothing, then update: a retried or racing record never trips the primary key.
-            insert_ignoring_conflicts(session, TransferRow.__table__, [{**values, "updated_at": now}],
-                                      ["transfer_id"])
-            latest = {name: value for name, value in values.items() if name not in ("transfer_id", "created_at")}
-            session.exec(update(TransferRow).where(TransferRow.transfer_id == facts.transfer_id)
-                         .values(**latest, updated_at=now))
+            # An upsert: a retried or racing record never trips the primary key.
+            upsert(session, TransferRow.__table__, {**values, "updated_at": now}, ["transfer_id"], keep=["created_at"])
             rows = [{"transfer_id": facts.transfer_id, **event.model_dump()} for event in events]
             insert_ignoring_conflicts(session, TransferEventRow.__table__, rows, ["transfer_id", "seq"])
 
