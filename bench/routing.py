@@ -112,7 +112,9 @@ class Timer:
 
     def profile_report(self, top: int = 25) -> str:
         out = io.StringIO()
-        pstats.Stats(self.profiler, stream=out).sort_stats("cumulative").print_stats(top)
+        stats = pstats.Stats(self.profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top)  # where the time is spent, not only under what
         return out.getvalue()
 
 

@@ -9,22 +9,30 @@ At scale (thousands of reps, thousands waiting) a decision reads only what it ne
 free seat (filtered in SQL on presence, team and RepRow.active < capacity; hours checked in Python on
 that handful), the queue from its head and only for teams that have such reps, and for "who moved",
 just the entries behind the ones that joined or left a team's line.
+
+Decisions run plain SQL statements on the transaction's connection, each built once with bound
+parameters (the ORM's identity map, flushes and per-call statement building cost more than the
+database work), and read what they can together: where a transfer stands is one read.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import and_, delete, func, or_, true, update
-from sqlmodel import Session, select
+from sqlalchemy import Connection, Text, and_, bindparam, cast, delete, func, insert, literal_column, or_, update
+from sqlmodel import select
 
 from domain.requests import Routing
 from domain.routing import ShiftClock, best_free
 from store.db import Database
+from store.portable import UtcDateTime
 from store.reps import FreeReps, rep_state, seats_on_shift, teams_with_free_seats
 from store.tables import QueueRow, RepRow, SeatRow
 
@@ -55,79 +63,130 @@ class Placement(QueueChange):
     seats_on_shift: int = 0
 
 
+class _Entry(NamedTuple):
+    """A queue entry as decisions read it; `routing` is the stored JSON text, which keys its parse."""
+
+    transfer_id: str
+    team: str
+    priority: int
+    arrival: int
+    routing: str
+
+
+_queue, _seats, _reps = QueueRow.__table__.c, SeatRow.__table__.c, RepRow.__table__.c
+_ENTRY_COLUMNS = (_queue.transfer_id, _queue.team, _queue.priority, _queue.arrival, cast(_queue.routing, Text))
+
+
+def _after(priority, arrival):  # noqa: ANN001, ANN202 - SQL expressions in, a SQL condition out
+    """Queue entries served after the one at (priority, arrival): lower priority, or equal and later."""
+    return or_(_queue.priority < priority, and_(_queue.priority == priority, _queue.arrival > arrival))
+
+
+def _before(priority, arrival):  # noqa: ANN001, ANN202
+    return or_(_queue.priority > priority, and_(_queue.priority == priority, _queue.arrival < arrival))
+
+
+# Where a transfer stands, in one read: its seat's rep, its queue entry, and the queue's last arrival
+# (None when nobody waits). Outer joins from a one-row table, so the row is there whatever is missing.
+_entry = QueueRow.__table__.alias("entry")
+_STANDING = (
+    select(_seats.rep_id, _entry.c.transfer_id, _entry.c.team, _entry.c.priority, _entry.c.arrival,
+           cast(_entry.c.routing, Text), select(func.max(_queue.arrival)).correlate(None).scalar_subquery())
+    .select_from(select(literal_column("1").label("one")).subquery()
+                 .outerjoin(SeatRow.__table__, _seats.transfer_id == bindparam("transfer_id"))
+                 .outerjoin(_entry, _entry.c.transfer_id == bindparam("transfer_id"))))
+_JOIN_QUEUE = insert(QueueRow.__table__)
+_REROUTE = (update(QueueRow.__table__).where(_queue.transfer_id == bindparam("rerouted"))
+            .values(team=bindparam("new_team"), routing=bindparam("new_routing", type_=_queue.routing.type)))
+_LEAVE_QUEUE = delete(QueueRow.__table__).where(_queue.transfer_id == bindparam("transfer_id"))
+_TAKE_SEAT = insert(SeatRow.__table__)
+_COUNT_SEAT = (update(RepRow.__table__).where(_reps.id == bindparam("rep_id"))
+               .values(active=_reps.active + 1, last_assigned_at=bindparam("now", type_=UtcDateTime())))
+_FREE_SEAT = delete(SeatRow.__table__).where(_seats.transfer_id == bindparam("transfer_id"))
+_UNCOUNT_SEAT = update(RepRow.__table__).where(_reps.id == bindparam("rep_id")).values(active=_reps.active - 1)
+# The line from its head, for the teams that have a rep who can take one now (and team-less entries).
+_LINE = (select(*_ENTRY_COLUMNS).where(_queue.team.in_(bindparam("teams", expanding=True)))
+         .order_by(_queue.priority.desc(), _queue.arrival).limit(bindparam("size")))
+_LINE_AFTER = _LINE.where(_after(bindparam("priority"), bindparam("arrival")))
+_AHEAD = select(func.count()).select_from(QueueRow.__table__).where(
+    _queue.team == bindparam("team"), _before(bindparam("priority"), bindparam("arrival")))
+# The entries of a team's line from just after one edit to just before the next (or to its end).
+_SPAN_TO_END = select(_queue.priority, _queue.arrival, _queue.transfer_id).where(
+    _queue.team == bindparam("team"), _after(bindparam("priority"), bindparam("arrival")))
+_SPAN = _SPAN_TO_END.where(_before(bindparam("next_priority"), bindparam("next_arrival")))
+_PG_LOCK = select(func.pg_advisory_xact_lock(_PG_CAPACITY_LOCK))
+
+
 class CapacityStore:
     def __init__(self, db: Database):
         self.db = db
 
     def place(self, transfer_id: str, routing: Routing, now: datetime, exclude: Collection[str] = ()) -> Placement:
         """Queue the transfer (idempotent) and run dispatch; it gets a seat at once if it is first in line."""
-        with self._serialised() as session:
+        with self._serialised() as connection:
             line = _LineEdits()
-            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
-            queued = session.get(QueueRow, transfer_id)
+            seated, queued, last_arrival = _standing(connection, transfer_id)
             wanted = {**routing.model_dump(mode="json"), "exclude": sorted(exclude)}
             team = routing.team or ""
+            entry = queued
             if seated is None and queued is None:
-                last_arrival = session.exec(select(func.max(QueueRow.arrival))).one()
-                entry = QueueRow(transfer_id=transfer_id, team=team, priority=routing.priority,
-                                 routing=wanted, arrival=(last_arrival or 0) + 1, enqueued_at=now)
-                session.add(entry)
-                session.flush()
+                entry = _Entry(transfer_id, team, routing.priority, (last_arrival or 0) + 1, "")
+                connection.execute(_JOIN_QUEUE, {"transfer_id": transfer_id, "team": team, "priority": routing.priority,
+                                                 "routing": wanted, "arrival": entry.arrival, "enqueued_at": now})
                 line.joined(entry)
-            elif queued is not None and queued.routing != wanted:  # keeps its place; who it avoids may change
+            elif queued is not None and json.loads(queued.routing) != wanted:  # keeps its place; exclusions may change
                 if queued.team != team:  # a new team: same arrival, in that team's line (dispatch reads the team)
                     line.left(queued)
-                    queued.team = team
-                    line.joined(queued)
-                queued.routing = wanted
-                session.add(queued)
-                session.flush()
-            handed = _dispatch(session, now, line)
+                    entry = queued._replace(team=team)
+                    line.joined(entry)
+                connection.execute(_REROUTE, {"rerouted": transfer_id, "new_team": team, "new_routing": wanted})
+            clock = ShiftClock(now)
+            handed = _dispatch(connection, clock, line)
             mine = [a.rep_id for a in handed if a.transfer_id == transfer_id]
             seated = mine[0] if mine else seated
-            return _placement(session, transfer_id, routing, now, line.change(session, handed), seated)
+            return _placement(connection, transfer_id, routing, clock, line.change(connection, handed), seated, entry)
 
     def reserve(self, transfer_id: str, rep_id: str, now: datetime) -> bool:
         """Take a seat with one named rep (a colleague deferred to, a follow-up owner) if they have one free."""
-        with self._serialised() as session:
-            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+        with self._serialised() as connection:
+            seated, _, _ = _standing(connection, transfer_id)
             if seated is not None:
                 return seated == rep_id
-            state = rep_state(session, rep_id)
+            state = rep_state(connection, rep_id)
             if state is None or state.presence != "available" or state.free_seats == 0:
                 return False
-            _seat(session, transfer_id, rep_id, now)
+            _seat(connection, transfer_id, rep_id, now)
             return True
 
     def release(self, transfer_id: str, now: datetime) -> QueueChange:
         """Free the transfer's seat and queue place (idempotent) and hand freed seats to the queue."""
-        with self._serialised() as session:
+        with self._serialised() as connection:
             line = _LineEdits()
-            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
+            seated, queued, last_arrival = _standing(connection, transfer_id)
             if seated is not None:
-                session.exec(delete(SeatRow).where(SeatRow.transfer_id == transfer_id))
-                session.exec(update(RepRow).where(RepRow.id == seated).values(active=RepRow.active - 1))
-            queued = session.get(QueueRow, transfer_id)
+                connection.execute(_FREE_SEAT, {"transfer_id": transfer_id})
+                connection.execute(_UNCOUNT_SEAT, {"rep_id": seated})
             if queued is not None:
                 line.left(queued)
-                session.delete(queued)
-            session.flush()
-            return line.change(session, _dispatch(session, now, line))
+                connection.execute(_LEAVE_QUEUE, {"transfer_id": transfer_id})
+            if last_arrival is None:  # nobody waits: no seat to hand over, nobody to move
+                return QueueChange()
+            return line.change(connection, _dispatch(connection, ShiftClock(now), line))
 
     def dispatch(self, now: datetime) -> QueueChange:
         """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
-        with self._serialised() as session:
+        with self._serialised() as connection:
             line = _LineEdits()
-            return line.change(session, _dispatch(session, now, line))
+            return line.change(connection, _dispatch(connection, ShiftClock(now), line))
 
     def status(self, transfer_id: str, routing: Routing, now: datetime) -> Placement | None:
         # Serialised too: on PostgreSQL each statement of a plain transaction sees newer commits, so a
         # dispatch between "is it queued?" and "where in the queue?" would make the answer inconsistent.
-        with self._serialised() as session:
-            if session.get(SeatRow, transfer_id) is None and session.get(QueueRow, transfer_id) is None:
+        with self._serialised() as connection:
+            seated, queued, _ = _standing(connection, transfer_id)
+            if seated is None and queued is None:
                 return None
-            seated = session.exec(select(SeatRow.rep_id).where(SeatRow.transfer_id == transfer_id)).first()
-            return _placement(session, transfer_id, routing, now, QueueChange(), seated)
+            return _placement(connection, transfer_id, routing, ShiftClock(now), QueueChange(), seated, queued)
 
     def seat_holder(self, transfer_id: str) -> str | None:
         with self.db.read() as session:
@@ -142,27 +201,28 @@ class CapacityStore:
             return list(session.exec(query).all())
 
     @contextmanager
-    def _serialised(self) -> Iterator[Session]:
+    def _serialised(self) -> Iterator[Connection]:
         """One capacity decision at a time, taken before anything is read."""
         with self.db.locked() as session:
+            connection = session.connection()
             if not self.db.is_sqlite:  # SQLite's locked() is BEGIN IMMEDIATE, serialised already
-                session.exec(select(func.pg_advisory_xact_lock(_PG_CAPACITY_LOCK)))
-            yield session
+                connection.execute(_PG_LOCK)
+            yield connection
 
 
-def _in_line_order(query):  # noqa: ANN001, ANN202 - a select over QueueRow
-    return query.order_by(QueueRow.priority.desc(), QueueRow.arrival)
+def _standing(connection: Connection, transfer_id: str) -> tuple[str | None, _Entry | None, int | None]:
+    """The rep whose seat the transfer holds, its queue entry, and the queue's last arrival."""
+    seated, queued_id, *entry, last_arrival = connection.execute(_STANDING, {"transfer_id": transfer_id}).one()
+    return seated, _Entry(queued_id, *entry) if queued_id is not None else None, last_arrival
 
 
-def _after(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
-    """Queue entries served after the one at (priority, arrival): lower priority, or equal and later."""
-    queue = QueueRow.__table__.c
-    return or_(queue.priority < priority, and_(queue.priority == priority, queue.arrival > arrival))
-
-
-def _before(priority: int, arrival: int):  # noqa: ANN202 - a SQL condition
-    queue = QueueRow.__table__.c
-    return or_(queue.priority > priority, and_(queue.priority == priority, queue.arrival < arrival))
+@lru_cache(maxsize=8192)
+def _wanted(routing_json: str) -> tuple[Routing, tuple[str, ...]]:
+    """A queue entry's routing and the reps it avoids, parsed once per stored text (most entries are read
+    by many decisions while they wait)."""
+    wanted = json.loads(routing_json)
+    exclude = tuple(wanted.pop("exclude", ()))
+    return Routing.model_validate(wanted), exclude
 
 
 @dataclass
@@ -176,21 +236,19 @@ class _LineEdits:
     edits: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)  # team -> (-prio, arrival) -> +-n
     joiners: set[str] = field(default_factory=set)
 
-    def joined(self, entry: QueueRow) -> None:
+    def joined(self, entry: _Entry) -> None:
         self._edit(entry, +1)
         self.joiners.add(entry.transfer_id)
 
-    def left(self, entry: QueueRow) -> None:
+    def left(self, entry: _Entry) -> None:
         self._edit(entry, -1)
 
-    def _edit(self, entry: QueueRow, delta: int) -> None:
+    def _edit(self, entry: _Entry, delta: int) -> None:
         per_team = self.edits.setdefault(entry.team, {})
         key = (-entry.priority, entry.arrival)
         per_team[key] = per_team.get(key, 0) + delta
 
-    def change(self, session: Session, handed: list[Assignment]) -> QueueChange:
-        session.flush()
-        queue = QueueRow.__table__.c
+    def change(self, connection: Connection, handed: list[Assignment]) -> QueueChange:
         moved: list[tuple[int, int, str]] = []
         for team, per_team in self.edits.items():
             keys = sorted(k for k, delta in per_team.items() if delta)
@@ -199,80 +257,76 @@ class _LineEdits:
                 total += per_team[key]
                 if not total:
                     continue
-                span = select(queue.priority, queue.arrival, queue.transfer_id).where(
-                    queue.team == team, _after(-key[0], key[1]),
-                    _before(-keys[n + 1][0], keys[n + 1][1]) if n + 1 < len(keys) else true())
-                moved += session.connection().execute(span).all()
+                span = {"team": team, "priority": -key[0], "arrival": key[1]}
+                if n + 1 < len(keys):
+                    span |= {"next_priority": -keys[n + 1][0], "next_arrival": keys[n + 1][1]}
+                moved += connection.execute(_SPAN if n + 1 < len(keys) else _SPAN_TO_END, span).all()
         moved.sort(key=lambda row: (-row[0], row[1]))  # line order across teams
         return QueueChange(handed_over=handed, moved=[t for _, _, t in moved if t not in self.joiners])
 
 
-def _dispatch(session: Session, now: datetime, line: _LineEdits) -> list[Assignment]:
+def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> list[Assignment]:
     """Walk the queue from its head, giving each entry the best free rep for it, until no rep is free.
 
     Only entries of teams that still have a rep who can take one now (and team-less ones) are read, a
     batch at a time; for each, reps are read best first only until no later one could be better.
     """
-    clock = ShiftClock(now)
-    live = teams_with_free_seats(session, clock)
+    live = teams_with_free_seats(connection, clock)
+    free = FreeReps(connection, clock)
     # Teams where reading found nobody who can take one after all (on PostgreSQL a presence change may
     # commit mid-decision): their entries are not read again in this decision.
     nobody_free: set[str] = set()
     handed: list[Assignment] = []
-    cursor: tuple[int, int] | None = None
+    cursor: _Entry | None = None
     batch = 16
     while live:
-        query = select(QueueRow).where(QueueRow.team.in_([*live, ""]))
+        params = {"teams": [*live, ""], "size": batch}
         if cursor is not None:
-            query = query.where(_after(*cursor))
-        entries = session.exec(_in_line_order(query).limit(batch)).all()
+            params |= {"priority": cursor.priority, "arrival": cursor.arrival}
+        entries = [_Entry(*row) for row in connection.execute(_LINE if cursor is None else _LINE_AFTER, params)]
         for entry in entries:
-            wanted = entry.routing
-            team = wanted.get("team")
+            routing, exclude = _wanted(entry.routing)
+            team = routing.team
             if team is not None and team not in live:
                 continue
-            routing = Routing.model_validate({k: v for k, v in wanted.items() if k != "exclude"})
-            preferred = rep_state(session, routing.preferred_rep_id) if routing.preferred_rep_id else None
-            free = FreeReps(session, team, clock, first=preferred)
-            rep = best_free(free, routing, clock, exclude=wanted.get("exclude", ()))
+            preferred = free.state_of(routing.preferred_rep_id) if routing.preferred_rep_id else None
+            rep = best_free(free.best_first(team, first=preferred), routing, clock, exclude=exclude)
             if rep is None:
-                if free.exhausted and free.seen == 0:
+                if free.nobody_free(team):
                     nobody_free |= live if team is None else {team}
                     live -= nobody_free
                     if not live:
                         break
                 continue
             line.left(entry)
-            _seat(session, entry.transfer_id, rep.profile.id, now)
+            _seat(connection, entry.transfer_id, rep.profile.id, clock.now)
+            free.forget()
             handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
             if rep.active + 1 >= rep.profile.capacity:  # that was their last free seat
-                live = teams_with_free_seats(session, clock) - nobody_free
+                live = teams_with_free_seats(connection, clock) - nobody_free
                 if not live:
                     break
         if len(entries) < batch:
             break
-        cursor = (entries[-1].priority, entries[-1].arrival)
+        cursor = entries[-1]
         batch = min(batch * 4, 1024)
-    session.flush()
     return handed
 
 
-def _seat(session: Session, transfer_id: str, rep_id: str, now: datetime) -> None:
+def _seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime) -> None:
     """A seat ends the wait: a transfer is seated or queued, never both (or dispatch would seat it twice)."""
-    session.exec(delete(QueueRow).where(QueueRow.transfer_id == transfer_id))
-    session.add(SeatRow(transfer_id=transfer_id, rep_id=rep_id, reserved_at=now))
-    session.exec(update(RepRow).where(RepRow.id == rep_id).values(last_assigned_at=now, active=RepRow.active + 1))
+    connection.execute(_LEAVE_QUEUE, {"transfer_id": transfer_id})
+    connection.execute(_TAKE_SEAT, {"transfer_id": transfer_id, "rep_id": rep_id, "reserved_at": now})
+    connection.execute(_COUNT_SEAT, {"rep_id": rep_id, "now": now})
 
 
-def _placement(session: Session, transfer_id: str, routing: Routing, now: datetime,
-               change: QueueChange, seated: str | None) -> Placement:
-    """Where the transfer stands: seated with rep `seated`, or (None) waiting in its team's line."""
-    on_shift_seats = seats_on_shift(session, routing, ShiftClock(now))
-    others = QueueChange(handed_over=[a for a in change.handed_over if a.transfer_id != transfer_id],
-                         moved=[t for t in change.moved if t != transfer_id])
+def _placement(connection: Connection, transfer_id: str, routing: Routing, clock: ShiftClock, change: QueueChange,
+               seated: str | None, entry: _Entry | None) -> Placement:
+    """Where the transfer stands: seated with rep `seated`, or (None) waiting in its team's line at `entry`."""
+    on_shift_seats = seats_on_shift(connection, routing, clock)
+    others = {"handed_over": [a for a in change.handed_over if a.transfer_id != transfer_id],
+              "moved": [t for t in change.moved if t != transfer_id]}
     if seated is not None:
-        return Placement(rep_id=seated, seats_on_shift=on_shift_seats, **others.model_dump())
-    entry = session.get(QueueRow, transfer_id)
-    ahead = select(func.count()).select_from(QueueRow).where(QueueRow.team == entry.team,
-                                                             _before(entry.priority, entry.arrival))
-    return Placement(position=session.exec(ahead).one() + 1, seats_on_shift=on_shift_seats, **others.model_dump())
+        return Placement(rep_id=seated, seats_on_shift=on_shift_seats, **others)
+    ahead = connection.execute(_AHEAD, {"team": entry.team, "priority": entry.priority, "arrival": entry.arrival})
+    return Placement(position=ahead.scalar_one() + 1, seats_on_shift=on_shift_seats, **others)

@@ -7,10 +7,11 @@ renews: a decision among thousands of reps reads a few small columns, not every 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Float, Row, cast, func, update
+from sqlalchemy import Connection, Float, Row, Select, bindparam, cast, func, update
 from sqlmodel import Session, select
 
 from domain.reps import Presence, RepPatch, RepProfile, RepState
@@ -64,7 +65,7 @@ class RepStore:
 
     def get(self, rep_id: str) -> RepState:
         with self.db.read() as session:
-            state = rep_state(session, rep_id)
+            state = rep_state(session.connection(), rep_id)
         if state is None:
             raise NotFound(f"no rep {rep_id!r}")
         return state
@@ -75,7 +76,7 @@ class RepStore:
 
     def list(self, team: str | None = None) -> list[RepState]:
         with self.db.read() as session:
-            return states_of_team(session, team)
+            return states_of_team(session.connection(), team)
 
 
 def _row_for_update(session: Session, rep_id: str) -> RepRow:
@@ -101,100 +102,150 @@ class _Known:
 # open many) can never be mistaken for these; a stale entry is simply replaced on the next read.
 _PROFILES: dict[str, _Known] = {}
 
+# The hot statements are built once, with bound parameters: SQLAlchemy then finds each one's compiled
+# form by a cache key memoized on the statement, instead of building and hashing a new statement per call.
+_ONE_REP = select(*_STATE_COLUMNS).where(RepRow.id == bindparam("rep_id"))
+_PROFILES_OF = select(RepRow.id, RepRow.profile_rev, RepRow.profile).where(
+    RepRow.id.in_(bindparam("rep_ids", expanding=True)))
+_TEAMS_WITH_ROOM = (select(RepRow.team, RepRow.shift, func.min(RepRow.id))
+                    .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+                    .group_by(RepRow.team, RepRow.shift))
+_SHIFT_PROFILE = select(RepRow.profile).where(RepRow.id == bindparam("rep_id"))
 
-def rep_state(session: Session, rep_id: str) -> RepState | None:
-    states = _states(session, _rows(session, select(*_STATE_COLUMNS).where(RepRow.id == rep_id)))
+
+def rep_state(connection: Connection, rep_id: str) -> RepState | None:
+    states = _states(connection, connection.execute(_ONE_REP, {"rep_id": rep_id}).all())
     return states[0] if states else None
 
 
-def states_of_team(session: Session, team: str | None) -> list[RepState]:
+def states_of_team(connection: Connection, team: str | None) -> list[RepState]:
     query = select(*_STATE_COLUMNS).order_by(RepRow.id)
     if team is not None:
         query = query.where(RepRow.team == team)
-    return _states(session, _rows(session, query))
+    return _states(connection, connection.execute(query).all())
 
 
 class FreeReps:
     """Reps who can take a transfer now (can_take_now), in the order `best_free` needs: load ratio, then
     longest idle, then id; the seat and presence test in SQL, hours in Python, read in growing batches.
 
-    `exhausted` and `seen` tell afterwards whether every such rep was read and how many there were.
+    One per decision, shared by the queue entries it looks at: most entries are passed over (nobody fits
+    them), so what was read for a team serves the next entry of that team too. `forget` drops it all once
+    a seat is given, since that rep's load and idle time, so their place in the order, changed.
     """
 
-    def __init__(self, session: Session, team: str | None, clock: ShiftClock, first: RepState | None = None):
-        self.session, self.team, self.clock, self.first = session, team, clock, first
-        self.exhausted, self.seen = False, 0
+    def __init__(self, connection: Connection, clock: ShiftClock):
+        self.connection, self.clock = connection, clock
+        self._teams: dict[str | None, _TeamRead] = {}
+        self._states: dict[str, RepState | None] = {}
 
-    def __iter__(self) -> Iterator[list[RepState]]:
-        if self.first is not None:
-            yield [self.first]
-        by_id = RepRow.id.collate("BINARY" if self.session.get_bind().dialect.name == "sqlite" else "C")
-        query = (select(*_STATE_COLUMNS)
-                 .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
-                 # Python's key: active / capacity, never assigned first, then by when, then id (code points).
-                 .order_by(cast(RepRow.active, Float) / RepRow.capacity, RepRow.last_assigned_at.is_not(None),
-                           RepRow.last_assigned_at, by_id))
-        if self.team is not None:
-            query = query.where(RepRow.team == self.team)
-        offset, size = 0, 32
+    def state_of(self, rep_id: str) -> RepState | None:
+        if rep_id not in self._states:
+            self._states[rep_id] = rep_state(self.connection, rep_id)
+        return self._states[rep_id]
+
+    def best_first(self, team: str | None, first: RepState | None = None) -> Iterator[list[RepState]]:
+        """The team's reps who can take one now (every team's for None), `first` before them all."""
+        if first is not None:
+            yield [first]
+        read = self._teams.setdefault(team, _TeamRead())
+        taken = 0
         while True:
-            rows = _rows(self.session, query.offset(offset).limit(size))
-            free = [s for s in _states(self.session, rows) if self.clock.working(s.profile)]
-            self.seen += len(free)
-            if len(rows) < size:
-                self.exhausted = True
-            yield free
-            if self.exhausted:
+            while taken < len(read.batches):
+                taken += 1
+                yield read.batches[taken - 1]
+            if read.exhausted:
                 return
-            offset, size = offset + size, min(size * 4, 2048)
+            read.read_next(self.connection, team, self.clock)
+
+    def nobody_free(self, team: str | None) -> bool:
+        """Whether every rep with room in the team was read and none of them is on shift."""
+        read = self._teams.get(team)
+        return read is not None and read.exhausted and read.seen == 0
+
+    def forget(self) -> None:
+        self._teams.clear()
+        self._states.clear()
 
 
-def teams_with_free_seats(session: Session, clock: ShiftClock) -> set[str]:
+@dataclass(slots=True)
+class _TeamRead:
+    batches: list[list[RepState]] = field(default_factory=list)
+    exhausted: bool = False
+    seen: int = 0  # reps read so far who can take one now
+    offset: int = 0
+    size: int = 32
+
+    def read_next(self, connection: Connection, team: str | None, clock: ShiftClock) -> None:
+        params = {"offset": self.offset, "size": self.size}
+        if team is not None:
+            params["team"] = team
+        rows = connection.execute(_free_reps_query(connection.dialect.name, team is not None), params).all()
+        free = [s for s in _states(connection, rows) if clock.working(s.profile)]
+        self.batches.append(free)
+        self.seen += len(free)
+        self.exhausted = len(rows) < self.size
+        self.offset, self.size = self.offset + self.size, min(self.size * 4, 2048)
+
+
+@cache
+def _free_reps_query(dialect: str, of_team: bool) -> Select:
+    by_id = RepRow.id.collate("BINARY" if dialect == "sqlite" else "C")
+    query = (select(*_STATE_COLUMNS)
+             .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+             # Python's key: active / capacity, never assigned first, then by when, then id (code points).
+             .order_by(cast(RepRow.active, Float) / RepRow.capacity, RepRow.last_assigned_at.is_not(None),
+                       RepRow.last_assigned_at, by_id)
+             .offset(bindparam("offset")).limit(bindparam("size")))
+    return query.where(RepRow.team == bindparam("team")) if of_team else query
+
+
+def teams_with_free_seats(connection: Connection, clock: ShiftClock) -> set[str]:
     """Teams with a rep who can take a transfer now: available, a free seat, on shift.
 
     Grouped in SQL by team and shift, so hours are checked once per shift, not per rep.
     """
-    query = (select(RepRow.team, RepRow.shift, func.min(RepRow.id))
-             .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
-             .group_by(RepRow.team, RepRow.shift))
-    return {team for team, shift, some_rep in _rows(session, query)
-            if clock.working_hours(*_shift(session, shift, some_rep))}
+    return {team for team, shift, some_rep in connection.execute(_TEAMS_WITH_ROOM)
+            if clock.working_hours(*_shift(connection, shift, some_rep))}
 
 
 _SHIFTS: dict[str, tuple[dict, str]] = {}  # RepRow.shift -> (working hours, time zone), read once
 
 
-def _shift(session: Session, shift: str, some_rep: str) -> tuple[dict, str]:
+def _shift(connection: Connection, shift: str, some_rep: str) -> tuple[dict, str]:
     """The working hours and time zone behind a shift key, read from one rep who has it."""
     if shift not in _SHIFTS:
-        profile = _rows(session, select(RepRow.profile).where(RepRow.id == some_rep))[0][0]
+        profile = connection.execute(_SHIFT_PROFILE, {"rep_id": some_rep}).scalar_one()
         _SHIFTS[shift] = (profile.get("working_hours", {}), profile.get("timezone", "UTC"))
     return _SHIFTS[shift]
 
 
-def seats_on_shift(session: Session, routing: Routing, clock: ShiftClock) -> int:
+def seats_on_shift(connection: Connection, routing: Routing, clock: ShiftClock) -> int:
     """The seats of the reps on shift (any presence but offline) who are eligible for `routing`.
 
     Summed in SQL per shift (reps with the same zone and hours), so one row per shift reaches Python.
     """
+    params = {}
+    if routing.team:
+        params["team"] = routing.team
+    if routing.language:  # two lowercase letters (validated), so nothing in it needs escaping for LIKE
+        params["language"] = f"%,{routing.language},%"
+    return sum(seats for shift, seats, some_rep in connection.execute(_seats_query(*params), params)
+               if clock.working_hours(*_shift(connection, shift, some_rep)))
+
+
+@cache
+def _seats_query(*filters: str) -> Select:
     query = (select(RepRow.shift, func.sum(RepRow.capacity), func.min(RepRow.id))
              .where(RepRow.presence != "offline").group_by(RepRow.shift))
-    if routing.team:
-        query = query.where(RepRow.team == routing.team)
-    if routing.language:
-        query = query.where(RepRow.languages.contains(f",{routing.language},", autoescape=True))
-    return sum(seats for shift, seats, some_rep in _rows(session, query)
-               if clock.working_hours(*_shift(session, shift, some_rep)))
+    if "team" in filters:
+        query = query.where(RepRow.team == bindparam("team"))
+    if "language" in filters:
+        query = query.where(RepRow.languages.like(bindparam("language")))
+    return query
 
 
-def _rows(session: Session, query) -> Sequence[Row]:  # noqa: ANN001 - a select
-    """Plain rows on the session's connection: the hot reads skip the ORM's result machinery. The ORM's
-    pending writes are flushed first (autoflush only runs for the ORM's own execution)."""
-    session.flush()
-    return session.connection().execute(query).all()
-
-
-def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:
+def _profiles(connection: Connection, rows: Sequence[Row]) -> dict[str, RepProfile]:
     """Each row's profile (rows start with id, profile_rev): from the cache, the missing ones read and parsed."""
     found: dict[str, RepProfile] = {}
     missing = []
@@ -205,17 +256,16 @@ def _profiles(session: Session, rows: Sequence[Row]) -> dict[str, RepProfile]:
         else:
             missing.append(row[0])
     for start in range(0, len(missing), 500):
-        query = select(RepRow.id, RepRow.profile_rev, RepRow.profile).where(RepRow.id.in_(missing[start:start + 500]))
         # The revision read with the JSON (a newer write may have landed since `rows`) keys the cache.
-        for rep_id, rev, raw in _rows(session, query):
+        for rep_id, rev, raw in connection.execute(_PROFILES_OF, {"rep_ids": missing[start:start + 500]}):
             profile = found[rep_id] = RepProfile.model_validate(raw)
             if rev is not None:
                 _PROFILES[rep_id] = _Known(rev, profile)
     return found
 
 
-def _states(session: Session, rows: Sequence[Row]) -> list[RepState]:
-    profiles = _profiles(session, rows)
+def _states(connection: Connection, rows: Sequence[Row]) -> list[RepState]:
+    profiles = _profiles(connection, rows)
     states = []
     for rep_id, _, presence, active, last_assigned_at in rows:
         profile = profiles.get(rep_id)
