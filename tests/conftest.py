@@ -142,6 +142,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     statuses: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     delay: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests it was handling at once
 
     def respond(self, *statuses: int) -> None:
         for status in statuses:
@@ -155,8 +157,12 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
             time.sleep(state.delay)
             with lock:
+                state.in_flight -= 1
                 state.requests.append(Received(self.path, dict(self.headers), body))
             try:
                 status = state.statuses.get_nowait()

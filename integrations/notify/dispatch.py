@@ -11,7 +11,10 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import ClassVar
 
 from integrations.notify.base import DeliveryError
@@ -38,12 +41,16 @@ class OutboxDispatcher(ABC):
         max_attempts: int = 8,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
+        concurrency: int = 1,
     ):
         # The lease must outlast sending a whole batch, or another dispatcher may take rows still in flight.
         self.queue = DeliveryQueue(db, self.channel)
         self.max_attempts = max_attempts
         self.batch_size = batch_size
         self.lease = lease
+        # Several transfers' rows are sent at once, each transfer's in order: a receiver 100 ms away would
+        # otherwise cap delivery at 10 a second for everyone.
+        self._senders = ThreadPoolExecutor(concurrency, f"{self.channel}-send") if concurrency > 1 else None
 
     @abstractmethod
     def send(self, delivery: PendingDelivery, now: datetime) -> None:
@@ -69,18 +76,37 @@ class OutboxDispatcher(ABC):
     def _run_batch(self, now: datetime) -> tuple[int, int]:
         """(rows claimed, rows delivered)."""
         claimed = self.queue.claim(now, self.batch_size, self.lease)
-        delivered: list[PendingDelivery] = []
-        try:
-            for delivery in claimed:
-                try:
-                    self.send(delivery, now)
-                except DeliveryError as exc:
-                    self._failed(delivery, now, str(exc))
-                else:
-                    delivered.append(delivery)
-        finally:  # one write for the whole batch, even if an unexpected error stopped it part way
-            self.queue.mark_delivered(delivered, now)
+        per_transfer: dict[str, list[PendingDelivery]] = {}
+        for delivery in claimed:
+            per_transfer.setdefault(delivery.row.transfer_id, []).append(delivery)
+        if self._senders is None or len(per_transfer) < 2:
+            outcomes = [self._send_in_order(rows, now) for rows in per_transfer.values()]
+        else:
+            outcomes = list(self._senders.map(self._send_in_order, per_transfer.values(), repeat(now)))
+        delivered = [delivery for outcome in outcomes for delivery in outcome.delivered]
+        self.queue.mark_delivered(delivered, now)  # one write for the whole batch
+        for outcome in outcomes:
+            for delivery, error in outcome.failed:
+                self._failed(delivery, now, error)
+        for outcome in outcomes:  # settled first: what was sent before an unexpected error is not sent again
+            if outcome.error is not None:
+                raise outcome.error
         return len(claimed), len(delivered)
+
+    def _send_in_order(self, rows: list[PendingDelivery], now: datetime) -> _Sent:
+        """One transfer's rows, in order; an unexpected error stops them and is raised after settling."""
+        sent = _Sent()
+        for delivery in rows:
+            try:
+                self.send(delivery, now)
+            except DeliveryError as exc:
+                sent.failed.append((delivery, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - re-raised by _run_batch once the batch is settled
+                sent.error = exc
+                break
+            else:
+                sent.delivered.append(delivery)
+        return sent
 
     def _failed(self, delivery: PendingDelivery, now: datetime, error: str) -> None:
         if delivery.attempt >= self.max_attempts:
@@ -88,6 +114,13 @@ class OutboxDispatcher(ABC):
             self.queue.mark_dead(delivery, error)
         else:
             self.queue.retry_at(delivery, now + backoff(delivery.attempt), error)
+
+
+@dataclass
+class _Sent:
+    delivered: list[PendingDelivery] = field(default_factory=list)
+    failed: list[tuple[PendingDelivery, str]] = field(default_factory=list)
+    error: Exception | None = None
 
 
 async def _first_of(*waits: Coroutine) -> None:

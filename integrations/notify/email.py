@@ -69,8 +69,9 @@ class EmailDispatcher(OutboxDispatcher):
         *,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
+        concurrency: int = 4,
     ):
-        super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease)
+        super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease, concurrency=concurrency)
         self.mailer = mailer
 
     def send(self, delivery: PendingDelivery, now: datetime) -> None:

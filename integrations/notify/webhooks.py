@@ -73,10 +73,11 @@ class WebhookDispatcher(OutboxDispatcher):
         *,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
+        concurrency: int = 8,
     ):
         if not secret:
             raise ValueError("a webhook secret is required: bots cannot trust unsigned events")
-        super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease)
+        super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease, concurrency=concurrency)
         self.secret = secret
         self._owns_client = client is None
         # Short timeouts keep a batch well inside the lease; redirects are not followed so a

@@ -121,6 +121,25 @@ def test_deliveries_made_before_an_unexpected_error_are_settled(db, receiver):
     assert delivery_state(db, ids[1], "webhook").status == "pending"  # its lease runs out, then it is retried
 
 
+def test_transfers_are_sent_at_once_and_each_one_in_order(db, receiver):
+    ids = BuiltinNotifier(db).publish(
+        [bot_notice(f"line-{n}", receiver.url, transfer_id=f"t-{n % 4}") for n in range(12)])
+    receiver.delay = 0.2  # a slow bot: sent one at a time, 12 rows would take 2.4 s
+
+    assert WebhookDispatcher(db, SECRET).run_once(soon()) == 12
+    assert receiver.most_in_flight >= 2
+    for n in range(4):
+        sent = [int(r.headers["X-WT-Event-Id"]) for r in receiver.requests if r.json()["transfer_id"] == f"t-{n}"]
+        assert sent == ids[n::4]
+
+
+def test_a_dispatcher_of_concurrency_one_sends_one_at_a_time(db, receiver):
+    BuiltinNotifier(db).publish([bot_notice(f"line-{n}", receiver.url, transfer_id=f"t-{n}") for n in range(3)])
+    receiver.delay = 0.05
+    assert WebhookDispatcher(db, SECRET, concurrency=1).run_once(soon()) == 3
+    assert receiver.most_in_flight == 1
+
+
 def test_failures_back_off_exponentially_then_succeed(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
     receiver.respond(500, 429)
