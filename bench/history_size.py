@@ -175,8 +175,7 @@ SMB = {"team": "smb"}
 async def happy_path(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah", name="Sarah Chen", title="Enterprise AE", expertise="enterprise rollouts", capacity=2)
     acme = json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
-    handle = await h.start(acme, bot={"name": "Ava"})
-    await h.ready(handle)
+    handle, _ = await h.start_ready(acme, bot={"name": "Ava"})
     await h.prospect(handle, "note", note="They also need a SOC 2 report")
     await h.rep_act(handle, "sarah", "accept")
     await h.rep_act(handle, "sarah", "ack")
@@ -187,8 +186,7 @@ async def happy_path(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 
 async def immediate(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah")
-    handle = await h.start()
-    await h.ready(handle)
+    handle, _ = await h.start_ready()
     await h.prospect(handle, "proceed")
     await h.finish(handle, "sarah")
     return handle
@@ -197,8 +195,7 @@ async def immediate(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 async def offer_timeout(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah")
     h.rep("alex")
-    handle = await h.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
-    await h.ready(handle)
+    handle, _ = await h.start_ready(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
     await h.prospect(handle, "proceed")
     await env.sleep(31)
     await _until(handle, "offered")
@@ -210,8 +207,7 @@ async def offer_timeout(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 async def decline_defer(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     for rep_id in ("sarah", "alex", "wei"):
         h.rep(rep_id)
-    handle = await h.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
-    await h.ready(handle)
+    handle, _ = await h.start_ready(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
     await h.prospect(handle, "proceed")
     await h.rep_act(handle, "sarah", "defer", defer_to="wei")
     await h.rep_act(handle, "wei", "decline", reason="in a meeting")
@@ -223,8 +219,7 @@ async def _queued(h: Harness, **request) -> tuple[WorkflowHandle, WorkflowHandle
     """Priya (smb, one seat) is busy with another transfer; this one waits in the queue."""
     h.rep("priya", team="smb")
     busy = await h.connected("priya", routing=SMB)
-    handle = await h.start(routing=SMB, **request)
-    await h.ready(handle)
+    handle, _ = await h.start_ready(routing=SMB, **request)
     assert (await h.prospect(handle, "proceed")).status == "queued"
     return busy, handle
 
@@ -271,8 +266,9 @@ async def queued_left(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 
 async def after_hours(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     await _opening_tomorrow(h, env, "lena", ("09:00", "17:00"), team="emea")
-    handle = await h.start(routing={"team": "emea"}, context={"prospect": {"name": "Ola", "email": "ola@example.com"}})
-    assert (await h.ready(handle)).status == "after_hours"
+    handle, first = await h.start_ready(routing={"team": "emea"},
+                                        context={"prospect": {"name": "Ola", "email": "ola@example.com"}})
+    assert first.status == "after_hours"
     await h.prospect(handle, "email")
     await _skip_to_due(handle, env)  # the durable timer alerts Lena at her next opening
     await _until(handle, "offered")
@@ -282,9 +278,8 @@ async def after_hours(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 
 async def failed_recovery(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah")
-    handle = await h.start(context={"prospect": {"name": "Dana", "email": "dana@northwind.io"}},
-                           timings=Timings(recovery_minutes=10))
-    await h.ready(handle)
+    handle, _ = await h.start_ready(context={"prospect": {"name": "Dana", "email": "dana@northwind.io"}},
+                                 timings=Timings(recovery_minutes=10))
     assert (await h.prospect(handle, "proceed")).status == "recovering"
     await h.prospect(handle, "callback", phone="+44 20 7946 0000")
     await h.rep_act(handle, "sarah", "ack")  # she reaches the prospect before the callback is due
@@ -294,8 +289,7 @@ async def failed_recovery(h: Harness, env: WorkflowEnvironment) -> WorkflowHandl
 
 async def cancel(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah")
-    handle = await h.start()
-    await h.ready(handle)
+    handle, _ = await h.start_ready()
     await h.prospect(handle, "proceed")
     await h.prospect(handle, "left")
     await handle.result()
@@ -303,8 +297,8 @@ async def cancel(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 
 
 async def no_rep(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
-    handle = await h.start(routing={"team": "nobody-yet"})
-    assert (await h.ready(handle)).status == "async_follow_up"
+    handle, first = await h.start_ready(routing={"team": "nobody-yet"})
+    assert first.status == "async_follow_up"
     h.rep("nina", team="nobody-yet")
     await env.sleep(3610)  # the hourly look finds Nina
     await _until(handle, "offered")
@@ -315,9 +309,9 @@ async def no_rep(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
 async def chinese(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     await _opening_tomorrow(h, env, "wei", ("01:00", "09:00"), name="Wei Zhang", languages=["zh", "en"],
                             locale="zh")
-    handle = await h.start(context={"prospect": {"name": "王伟", "timezone": "Asia/Shanghai"}},
-                           routing={"team": "enterprise", "language": "zh"}, bot={"locale": "zh-CN"})
-    assert (await h.ready(handle)).status == "after_hours"
+    handle, first = await h.start_ready(context={"prospect": {"name": "王伟", "timezone": "Asia/Shanghai"}},
+                                     routing={"team": "enterprise", "language": "zh"}, bot={"locale": "zh-CN"})
+    assert first.status == "after_hours"
     await h.prospect(handle, "email", email="wang.wei@xingchen.cn")
     await _skip_to_due(handle, env)
     await _until(handle, "offered")

@@ -97,8 +97,7 @@ class Harness:
 
     async def connected(self, rep_id: str, **request) -> WorkflowHandle:
         """A transfer the rep has taken over, holding one of their seats."""
-        handle = await self.start(**request)
-        await self.ready(handle)
+        handle, _ = await self.start_ready(**request)
         await self.prospect(handle, "proceed")
         await self.rep_act(handle, rep_id, "accept")
         await self.rep_act(handle, rep_id, "ack")
