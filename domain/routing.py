@@ -25,13 +25,16 @@ class ShiftClock:
     falls inside a span exactly when the full instant does.
     """
 
-    __slots__ = ("now", "_readings")
+    __slots__ = ("now", "_readings", "_working")
 
     def __init__(self, now: datetime):
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("a time zone aware datetime is required")
         self.now = now
         self._readings: dict[str, tuple[str, str]] = {}
+        # id(profile) -> (profile, working?): a decision asks about the same rep several times (reading,
+        # filtering, ranking). Holding the profile keeps its id from being reused by another object.
+        self._working: dict[int, tuple[RepProfile, bool]] = {}
 
     def _reading(self, timezone: str) -> tuple[str, str]:
         local = self.now.astimezone(ZoneInfo(timezone))
@@ -39,7 +42,10 @@ class ShiftClock:
         return reading
 
     def working(self, profile: RepProfile) -> bool:
-        return self.working_hours(profile.working_hours, profile.timezone)
+        known = self._working.get(id(profile))
+        if known is None:
+            known = self._working[id(profile)] = (profile, self.working_hours(profile.working_hours, profile.timezone))
+        return known[1]
 
     def working_hours(self, hours: Mapping[str, Sequence[Sequence[str]]], timezone: str) -> bool:
         day, clock = self._readings.get(timezone) or self._reading(timezone)
@@ -106,13 +112,15 @@ def best_free(
     skill, no later rep can rank above them, and the rest is never read.
     """
     excluded = set(exclude)
-    key = _preference(routing, clock)
+    lead, key = _lead(routing, clock), _preference(routing, clock)
     unbeatable = 2 * (len(set(routing.skills)) + 1) - len(set(routing.skills))  # not preferred, every skill
     chosen, chosen_key = None, None
     for batch in batches:
         for state in batch:
             if state.profile.id in excluded or not eligible(state.profile, routing) or not clock.can_take_now(state):
                 continue
+            if chosen_key is not None and lead(state) > chosen_key[0]:
+                continue  # behind on the first criteria: its tie-breaks cannot matter (most reps of a long read)
             state_key = key(state)
             if chosen_key is None or state_key < chosen_key:
                 chosen, chosen_key = state, state_key
@@ -127,23 +135,32 @@ def _pool(candidates: Sequence[RepState], routing: Routing, exclude: Collection[
 
 
 def _preference(routing: Routing, clock: ShiftClock) -> Callable[[RepState], tuple]:
+    lead = _lead(routing, clock)
+    never = float("-inf")
+
+    def preference(state: RepState) -> tuple:
+        idle = never if state.last_assigned_at is None else _idle_since(state)
+        return (lead(state), state.active / state.profile.capacity, idle, state.profile.id)
+
+    return preference
+
+
+def _lead(routing: Routing, clock: ShiftClock) -> Callable[[RepState], int]:
+    """The first three criteria (preferred, free now, skills) packed into one int: a short key tuple
+    keeps the sort's comparisons cheap on large pools."""
     wanted = frozenset(routing.skills)
     skill_slots = len(wanted) + 1  # room for 0..len(wanted) matches inside one tier
     preferred = routing.preferred_rep_id
     working = clock.working
-    never = float("-inf")
 
-    def preference(state: RepState) -> tuple:
+    def lead(state: RepState) -> int:
         profile = state.profile
-        # The first three criteria (preferred, free now, skills) packed into one int: a short key
-        # tuple keeps the sort's comparisons cheap on large pools. can_take_now is inlined.
-        free_now = state.presence == "available" and state.active < profile.capacity and working(profile)
+        free_now = state.presence == "available" and state.active < profile.capacity and working(profile)  # inlined
         tier = (profile.id != preferred) * 2 + (not free_now)
         matched = len(wanted.intersection(profile.skills)) if wanted else 0
-        idle = never if state.last_assigned_at is None else _idle_since(state)
-        return (tier * skill_slots - matched, state.active / profile.capacity, idle, profile.id)
+        return tier * skill_slots - matched
 
-    return preference
+    return lead
 
 
 def rank_reasons(state: RepState, routing: Routing, now: datetime) -> list[str]:

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Text, and_, bindparam, cast, delete, func, insert, literal_column, or_, update
 from sqlmodel import select
 
+from domain.reps import RepState
 from domain.requests import Routing
 from domain.routing import ShiftClock, best_free
 from store.db import Database
@@ -128,11 +129,13 @@ class CapacityStore:
             seated, queued, last_arrival = _standing(connection, transfer_id)
             wanted = {**routing.model_dump(mode="json"), "exclude": sorted(exclude)}
             team = routing.team or ""
+            clock = ShiftClock(now)
             entry = queued
             if seated is None and queued is None:
                 entry = _Entry(transfer_id, team, routing.priority, (last_arrival or 0) + 1, "")
-                connection.execute(_JOIN_QUEUE, {"transfer_id": transfer_id, "team": team, "priority": routing.priority,
-                                                 "routing": wanted, "arrival": entry.arrival, "enqueued_at": now})
+                if last_arrival is None:
+                    return _place_alone(connection, entry, routing, wanted, clock)
+                _join_queue(connection, entry, wanted, now)
                 line.joined(entry)
             elif queued is not None and json.loads(queued.routing) != wanted:  # keeps its place; exclusions may change
                 if queued.team != team:  # a new team: same arrival, in that team's line (dispatch reads the team)
@@ -140,7 +143,6 @@ class CapacityStore:
                     entry = queued._replace(team=team)
                     line.joined(entry)
                 connection.execute(_REROUTE, {"rerouted": transfer_id, "new_team": team, "new_routing": wanted})
-            clock = ShiftClock(now)
             handed = _dispatch(connection, clock, line)
             mine = [a.rep_id for a in handed if a.transfer_id == transfer_id]
             seated = mine[0] if mine else seated
@@ -289,8 +291,7 @@ def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> li
             team = routing.team
             if team is not None and team not in live:
                 continue
-            preferred = free.state_of(routing.preferred_rep_id) if routing.preferred_rep_id else None
-            rep = best_free(free.best_first(team, first=preferred), routing, clock, exclude=exclude)
+            rep = _best_rep(free, routing, exclude, clock)
             if rep is None:
                 if free.nobody_free(team):
                     nobody_free |= live if team is None else {team}
@@ -313,9 +314,36 @@ def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> li
     return handed
 
 
+def _place_alone(connection: Connection, entry: _Entry, routing: Routing, wanted: dict,
+                 clock: ShiftClock) -> Placement:
+    """Place a new transfer while nobody else waits. Dispatch would only look for this transfer's rep, so
+    look for it directly, and queue the transfer only when there is none: nobody else's place changes."""
+    rep = _best_rep(FreeReps(connection, clock), routing, wanted["exclude"], clock)
+    seated = rep.profile.id if rep is not None else None
+    if seated is None:
+        _join_queue(connection, entry, wanted, clock.now)
+    else:
+        _take_seat(connection, entry.transfer_id, seated, clock.now)
+    return _placement(connection, entry.transfer_id, routing, clock, QueueChange(), seated, entry)
+
+
+def _best_rep(free: FreeReps, routing: Routing, exclude: Collection[str], clock: ShiftClock) -> RepState | None:
+    preferred = free.state_of(routing.preferred_rep_id) if routing.preferred_rep_id else None
+    return best_free(free.best_first(routing.team, first=preferred), routing, clock, exclude=exclude)
+
+
+def _join_queue(connection: Connection, entry: _Entry, wanted: dict, now: datetime) -> None:
+    connection.execute(_JOIN_QUEUE, {"transfer_id": entry.transfer_id, "team": entry.team, "priority": entry.priority,
+                                     "routing": wanted, "arrival": entry.arrival, "enqueued_at": now})
+
+
 def _seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime) -> None:
     """A seat ends the wait: a transfer is seated or queued, never both (or dispatch would seat it twice)."""
     connection.execute(_LEAVE_QUEUE, {"transfer_id": transfer_id})
+    _take_seat(connection, transfer_id, rep_id, now)
+
+
+def _take_seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime) -> None:
     connection.execute(_TAKE_SEAT, {"transfer_id": transfer_id, "rep_id": rep_id, "reserved_at": now})
     connection.execute(_COUNT_SEAT, {"rep_id": rep_id, "now": now})
 

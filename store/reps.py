@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Connection, Float, Row, Select, bindparam, cast, func, update
+from sqlalchemy import Connection, Row, Select, bindparam, func, update
 from sqlmodel import Session, select
 
 from domain.reps import Presence, RepPatch, RepProfile, RepState
@@ -20,7 +20,7 @@ from domain.routing import ShiftClock
 from store.db import Database
 from store.errors import Conflict, NotFound
 from store.portable import insert_ignoring_conflicts
-from store.tables import RepRow, profile_columns
+from store.tables import BEST_FIRST, RepRow, profile_columns
 
 
 class RepStore:
@@ -180,7 +180,7 @@ class _TeamRead:
         params = {"offset": self.offset, "size": self.size}
         if team is not None:
             params["team"] = team
-        rows = connection.execute(_free_reps_query(connection.dialect.name, team is not None), params).all()
+        rows = connection.execute(_FREE_REPS if team is None else _FREE_REPS_OF_TEAM, params).all()
         free = [s for s in _states(connection, rows) if clock.working(s.profile)]
         self.batches.append(free)
         self.seen += len(free)
@@ -188,16 +188,10 @@ class _TeamRead:
         self.offset, self.size = self.offset + self.size, min(self.size * 4, 2048)
 
 
-@cache
-def _free_reps_query(dialect: str, of_team: bool) -> Select:
-    by_id = RepRow.id.collate("BINARY" if dialect == "sqlite" else "C")
-    query = (select(*_STATE_COLUMNS)
-             .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
-             # Python's key: active / capacity, never assigned first, then by when, then id (code points).
-             .order_by(cast(RepRow.active, Float) / RepRow.capacity, RepRow.last_assigned_at.is_not(None),
-                       RepRow.last_assigned_at, by_id)
-             .offset(bindparam("offset")).limit(bindparam("size")))
-    return query.where(RepRow.team == bindparam("team")) if of_team else query
+# Reps with a free seat, best first, a batch at a time: read along ix_reps_best_first.
+_FREE_REPS = (select(*_STATE_COLUMNS).where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+              .order_by(*BEST_FIRST).offset(bindparam("offset")).limit(bindparam("size")))
+_FREE_REPS_OF_TEAM = _FREE_REPS.where(RepRow.team == bindparam("team"))
 
 
 def teams_with_free_seats(connection: Connection, clock: ShiftClock) -> set[str]:
