@@ -112,8 +112,11 @@ _LINE_AFTER = _LINE.where(_after(bindparam("priority"), bindparam("arrival")))
 _AHEAD = select(func.count()).select_from(QueueRow.__table__).where(
     _queue.team == bindparam("team"), _before(bindparam("priority"), bindparam("arrival")))
 # The entries of a team's line from just after one edit to just before the next (or to its end).
-_SPAN_TO_END = select(_queue.priority, _queue.arrival, _queue.transfer_id).where(
-    _queue.team == bindparam("team"), _after(bindparam("priority"), bindparam("arrival")))
+# Rows are (-priority, arrival, transfer_id), in line order along ix_queue_team_order: spans of several
+# teams merge by plain tuple order.
+_SPAN_TO_END = (select(-_queue.priority, _queue.arrival, _queue.transfer_id)
+                .where(_queue.team == bindparam("team"), _after(bindparam("priority"), bindparam("arrival")))
+                .order_by(_queue.priority.desc(), _queue.arrival))
 _SPAN = _SPAN_TO_END.where(_before(bindparam("next_priority"), bindparam("next_arrival")))
 _PG_LOCK = select(func.pg_advisory_xact_lock(_PG_CAPACITY_LOCK))
 
@@ -263,7 +266,8 @@ class _LineEdits:
                 if n + 1 < len(keys):
                     span |= {"next_priority": -keys[n + 1][0], "next_arrival": keys[n + 1][1]}
                 moved += connection.execute(_SPAN if n + 1 < len(keys) else _SPAN_TO_END, span).all()
-        moved.sort(key=lambda row: (-row[0], row[1]))  # line order across teams
+        if len(self.edits) > 1:  # a team's spans come in line order, one after the other; teams interleave
+            moved.sort()
         return QueueChange(handed_over=handed, moved=[t for _, _, t in moved if t not in self.joiners])
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, Float, Index, Integer, UniqueConstraint, ca
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Field, SQLModel
 
 from store.portable import UtcDateTime
@@ -30,6 +31,7 @@ class CodePointOrder(ColumnElement):
     the same, so the index serves the order."""
 
     inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # so statements using it are cached
 
     def __init__(self, column: ColumnElement):
         self.column = column
