@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -219,3 +220,17 @@ def test_moving_to_another_team_on_a_new_placement_changes_its_line(reps: RepSto
     assert [capacity.status(t, Routing(), NOW).position for t in ("e1", "s2")] == [2, 1]
     reps.create(profile("ana", team="enterprise"), presence="available")
     assert capacity.dispatch(NOW).handed_over == [Assignment(transfer_id="s1", rep_id="ana")]
+
+
+@pytest.mark.parametrize("team", ["enterprise", None], ids=["one team", "any team"])
+def test_ties_go_by_id_in_code_point_order_as_in_python(reps: RepStore, capacity: CapacityStore,
+                                                        team: str | None) -> None:
+    # Equal load, never assigned: the id decides, in Python's order (digits, capitals, "_", small letters),
+    # whatever the database's own collation would say.
+    ids = ["b", "B", "_a", "A", "a", "9z", "a-b", "a.b"]
+    for rep_id in ids:
+        reps.create(profile(rep_id, team="enterprise"), presence="available")
+
+    seated = [capacity.place(f"t{n}", Routing(team=team), NOW).rep_id for n in range(len(ids))]
+
+    assert seated == sorted(ids)
