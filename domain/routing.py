@@ -47,6 +47,10 @@ class ShiftClock:
             known = self._working[id(profile)] = (profile, self.working_hours(profile.working_hours, profile.timezone))
         return known[1]
 
+    def record_working(self, profile: RepProfile) -> None:
+        """Note that `profile` is working now, as a caller found once for everyone with the same hours."""
+        self._working[id(profile)] = (profile, True)
+
     def working_hours(self, hours: Mapping[str, Sequence[Sequence[str]]], timezone: str) -> bool:
         day, clock = self._readings.get(timezone) or self._reading(timezone)
         return any(start <= clock < end for start, end in hours.get(day, ()))

@@ -181,15 +181,28 @@ class _TeamRead:
         if team is not None:
             params["team"] = team
         rows = connection.execute(_FREE_REPS if team is None else _FREE_REPS_OF_TEAM, params).all()
-        free = [s for s in _states(connection, rows) if clock.working(s.profile)]
+        # Hours are checked once per shift (reps with the same zone and hours share one), not once per rep,
+        # and only reps on shift are built into states: a long read passes most reps over.
+        working: dict[str, bool] = {}
+        on_shift = []
+        for row in rows:
+            shift = row[-1]
+            if shift not in working:
+                working[shift] = clock.working_hours(*_shift(connection, shift, row[0]))
+            if working[shift]:
+                on_shift.append(row)
+        free = _states(connection, on_shift)
+        for state in free:
+            clock.record_working(state.profile)
         self.batches.append(free)
         self.seen += len(free)
         self.exhausted = len(rows) < self.size
         self.offset, self.size = self.offset + self.size, min(self.size * 4, 2048)
 
 
-# Reps with a free seat, best first, a batch at a time: read along ix_reps_best_first.
-_FREE_REPS = (select(*_STATE_COLUMNS).where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
+# Reps with a free seat, best first, a batch at a time, with their shift: read along ix_reps_best_first.
+_FREE_REPS = (select(*_STATE_COLUMNS, RepRow.shift)
+              .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
               .order_by(*BEST_FIRST).offset(bindparam("offset")).limit(bindparam("size")))
 _FREE_REPS_OF_TEAM = _FREE_REPS.where(RepRow.team == bindparam("team"))
 
@@ -261,7 +274,7 @@ def _profiles(connection: Connection, rows: Sequence[Row]) -> dict[str, RepProfi
 def _states(connection: Connection, rows: Sequence[Row]) -> list[RepState]:
     profiles = _profiles(connection, rows)
     states = []
-    for rep_id, _, presence, active, last_assigned_at in rows:
+    for rep_id, _, presence, active, last_assigned_at, *_ in rows:
         profile = profiles.get(rep_id)
         if profile is None:  # deleted between the two reads
             continue

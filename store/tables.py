@@ -82,7 +82,7 @@ _rep = RepRow.__table__.c
 BEST_FIRST = (cast(_rep.active, Float) / _rep.capacity, _rep.last_assigned_at.is_not(None), _rep.last_assigned_at,
               CodePointOrder(_rep.id))
 Index("ix_reps_best_first", _rep.presence, _rep.team, *BEST_FIRST, _rep.active, _rep.capacity, _rep.profile_rev,
-      sqlite_where=text("active < capacity"), postgresql_where=text("active < capacity"))
+      _rep.shift, sqlite_where=text("active < capacity"), postgresql_where=text("active < capacity"))
 
 
 def profile_columns(profile: dict) -> dict:
