@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from temporalio.client import (
@@ -25,24 +27,26 @@ def _rejection_message(err: WorkflowUpdateFailedError) -> str:
 
 
 async def update(handle: WorkflowHandle, method: Any, arg: Any = None) -> Any:
-    try:
+    with _update_errors(handle.id):
         if arg is None:
             return await handle.execute_update(method)
         return await handle.execute_update(method, arg)
-    except WorkflowUpdateFailedError as err:
-        raise ApiError(409, "rejected", _rejection_message(err)) from err
-    except RPCError as err:
-        raise _rpc_error(err, handle.id) from err
 
 
 async def update_with_start(client: Client, method: Any, start: WithStartWorkflowOperation, workflow_id: str) -> Any:
     """Start a workflow with an update in one call; WorkflowAlreadyStartedError if its id is taken."""
-    try:
+    with _update_errors(workflow_id):
         return await client.execute_update_with_start_workflow(method, start_workflow_operation=start)
+
+
+@contextmanager
+def _update_errors(transfer_id: str) -> Iterator[None]:
+    try:
+        yield
     except WorkflowUpdateFailedError as err:
         raise ApiError(409, "rejected", _rejection_message(err)) from err
     except RPCError as err:
-        raise _rpc_error(err, workflow_id) from err
+        raise _rpc_error(err, transfer_id) from err
 
 
 async def query(handle: WorkflowHandle, method: Any) -> Any:

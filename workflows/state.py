@@ -16,7 +16,7 @@ class PendingInput:
     """An action waiting for the workflow to act on it; `ticket` ties it to the update that sent it."""
 
     ticket: int
-    source: str  # prospect | rep | feedback | seat
+    source: str  # prospect | rep | feedback | queue
     payload: Any
 
 
