@@ -6,12 +6,13 @@ renews: a decision among thousands of reps reads a few small columns, not every 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, reduce
+from operator import add
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, update
+from sqlalchemy import Connection, Row, Select, bindparam, case, func, update
 from sqlmodel import Session, select
 
 from domain.reps import Presence, RepPatch, RepProfile, RepState
@@ -20,7 +21,7 @@ from domain.routing import ShiftClock
 from store.db import Database
 from store.errors import Conflict, NotFound
 from store.portable import insert_ignoring_conflicts
-from store.tables import BEST_FIRST, RepRow, profile_columns
+from store.tables import BEST_FIRST, Position, RepRow, profile_columns, skill_token
 
 
 class RepStore:
@@ -138,6 +139,7 @@ class FreeReps:
         self.connection, self.clock = connection, clock
         self._teams: dict[str | None, _TeamRead] = {}
         self._states: dict[str, RepState | None] = {}
+        self._off: list[str] | None = None  # shifts known to be off now
 
     def state_of(self, rep_id: str) -> RepState | None:
         if rep_id not in self._states:
@@ -157,6 +159,39 @@ class FreeReps:
             if read.exhausted:
                 return
             read.read_next(self.connection, team, self.clock)
+
+    def few_free(self, team: str | None) -> bool:
+        """Whether the first batch read best first (read now if need be) holds all the team's reps with room."""
+        read = self._teams.setdefault(team, _TeamRead())
+        if not read.batches:
+            read.read_next(self.connection, team, self.clock)
+        return read.exhausted
+
+    def matching(self, routing: Routing, exclude: Collection[str]) -> Iterator[list[RepState]]:
+        """Reps who can take one now, eligible for `routing` and not excluded, in rank's order for it: the
+        most wanted skills first, then best first. Language, skills and exclusions are matched in SQL and
+        so are the shifts known to be off now, so the best rep comes in the first rows, however rare the
+        language or skills; hours of shifts not known yet are checked here."""
+        skills = sorted(set(routing.skills))
+        params = {"exclude": sorted(exclude), "off_shift": self._off_shifts(), "offset": 0, "size": 8,
+                  **{f"skill{n}": skill_token(skill) for n, skill in enumerate(skills)}}
+        if routing.team is not None:
+            params["team"] = routing.team
+        if routing.language:
+            params["language"] = f"%,{routing.language},%"
+        statement = _matching_query(routing.team is not None, bool(routing.language), len(skills))
+        while True:
+            rows = self.connection.execute(statement, params).all()
+            yield _working_states(self.connection, rows, self.clock)
+            if len(rows) < params["size"]:
+                return
+            params["offset"] += params["size"]
+            params["size"] = min(params["size"] * 4, 2048)
+
+    def _off_shifts(self) -> list[str]:
+        if self._off is None:
+            self._off = sorted(shift for shift, hours in _SHIFTS.items() if not self.clock.working_hours(*hours))
+        return self._off
 
     def nobody_free(self, team: str | None) -> bool:
         """Whether every rep with room in the team was read and none of them is on shift."""
@@ -181,30 +216,55 @@ class _TeamRead:
         if team is not None:
             params["team"] = team
         rows = connection.execute(_FREE_REPS if team is None else _FREE_REPS_OF_TEAM, params).all()
-        # Hours are checked once per shift (reps with the same zone and hours share one), not once per rep,
-        # and only reps on shift are built into states: a long read passes most reps over.
-        working: dict[str, bool] = {}
-        on_shift = []
-        for row in rows:
-            shift = row[-1]
-            if shift not in working:
-                working[shift] = clock.working_hours(*_shift(connection, shift, row[0]))
-            if working[shift]:
-                on_shift.append(row)
-        free = _states(connection, on_shift)
-        for state in free:
-            clock.record_working(state.profile)
+        free = _working_states(connection, rows, clock)
         self.batches.append(free)
         self.seen += len(free)
         self.exhausted = len(rows) < self.size
         self.offset, self.size = self.offset + self.size, min(self.size * 4, 2048)
 
 
-# Reps with a free seat, best first, a batch at a time, with their shift: read along ix_reps_best_first.
+def _working_states(connection: Connection, rows: Sequence[Row], clock: ShiftClock) -> list[RepState]:
+    """The states of the rows (_STATE_COLUMNS, then the shift) of reps on shift now.
+
+    Hours are checked once per shift (reps with the same zone and hours share one), not once per rep, and
+    only reps on shift are built into states: a long read passes most reps over.
+    """
+    working: dict[str, bool] = {}
+    on_shift = []
+    for row in rows:
+        shift = row[-1]
+        if shift not in working:
+            working[shift] = clock.working_hours(*_shift(connection, shift, row[0]))
+        if working[shift]:
+            on_shift.append(row)
+    states = _states(connection, on_shift)
+    for state in states:
+        clock.record_working(state.profile)
+    return states
+
+
+# Reps with a free seat, best first, a batch at a time, with their shift: read along ix_reps_best_free.
 _FREE_REPS = (select(*_STATE_COLUMNS, RepRow.shift)
               .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
               .order_by(*BEST_FIRST).offset(bindparam("offset")).limit(bindparam("size")))
 _FREE_REPS_OF_TEAM = _FREE_REPS.where(RepRow.team == bindparam("team"))
+
+
+@cache
+def _matching_query(team: bool, language: bool, skills: int) -> Select:
+    """FreeReps.matching's read: of the team (if `team`), speaking the language (if `language`), ordered by
+    how many of `skills` wanted skills they have, then best first; on ix_reps_best_free's entries alone."""
+    query = _FREE_REPS.where(RepRow.id.not_in(bindparam("exclude", expanding=True)),
+                             RepRow.shift.not_in(bindparam("off_shift", expanding=True)))
+    if team:
+        query = query.where(RepRow.team == bindparam("team"))
+    if language:
+        query = query.where(RepRow.languages.like(bindparam("language")))
+    if skills:
+        matched = reduce(add, (case((Position(RepRow.skills, bindparam(f"skill{n}")) > 0, 1), else_=0)
+                               for n in range(skills)))
+        query = query.order_by(None).order_by(matched.desc(), *BEST_FIRST)
+    return query
 
 
 def teams_with_free_seats(connection: Connection, clock: ShiftClock) -> set[str]:

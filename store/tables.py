@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from urllib.parse import quote
 from uuid import uuid4
 
-from sqlalchemy import JSON, Column, Float, Index, Integer, UniqueConstraint, cast, event, inspect, text
+from sqlalchemy import JSON, Column, Float, Index, Integer, Text, UniqueConstraint, cast, event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Field, SQLModel
 
@@ -48,12 +50,33 @@ def _binary_collation(element: CodePointOrder, compiler, **kw) -> str:  # noqa: 
     return f"{compiler.process(element.column, **kw)} COLLATE BINARY"
 
 
+class Position(FunctionElement):
+    """Where a string first occurs in another, from 1, or 0: instr() on SQLite, strpos() on PostgreSQL.
+    Unlike LIKE, nothing in the string sought is a wildcard."""
+
+    type = Integer()
+    inherit_cache = True
+
+    def __init__(self, within: ColumnElement, sought: ColumnElement):
+        super().__init__(within, sought)
+
+
+@compiles(Position, "postgresql")
+def _strpos(element: Position, compiler, **kw) -> str:  # noqa: ANN001
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Position)
+def _instr(element: Position, compiler, **kw) -> str:  # noqa: ANN001
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
 class RepRow(SQLModel, table=True):
-    """A rep. Besides the profile (JSON), copies of what routing filters and groups on in SQL, all
-    written with the profile (`profile_columns`): `capacity`, `languages` (",en,de,"), `shift` (a hash
-    of the time zone and working hours: reps with equal ones share it); `profile_rev`, new on every
-    profile write, so a parsed profile can be cached by it; and `active`, how many seat rows the rep
-    holds, changed in the same transaction as the seats."""
+    """A rep. Besides the profile (JSON), copies of what routing filters, orders and groups on in SQL, all
+    written with the profile (`profile_columns`): `capacity`, `languages` (",en,de,"), `skills` (see
+    `skill_token`), `shift` (a hash of the time zone and working hours: reps with equal ones share it);
+    `profile_rev`, new on every profile write, so a parsed profile can be cached by it; and `active`, how
+    many seat rows the rep holds, changed in the same transaction as the seats."""
 
     __tablename__ = "reps"
     # Covering indexes: the decisions' queries never touch the (wide) rows, only these entries.
@@ -71,6 +94,7 @@ class RepRow(SQLModel, table=True):
     capacity: int = Field(default=1, sa_column=_count(1))
     active: int = Field(default=0, sa_column=_count(0))
     languages: str = Field(default=",en,", max_length=80)
+    skills: str = Field(default=",", sa_column=Column(Text, nullable=False, server_default=","))
     shift: str = Field(default="", max_length=40)
     profile_rev: str | None = Field(default=None, max_length=32)
 
@@ -79,10 +103,20 @@ _rep = RepRow.__table__.c
 # The order in which routing reads reps with a free seat (best_free's tie-breaks: load ratio, never
 # assigned first, then longest idle, then id), with its index: per presence and team, only reps with a
 # free seat, so a batch of the best reps reads just that batch's entries instead of sorting the team.
+# The index covers the language and skills too, so a search for a rare skill or language filters and
+# ranks the team's free reps on the index entries alone.
 BEST_FIRST = (cast(_rep.active, Float) / _rep.capacity, _rep.last_assigned_at.is_not(None), _rep.last_assigned_at,
               CodePointOrder(_rep.id))
-Index("ix_reps_best_first", _rep.presence, _rep.team, *BEST_FIRST, _rep.active, _rep.capacity, _rep.profile_rev,
-      _rep.shift, sqlite_where=text("active < capacity"), postgresql_where=text("active < capacity"))
+Index("ix_reps_best_free", _rep.presence, _rep.team, *BEST_FIRST, _rep.active, _rep.capacity, _rep.profile_rev,
+      _rep.shift, _rep.languages, _rep.skills, sqlite_where=text("active < capacity"),
+      postgresql_where=text("active < capacity"))
+_REPLACED_INDEXES = ("ix_reps_best_first",)  # by ix_reps_best_free, which covers languages and skills too
+
+
+def skill_token(skill: str) -> str:
+    """What RepRow.skills (",pricing,sso,") holds exactly when the rep has `skill`: skills are percent-encoded
+    there, so none holds a comma and a match can never start or end inside another skill."""
+    return f",{quote(skill, safe='')},"
 
 
 def profile_columns(profile: dict) -> dict:
@@ -98,6 +132,7 @@ def shift_key(timezone: str, hours: dict) -> str:
 def _derived(profile: dict) -> dict:
     hours = {day: [list(span) for span in spans] for day, spans in profile.get("working_hours", {}).items()}
     return {"capacity": profile.get("capacity", 1), "languages": f",{','.join(profile.get('languages', ['en']))},",
+            "skills": ",".join(["", *(quote(skill, safe="") for skill in profile.get("skills", [])), ""]),
             "shift": shift_key(profile.get("timezone", "UTC"), hours),
             "profile_rev": uuid4().hex}
 
@@ -193,10 +228,12 @@ def upgrade(connection: Connection) -> None:
     present = {column["name"] for column in inspect(connection).get_columns("reps")}
     kinds = {"capacity": "INTEGER NOT NULL DEFAULT 1", "active": "INTEGER NOT NULL DEFAULT 0",
              "languages": "VARCHAR(80) NOT NULL DEFAULT ',en,'", "shift": "VARCHAR(40) NOT NULL DEFAULT ''",
-             "profile_rev": "VARCHAR(32)"}
+             "profile_rev": "VARCHAR(32)", "skills": "TEXT NOT NULL DEFAULT ','"}
     added = [name for name in kinds if name not in present]
     for name in added:
         connection.execute(text(f"ALTER TABLE reps ADD COLUMN {name} {kinds[name]}"))
+    for index in _REPLACED_INDEXES:
+        connection.execute(text(f"DROP INDEX IF EXISTS {index}"))
     if "active" in added:
         connection.execute(text("UPDATE reps SET active = (SELECT count(*) FROM seats WHERE seats.rep_id = reps.id)"))
     if set(added) - {"active"}:

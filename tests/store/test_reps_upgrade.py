@@ -6,17 +6,26 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from domain.requests import Routing
 from store.capacity import Assignment, CapacityStore
 from store.db import Database
 from store.reps import RepStore
+from store.tables import profile_columns
 from tests.conftest import throwaway_postgres
 from tests.store.support import NOW, profile
 
-NEW_COLUMNS = ("capacity", "active", "languages", "shift", "profile_rev")
-NEW_INDEXES = ("ix_reps_room", "ix_reps_best_first", "ix_reps_shift", "ix_queue_line", "ix_queue_team_order")
+# The schema's past versions, newest last: what each added to the reps and queue tables.
+VERSIONS = {
+    "routing columns": {"columns": ("capacity", "active", "languages", "shift", "profile_rev"),
+                        "indexes": ("ix_reps_room", "ix_reps_shift", "ix_queue_line", "ix_queue_team_order")},
+    "skills column": {"columns": ("skills",), "indexes": ("ix_reps_best_free",)},
+}
+# ix_reps_best_free replaced it (with the language and skills covered); made as it was, before the skills column.
+OLD_BEST_FIRST = ("CREATE INDEX ix_reps_best_first ON reps (presence, team, (CAST(active AS FLOAT) / capacity), "
+                  "(last_assigned_at IS NOT NULL), last_assigned_at, id, active, capacity, profile_rev, shift) "
+                  "WHERE active < capacity")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -29,13 +38,20 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         yield url
 
 
-def make_it_old(db: Database) -> None:
-    """The schema as it was: no routing copies of the profile, no load counter, none of the new indexes."""
+def make_it_old(db: Database, before: str) -> tuple[set[str], set[str]]:
+    """The schema as it was before the version `before` was added; returns that version's and newer ones'
+    columns and indexes, which start-up must add."""
+    newer = list(VERSIONS)[list(VERSIONS).index(before):]
+    columns = {column for version in newer for column in VERSIONS[version]["columns"]}
+    indexes = {index for version in newer for index in VERSIONS[version]["indexes"]}
     with db.engine.begin() as connection:
-        for index in NEW_INDEXES:
+        for index in indexes:
             connection.execute(text(f"DROP INDEX {index}"))
-        for column in NEW_COLUMNS:
+        for column in columns:
             connection.execute(text(f"ALTER TABLE reps DROP COLUMN {column}"))
+        if "routing columns" not in newer:
+            connection.execute(text(OLD_BEST_FIRST))
+    return columns, indexes
 
 
 def index_names(connection: Connection) -> set[str]:
@@ -45,16 +61,29 @@ def index_names(connection: Connection) -> set[str]:
     return set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
 
 
-def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_url: str) -> None:
+@pytest.mark.parametrize("before", list(VERSIONS))
+def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_url: str, before: str) -> None:
     db = Database(fresh_url)
     try:
         db.create_all()
-        make_it_old(db)
-        ana = profile("ana", team="enterprise", capacity=2, languages=["de", "en"])
+        columns, new_indexes = make_it_old(db, before)
+        with db.engine.connect() as connection:
+            assert not columns & {c["name"] for c in inspect(connection).get_columns("reps")}
+            old_indexes = index_names(connection)
+        assert not new_indexes & old_indexes
+        assert ("ix_reps_best_first" in old_indexes) == (before != "routing columns")
+        ana = profile("ana", team="enterprise", capacity=2, languages=["de", "en"], skills=["api", "a,b", "50%"])
+        bo = profile("bo", team="enterprise", skills=["a"])
         with db.engine.begin() as connection:
-            connection.execute(text("INSERT INTO reps (id, team, profile, presence) VALUES (:id, :team, :profile, :p)"),
-                               {"id": "ana", "team": "enterprise", "profile": json.dumps(ana.model_dump(mode="json")),
-                                "p": "available"})
+            present = {column["name"] for column in inspect(connection).get_columns("reps")}
+            # More reps with room than one batch read best first: the skills are matched in SQL.
+            for rep in [ana, bo, *(profile(f"f{n:02}", team="enterprise") for n in range(40))]:
+                row = {**profile_columns(rep.model_dump(mode="json")), "id": rep.id, "presence": "available",
+                       "active": 1 if rep is ana else 0}
+                row = {column: value for column, value in row.items() if column in present}  # as the old code wrote
+                row["profile"] = json.dumps(row["profile"])
+                names = ", ".join(row)
+                connection.execute(text(f"INSERT INTO reps ({names}) VALUES ({', '.join(f':{c}' for c in row)})"), row)
             connection.execute(text("INSERT INTO seats (transfer_id, rep_id, reserved_at) VALUES ('old', 'ana', :at)"),
                                {"at": NOW})
 
@@ -63,13 +92,20 @@ def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_
 
         with db.engine.connect() as connection:
             indexes = index_names(connection)
-            row = connection.execute(text("SELECT capacity, active, languages, shift, profile_rev FROM reps")).one()
-        assert set(NEW_INDEXES) <= indexes
+            row = connection.execute(text("SELECT capacity, active, languages, shift, profile_rev, skills FROM reps "
+                                          "WHERE id = 'ana'")).one()
+        assert new_indexes <= indexes and "ix_reps_best_first" not in indexes
         assert row[:3] == (2, 1, ",de,en,") and row.shift and row.profile_rev
+        assert row.skills == ",api,a%2Cb,50%25,"
         reps, capacity = RepStore(db), CapacityStore(db)
         assert reps.get("ana").active == 1
+        # bo leads best first (no load, and "bo" < "f00"), ana (half loaded) comes last: a skill only she has,
+        # exactly as written, puts her first; one that is only part of hers does not
+        for skill, rep_id in [("a,b", "ana"), ("50%", "ana"), ("b", "bo"), ("a", "bo")]:
+            assert capacity.place(f"t-{skill}", Routing(team="enterprise", skills=[skill]), NOW).rep_id == rep_id
+            capacity.release(f"t-{skill}", NOW)
         assert capacity.place("t1", Routing(team="enterprise", language="de"), NOW).rep_id == "ana"
-        assert capacity.place("t2", Routing(team="enterprise"), NOW).position == 1  # capacity 2: full now
+        assert capacity.place("t2", Routing(team="enterprise", language="de"), NOW).position == 1  # capacity 2: full
         assert capacity.release("old", NOW).handed_over == [Assignment(transfer_id="t2", rep_id="ana")]
     finally:
         db.dispose()
