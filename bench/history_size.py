@@ -45,6 +45,7 @@ from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
 from tests.conftest import BIN, SHARED, free_port
 from tests.workflows.harness import Harness
+from workers.devserver import dynamic_config_args
 from workers.temporal import register_search_attributes
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
@@ -363,7 +364,8 @@ async def _environment(server: str) -> WorkflowEnvironment:
                 os.dup2(devnull.fileno(), 1)
                 env = await WorkflowEnvironment.start_local(
                     dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-                    data_converter=pydantic_data_converter, dev_server_extra_args=["--log-level", "error"])
+                    data_converter=pydantic_data_converter,
+                    dev_server_extra_args=["--log-level", "error", *dynamic_config_args()])
         finally:
             os.dup2(stdout, 1)
             os.close(stdout)

@@ -26,6 +26,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
+from workers.devserver import dynamic_config_args
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -56,11 +57,12 @@ async def time_skipping_env():
 
 @pytest.fixture(scope="session")
 async def local_env():
-    """The real Temporal dev server (what `make up` runs), in memory, on a free loopback port."""
+    """The real Temporal dev server (what `make up` runs, with its dynamic config), in memory, on a free loopback
+    port."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--log-level", "error"])
+        dev_server_extra_args=["--log-level", "error", *dynamic_config_args()])
     yield env
     await env.shutdown()
 

