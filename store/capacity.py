@@ -101,9 +101,12 @@ _JOIN_QUEUE = insert(QueueRow.__table__)
 _REROUTE = (update(QueueRow.__table__).where(_queue.transfer_id == bindparam("rerouted"))
             .values(team=bindparam("new_team"), routing=bindparam("new_routing", type_=_queue.routing.type)))
 _LEAVE_QUEUE = delete(QueueRow.__table__).where(_queue.transfer_id == bindparam("transfer_id"))
-_TAKE_SEAT = insert(SeatRow.__table__)
+_TAKE_SEAT = insert(SeatRow.__table__).values(transfer_id=bindparam("transfer_id"), rep_id=bindparam("rep_id"),
+                                               reserved_at=bindparam("now", type_=UtcDateTime()))
 _COUNT_SEAT = (update(RepRow.__table__).where(_reps.id == bindparam("rep_id"))
                .values(active=_reps.active + 1, last_assigned_at=bindparam("now", type_=UtcDateTime())))
+# On PostgreSQL the three as one statement (data-modifying WITH): one round trip instead of three.
+_SEAT_AT_ONCE = _COUNT_SEAT.add_cte(_LEAVE_QUEUE.cte("left_queue"), _TAKE_SEAT.cte("seat"))
 _FREE_SEAT = delete(SeatRow.__table__).where(_seats.transfer_id == bindparam("transfer_id"))
 _UNCOUNT_SEAT = update(RepRow.__table__).where(_reps.id == bindparam("rep_id")).values(active=_reps.active - 1)
 # The line from its head, for the teams that have a rep who can take one now (and team-less entries).
@@ -355,7 +358,7 @@ def _place_alone(connection: Connection, entry: _Entry, routing: Routing, wanted
     if seated is None:
         _join_queue(connection, entry, wanted, clock.now)
     else:
-        _take_seat(connection, entry.transfer_id, seated, clock.now)
+        _seat(connection, entry.transfer_id, seated, clock.now, queued=False)
     return _placement(connection, entry.transfer_id, routing, clock, QueueChange(), seated, entry)
 
 
@@ -380,15 +383,16 @@ def _join_queue(connection: Connection, entry: _Entry, wanted: dict, now: dateti
                                      "routing": wanted, "arrival": entry.arrival, "enqueued_at": now})
 
 
-def _seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime) -> None:
+def _seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime, queued: bool = True) -> None:
     """A seat ends the wait: a transfer is seated or queued, never both (or dispatch would seat it twice)."""
-    connection.execute(_LEAVE_QUEUE, {"transfer_id": transfer_id})
-    _take_seat(connection, transfer_id, rep_id, now)
-
-
-def _take_seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime) -> None:
-    connection.execute(_TAKE_SEAT, {"transfer_id": transfer_id, "rep_id": rep_id, "reserved_at": now})
-    connection.execute(_COUNT_SEAT, {"rep_id": rep_id, "now": now})
+    params = {"transfer_id": transfer_id, "rep_id": rep_id, "now": now}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SEAT_AT_ONCE, params)
+        return
+    if queued:
+        connection.execute(_LEAVE_QUEUE, params)
+    connection.execute(_TAKE_SEAT, params)
+    connection.execute(_COUNT_SEAT, params)
 
 
 def _placement(connection: Connection, transfer_id: str, routing: Routing, clock: ShiftClock, change: QueueChange,

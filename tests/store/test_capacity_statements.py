@@ -11,7 +11,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.engine.interfaces import CacheStats
 
 from domain.requests import Routing
-from store.capacity import CapacityStore
+from store.capacity import Assignment, CapacityStore
 from store.db import Database
 from store.reps import _FREE_REPS_OF_TEAM, RepStore
 from tests.store.support import NOW, profile
@@ -38,6 +38,10 @@ def lock_statements(db: Database) -> int:
     return 0 if db.is_sqlite else 1  # PostgreSQL takes the advisory lock first
 
 
+def seat_statements(db: Database) -> int:
+    return 2 if db.is_sqlite else 1  # the seat and its count; one statement on PostgreSQL (WITH ... INSERT)
+
+
 def test_a_placement_while_nobody_waits_takes_a_handful_of_cached_statements(
         db: Database, reps: RepStore, capacity: CapacityStore) -> None:
     for rep_id in ("ana", "bo", "cy"):
@@ -53,10 +57,27 @@ def test_a_placement_while_nobody_waits_takes_a_handful_of_cached_statements(
 
     assert placed.rep_id is not None
     # where it stands, the best free reps, the seat and its count, the seats on shift
-    assert len(placing) == 5 + lock_statements(db), placing
+    assert len(placing) == 3 + seat_statements(db) + lock_statements(db), placing
     # where it stands, the seat and its count; nobody waits, so there is nothing to hand over
     assert len(releasing) == 3 + lock_statements(db), releasing
     assert all(cached for _, cached in placing + releasing), [s for s, cached in placing + releasing if not cached]
+
+
+def test_a_seat_handed_from_the_queue_is_written_in_one_statement_on_postgresql(
+        db: Database, reps: RepStore, capacity: CapacityStore) -> None:
+    reps.create(profile("ana", team="enterprise"), presence="available")
+    capacity.place("seated", Routing(team="enterprise"), NOW)
+    capacity.place("waiting", Routing(team="enterprise"), NOW)
+
+    with statements(db) as sent:
+        change = capacity.release("seated", NOW)
+
+    assert change.handed_over == [Assignment(transfer_id="waiting", rep_id="ana")]
+    writes = [sql.split()[0] for sql, _ in sent if not sql.lstrip().startswith("SELECT")]
+    # the freed seat and its count; then the waiting one's queue entry, seat and count
+    handing = ["DELETE", "INSERT", "UPDATE"] if db.is_sqlite else ["WITH"]
+    assert writes == ["DELETE", "UPDATE", *handing]
+    assert capacity.waiting() == [] and capacity.seat_holder("waiting") == "ana" and reps.get("ana").active == 1
 
 
 def test_decisions_with_a_queue_are_served_by_cached_statements(db: Database, reps: RepStore,
