@@ -22,13 +22,12 @@ from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.flows import STEPS, Arrivals, HappyPaths, happy_path, step_name
+from bench.flows import STEPS, Arrivals, HappyPaths, first_answer_with_start, happy_path, step_name
 from bench.plain import PlainWorkflow
-from bench.stack import Stack, running_stack, steady, summary, transfer_id, write_result
+from bench.stack import Stack, running_stack, steady, summary, write_result
 
 REPS = 4
 
@@ -89,11 +88,8 @@ async def plain(client: Client, rate: float, count: int) -> dict[str, list[float
         await happy_path(client, queue, timed)
 
     async def update_with_start(n: int) -> None:
-        start = WithStartWorkflowOperation(PlainWorkflow.run, id=transfer_id("plain-uws"), task_queue=queue,
-                                           id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-        answer = client.execute_update_with_start_workflow(PlainWorkflow.first_answer, start_workflow_operation=start)
-        await timed("update_with_start", answer)
-        await (await start.workflow_handle()).signal(PlainWorkflow.finish)
+        handle = await timed("update_with_start", first_answer_with_start(client, queue))
+        await handle.signal(PlainWorkflow.finish)
 
     async with Worker(client, task_queue=queue, workflows=[PlainWorkflow]):
         await steady(rate, count, eager_then_update)

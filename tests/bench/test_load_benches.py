@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from bench import latency, open_transfers, plots, stack, throughput
+from bench import first_task, latency, open_transfers, plots, stack, throughput
+from workers.devserver import dynamic_config_args
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +45,14 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert result["memory"][0]["open"] == 0 and result["memory"][-1]["open"] == 6
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
     assert plots.main() == [str(results_in / "open_transfers.png")]
+
+
+async def test_first_task_measures_both_ways_to_a_first_answer_on_each_configuration(results_in):
+    result = await first_task.main(count=3)
+
+    configurations = result["configurations"]
+    assert list(configurations) == ["temporal defaults", "only history.*", "only matching.*", "ours (up)"]
+    assert configurations["temporal defaults"]["flags"] == []
+    assert configurations["ours (up)"]["flags"] == dynamic_config_args()
+    assert all(row[way]["n"] == 3 for row in configurations.values() for way in first_task.WAYS)
+    assert json.loads((results_in / "first_task.json").read_text())["count"] == 3
