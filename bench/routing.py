@@ -181,6 +181,8 @@ def fill_queue(db: Database, queued: int, rnd: random.Random, rep_count: int) ->
         rows.append({"transfer_id": f"q{n:05}", "team": routing.team, "priority": routing.priority,
                      "routing": {**routing.model_dump(mode="json"), "exclude": sorted(exclude)},
                      "arrival": n + 1, "enqueued_at": NOW - timedelta(seconds=queued - n)})
+        if "language" in QueueRow.__table__.c:  # the routing's copy, as CapacityStore writes it (newer schemas)
+            rows[-1]["language"] = routing.language or ""
     with db.session() as session:
         for start in range(0, len(rows), 1000):
             session.exec(insert(QueueRow.__table__), params=rows[start:start + 1000])

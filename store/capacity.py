@@ -99,7 +99,8 @@ _STANDING = (
                  .outerjoin(_entry, _entry.c.transfer_id == bindparam("transfer_id"))))
 _JOIN_QUEUE = insert(QueueRow.__table__)
 _REROUTE = (update(QueueRow.__table__).where(_queue.transfer_id == bindparam("rerouted"))
-            .values(team=bindparam("new_team"), routing=bindparam("new_routing", type_=_queue.routing.type)))
+            .values(team=bindparam("new_team"), language=bindparam("new_language"),
+                    routing=bindparam("new_routing", type_=_queue.routing.type)))
 _LEAVE_QUEUE = delete(QueueRow.__table__).where(_queue.transfer_id == bindparam("transfer_id"))
 _TAKE_SEAT = insert(SeatRow.__table__).values(transfer_id=bindparam("transfer_id"), rep_id=bindparam("rep_id"),
                                                reserved_at=bindparam("now", type_=UtcDateTime()))
@@ -109,8 +110,12 @@ _COUNT_SEAT = (update(RepRow.__table__).where(_reps.id == bindparam("rep_id"))
 _SEAT_AT_ONCE = _COUNT_SEAT.add_cte(_LEAVE_QUEUE.cte("left_queue"), _TAKE_SEAT.cte("seat"))
 _FREE_SEAT = delete(SeatRow.__table__).where(_seats.transfer_id == bindparam("transfer_id"))
 _UNCOUNT_SEAT = update(RepRow.__table__).where(_reps.id == bindparam("rep_id")).values(active=_reps.active - 1)
-# The line from its head, for the teams that have a rep who can take one now (and team-less entries).
-_LINE = (select(*_ENTRY_COLUMNS).where(_queue.team.in_(bindparam("teams", expanding=True)))
+# The line from its head, for the teams that have a rep who can take one now (and team-less entries), in
+# the languages such reps speak (and language-less entries): along ix_queue_head, which holds both. The
+# team is tested as (team || ''), not as a column an index can look up: SQLite, given `team IN`, read the
+# teams' entries by ix_queue_team_order and sorted them all, however few the batch wanted.
+_LINE = (select(*_ENTRY_COLUMNS).where(_queue.team.concat(literal_column("''")).in_(bindparam("teams", expanding=True)),
+                                       _queue.language.in_(bindparam("languages", expanding=True)))
          .order_by(_queue.priority.desc(), _queue.arrival).limit(bindparam("size")))
 _LINE_AFTER = _LINE.where(_after(bindparam("priority"), bindparam("arrival")))
 _AHEAD = select(func.count()).select_from(QueueRow.__table__).where(
@@ -153,7 +158,8 @@ class CapacityStore:
                     line.left(queued)
                     entry = queued._replace(team=team)
                     line.joined(entry)
-                connection.execute(_REROUTE, {"rerouted": transfer_id, "new_team": team, "new_routing": wanted})
+                connection.execute(_REROUTE, {"rerouted": transfer_id, "new_team": team,
+                                              "new_language": routing.language or "", "new_routing": wanted})
             handed = _dispatch(connection, clock, line)
             mine = [a.rep_id for a in handed if a.transfer_id == transfer_id]
             seated = mine[0] if mine else seated
@@ -305,9 +311,11 @@ def _plain_rows(result: CursorResult) -> list[tuple]:
 def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> list[Assignment]:
     """Walk the queue from its head, giving each entry the best free rep for it, until no rep is free.
 
-    Only entries of teams that still have a rep who can take one now (and team-less ones) are read, a
-    batch at a time; for each, reps are read best first only until no later one could be better.
+    Only entries of teams that still have a rep who can take one now (and team-less ones), in a language
+    such a rep speaks (or none), are read, a batch at a time: an entry no free rep could take is passed
+    over in SQL. For each entry read, reps are read best first only until no later one could be better.
     """
+    # team -> languages spoken by its reps who can take one now
     live = teams_with_free_seats(connection, clock)
     free = FreeReps(connection, clock)
     # Teams where reading found nobody who can take one after all (on PostgreSQL a presence change may
@@ -317,7 +325,7 @@ def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> li
     cursor: _Entry | None = None
     batch = 16
     while live:
-        params = {"teams": [*live, ""], "size": batch}
+        params = {"teams": [*live, ""], "languages": [*set().union(*live.values()), ""], "size": batch}
         if cursor is not None:
             params |= {"priority": cursor.priority, "arrival": cursor.arrival}
         entries = [_Entry(*row) for row in connection.execute(_LINE if cursor is None else _LINE_AFTER, params)]
@@ -329,8 +337,8 @@ def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> li
             rep = _best_rep(free, routing, exclude, clock)
             if rep is None:
                 if free.nobody_free(team):
-                    nobody_free |= live if team is None else {team}
-                    live -= nobody_free
+                    nobody_free |= set(live) if team is None else {team}
+                    live = {t: spoken for t, spoken in live.items() if t not in nobody_free}
                     if not live:
                         break
                 continue
@@ -339,7 +347,8 @@ def _dispatch(connection: Connection, clock: ShiftClock, line: _LineEdits) -> li
             free.forget()
             handed.append(Assignment(transfer_id=entry.transfer_id, rep_id=rep.profile.id))
             if rep.active + 1 >= rep.profile.capacity:  # that was their last free seat
-                live = teams_with_free_seats(connection, clock) - nobody_free
+                live = {t: spoken for t, spoken in teams_with_free_seats(connection, clock).items()
+                        if t not in nobody_free}
                 if not live:
                     break
         if len(entries) < batch:
@@ -380,7 +389,8 @@ def _best_rep(free: FreeReps, routing: Routing, exclude: Collection[str], clock:
 
 def _join_queue(connection: Connection, entry: _Entry, wanted: dict, now: datetime) -> None:
     connection.execute(_JOIN_QUEUE, {"transfer_id": entry.transfer_id, "team": entry.team, "priority": entry.priority,
-                                     "routing": wanted, "arrival": entry.arrival, "enqueued_at": now})
+                                     "language": wanted["language"] or "", "routing": wanted, "arrival": entry.arrival,
+                                     "enqueued_at": now})
 
 
 def _seat(connection: Connection, transfer_id: str, rep_id: str, now: datetime, queued: bool = True) -> None:

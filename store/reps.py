@@ -108,9 +108,9 @@ _PROFILES: dict[str, _Known] = {}
 _ONE_REP = select(*_STATE_COLUMNS).where(RepRow.id == bindparam("rep_id"))
 _PROFILES_OF = select(RepRow.id, RepRow.profile_rev, RepRow.profile).where(
     RepRow.id.in_(bindparam("rep_ids", expanding=True)))
-_TEAMS_WITH_ROOM = (select(RepRow.team, RepRow.shift, func.min(RepRow.id))
+_TEAMS_WITH_ROOM = (select(RepRow.team, RepRow.shift, RepRow.languages, func.min(RepRow.id))
                     .where(RepRow.presence == "available", RepRow.active < RepRow.capacity)
-                    .group_by(RepRow.team, RepRow.shift))
+                    .group_by(RepRow.team, RepRow.shift, RepRow.languages))
 _SHIFT_PROFILE = select(RepRow.profile).where(RepRow.id == bindparam("rep_id"))
 
 
@@ -267,13 +267,17 @@ def _matching_query(team: bool, language: bool, skills: int) -> Select:
     return query
 
 
-def teams_with_free_seats(connection: Connection, clock: ShiftClock) -> set[str]:
-    """Teams with a rep who can take a transfer now: available, a free seat, on shift.
+def teams_with_free_seats(connection: Connection, clock: ShiftClock) -> dict[str, set[str]]:
+    """Teams with a rep who can take a transfer now (available, a free seat, on shift), with the languages
+    such reps speak.
 
-    Grouped in SQL by team and shift, so hours are checked once per shift, not per rep.
+    Grouped in SQL by team, shift and languages, so hours are checked once per shift, not per rep.
     """
-    return {team for team, shift, some_rep in connection.execute(_TEAMS_WITH_ROOM)
-            if clock.working_hours(*_shift(connection, shift, some_rep))}
+    teams: dict[str, set[str]] = {}
+    for team, shift, languages, some_rep in connection.execute(_TEAMS_WITH_ROOM):
+        if clock.working_hours(*_shift(connection, shift, some_rep)):
+            teams.setdefault(team, set()).update(languages.strip(",").split(","))
+    return teams
 
 
 _SHIFTS: dict[str, tuple[dict, str]] = {}  # RepRow.shift -> (working hours, time zone), read once

@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 from uuid import uuid4
 
-from sqlalchemy import JSON, Column, Float, Index, Integer, Text, UniqueConstraint, cast, event, inspect, text
+from sqlalchemy import JSON, Column, Float, Index, Integer, String, Text, UniqueConstraint, cast, event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -110,7 +110,8 @@ BEST_FIRST = (cast(_rep.active, Float) / _rep.capacity, _rep.last_assigned_at.is
 Index("ix_reps_best_free", _rep.presence, _rep.team, *BEST_FIRST, _rep.active, _rep.capacity, _rep.profile_rev,
       _rep.shift, _rep.languages, _rep.skills, sqlite_where=text("active < capacity"),
       postgresql_where=text("active < capacity"))
-_REPLACED_INDEXES = ("ix_reps_best_first",)  # by ix_reps_best_free, which covers languages and skills too
+# Replaced by ix_reps_best_free (which covers languages and skills too) and ix_queue_head (team and language).
+_REPLACED_INDEXES = ("ix_reps_best_first", "ix_queue_line")
 
 
 def skill_token(skill: str) -> str:
@@ -157,14 +158,17 @@ class SeatRow(SQLModel, table=True):
 
 class QueueRow(SQLModel, table=True):
     """A transfer waiting for a seat. Served by priority, then `arrival`: a counter taken inside the
-    serialised capacity transaction, so equal or skewed clocks can never reorder who came first."""
+    serialised capacity transaction, so equal or skewed clocks can never reorder who came first.
+    `team` and `language` copy the routing's ("" for none), so dispatch reads only entries that the reps
+    with a free seat could take, passing over the others on ix_queue_head's entries."""
 
     __tablename__ = "queue"
     __table_args__ = (Index("ix_queue_order", "priority", "arrival"),
-                      Index("ix_queue_line", text("priority DESC"), "arrival"),
+                      Index("ix_queue_head", text("priority DESC"), "arrival", "team", "language"),
                       Index("ix_queue_team_order", "team", text("priority DESC"), "arrival", "transfer_id"))
     transfer_id: str = Field(primary_key=True, max_length=100)
     team: str = Field(max_length=40)
+    language: str = Field(default="", sa_column=Column(String(2), nullable=False, server_default=""))
     routing: dict = Field(sa_column=Column(JSON, nullable=False))
     priority: int = 0
     arrival: int = Field(unique=True)
@@ -241,3 +245,11 @@ def upgrade(connection: Connection) -> None:
         for rep_id, profile in connection.execute(text("SELECT id, profile FROM reps")).all():
             profile = profile if isinstance(profile, dict) else json.loads(profile)
             connection.execute(table.update().where(table.c.id == rep_id).values(**_derived(profile)))
+    if "language" not in {column["name"] for column in inspect(connection).get_columns("queue")}:
+        connection.execute(text("ALTER TABLE queue ADD COLUMN language VARCHAR(2) NOT NULL DEFAULT ''"))
+        queue = QueueRow.__table__
+        for transfer_id, routing in connection.execute(text("SELECT transfer_id, routing FROM queue")).all():
+            routing = routing if isinstance(routing, dict) else json.loads(routing)
+            if routing.get("language"):
+                connection.execute(queue.update().where(queue.c.transfer_id == transfer_id)
+                                   .values(language=routing["language"]))

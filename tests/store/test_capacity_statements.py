@@ -115,3 +115,48 @@ def test_reps_with_room_are_read_in_index_order_not_sorted(db: Database, reps: R
                 connection.execute(text(f"SET LOCAL {setting} = off"))
             plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", params))
             assert "ix_reps_best_free" in plan and "Sort" not in plan, plan
+
+
+def test_entries_no_free_rep_could_take_are_passed_over_in_sql(db: Database, reps: RepStore,
+                                                               capacity: CapacityStore) -> None:
+    reps.create(profile("ana", team="dach", languages=["de", "en"]), presence="available")
+    reps.create(profile("bo", team="dach", languages=["en"], capacity=2), presence="busy")
+    capacity.place("seated", Routing(team="dach"), NOW)
+    for n in range(100):  # ana's one seat is taken: all of them wait
+        capacity.place(f"de{n:03}", Routing(team="dach", language="de"), NOW)
+    capacity.place("anyone", Routing(team="dach"), NOW)
+    reps.set_presence("bo", "available", NOW)  # bo speaks no German: only the last one is his
+
+    with statements(db) as sent:
+        change = capacity.dispatch(NOW)
+
+    assert change.handed_over == [Assignment(transfer_id="anyone", rep_id="bo")]
+    line_reads = [sql for sql, _ in sent if sql.startswith("SELECT queue.transfer_id, queue.team")]
+    assert len(line_reads) == 1, line_reads  # read in growing batches, the 100 would take three
+
+
+def test_the_line_is_read_in_order_along_its_index(db: Database, reps: RepStore, capacity: CapacityStore) -> None:
+    reps.create(profile("ana", team="enterprise"), presence="available")
+    capacity.place("seated", Routing(team="enterprise"), NOW)
+    capacity.place("waiting", Routing(team="enterprise", language="en"), NOW)
+    sent = []
+
+    def record(_conn, _cursor, statement: str, parameters, _context, _many) -> None:  # noqa: ANN001
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        capacity.release("seated", NOW)  # the freed seat goes to the line's head
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    statement, parameters = next((s, p) for s, p in sent if s.startswith("SELECT queue.transfer_id, queue.team"))
+    with db.read() as session:
+        connection = session.connection()
+        if db.is_sqlite:
+            plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert "ix_queue_head" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            for setting in ("enable_sort", "enable_seqscan", "enable_bitmapscan"):
+                connection.execute(text(f"SET LOCAL {setting} = off"))
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            assert "ix_queue_head" in plan and "Sort" not in plan, plan

@@ -16,16 +16,18 @@ from store.tables import profile_columns
 from tests.conftest import throwaway_postgres
 from tests.store.support import NOW, profile
 
-# The schema's past versions, newest last: what each added to the reps and queue tables.
+# The schema's past versions, newest last: the (table, column)s and indexes each added.
 VERSIONS = {
-    "routing columns": {"columns": ("capacity", "active", "languages", "shift", "profile_rev"),
-                        "indexes": ("ix_reps_room", "ix_reps_shift", "ix_queue_line", "ix_queue_team_order")},
-    "skills column": {"columns": ("skills",), "indexes": ("ix_reps_best_free",)},
+    "routing columns": {"columns": [("reps", c) for c in ("capacity", "active", "languages", "shift", "profile_rev")],
+                        "indexes": ("ix_reps_room", "ix_reps_shift", "ix_queue_team_order")},
+    "skills and queue language": {"columns": [("reps", "skills"), ("queue", "language")],
+                                  "indexes": ("ix_reps_best_free", "ix_queue_head")},
 }
-# ix_reps_best_free replaced it (with the language and skills covered); made as it was, before the skills column.
-OLD_BEST_FIRST = ("CREATE INDEX ix_reps_best_first ON reps (presence, team, (CAST(active AS FLOAT) / capacity), "
-                  "(last_assigned_at IS NOT NULL), last_assigned_at, id, active, capacity, profile_rev, shift) "
-                  "WHERE active < capacity")
+# What the routing columns' version had that the next replaced, made as it was.
+REPLACED = {"ix_reps_best_first": "CREATE INDEX ix_reps_best_first ON reps (presence, team, "
+                                  "(CAST(active AS FLOAT) / capacity), (last_assigned_at IS NOT NULL), "
+                                  "last_assigned_at, id, active, capacity, profile_rev, shift) WHERE active < capacity",
+            "ix_queue_line": "CREATE INDEX ix_queue_line ON queue (priority DESC, arrival)"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,7 +40,7 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         yield url
 
 
-def make_it_old(db: Database, before: str) -> tuple[set[str], set[str]]:
+def make_it_old(db: Database, before: str) -> tuple[set[tuple[str, str]], set[str]]:
     """The schema as it was before the version `before` was added; returns that version's and newer ones'
     columns and indexes, which start-up must add."""
     newer = list(VERSIONS)[list(VERSIONS).index(before):]
@@ -47,11 +49,16 @@ def make_it_old(db: Database, before: str) -> tuple[set[str], set[str]]:
     with db.engine.begin() as connection:
         for index in indexes:
             connection.execute(text(f"DROP INDEX {index}"))
-        for column in columns:
-            connection.execute(text(f"ALTER TABLE reps DROP COLUMN {column}"))
+        for table, column in columns:
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         if "routing columns" not in newer:
-            connection.execute(text(OLD_BEST_FIRST))
+            for create in REPLACED.values():
+                connection.execute(text(create))
     return columns, indexes
+
+
+def column_names(connection: Connection) -> set[tuple[str, str]]:
+    return {(table, c["name"]) for table in ("reps", "queue") for c in inspect(connection).get_columns(table)}
 
 
 def index_names(connection: Connection) -> set[str]:
@@ -68,10 +75,10 @@ def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_
         db.create_all()
         columns, new_indexes = make_it_old(db, before)
         with db.engine.connect() as connection:
-            assert not columns & {c["name"] for c in inspect(connection).get_columns("reps")}
+            assert not columns & column_names(connection)
             old_indexes = index_names(connection)
         assert not new_indexes & old_indexes
-        assert ("ix_reps_best_first" in old_indexes) == (before != "routing columns")
+        assert (set(REPLACED) <= old_indexes) == (before != "routing columns")
         ana = profile("ana", team="enterprise", capacity=2, languages=["de", "en"], skills=["api", "a,b", "50%"])
         bo = profile("bo", team="enterprise", skills=["a"])
         with db.engine.begin() as connection:
@@ -86,6 +93,11 @@ def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_
                 connection.execute(text(f"INSERT INTO reps ({names}) VALUES ({', '.join(f':{c}' for c in row)})"), row)
             connection.execute(text("INSERT INTO seats (transfer_id, rep_id, reserved_at) VALUES ('old', 'ana', :at)"),
                                {"at": NOW})
+            for arrival, language in enumerate(["de", None], start=1):  # waiting for a team with nobody in it
+                routing = {**Routing(team="smb", language=language).model_dump(mode="json"), "exclude": []}
+                connection.execute(text("INSERT INTO queue (transfer_id, team, routing, priority, arrival, "
+                                        "enqueued_at) VALUES (:id, 'smb', :routing, 0, :arrival, :at)"),
+                                   {"id": f"w{arrival}", "routing": json.dumps(routing), "arrival": arrival, "at": NOW})
 
         db.create_all()  # what start-up runs
         db.create_all()  # and again: nothing left to do
@@ -94,7 +106,9 @@ def test_start_up_adds_the_columns_and_fills_them_from_profiles_and_seats(fresh_
             indexes = index_names(connection)
             row = connection.execute(text("SELECT capacity, active, languages, shift, profile_rev, skills FROM reps "
                                           "WHERE id = 'ana'")).one()
-        assert new_indexes <= indexes and "ix_reps_best_first" not in indexes
+            queue = connection.execute(text("SELECT transfer_id, language FROM queue ORDER BY arrival")).all()
+        assert new_indexes <= indexes and not set(REPLACED) & indexes
+        assert [tuple(entry) for entry in queue] == [("w1", "de"), ("w2", "")]
         assert row[:3] == (2, 1, ",de,en,") and row.shift and row.profile_rev
         assert row.skills == ",api,a%2Cb,50%25,"
         reps, capacity = RepStore(db), CapacityStore(db)
