@@ -1,6 +1,8 @@
-"""One activity per workflow step that makes the step known: record, notify, schedule, log to the CRM.
+"""One activity per workflow step that makes the step known: record, notify, schedule, log to the CRM, and
+give up the transfer's seat or queue place when the step does.
 
-Each write is idempotent on its key, so a retried or replayed step never sends a message twice.
+Each write is idempotent on its key (and a release on the transfer), so a retried or replayed step never sends
+a message twice.
 """
 
 from __future__ import annotations
@@ -8,23 +10,29 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import PublishInput
+from activities.models import PublishInput, Released
+from activities.routing import release_place
 from domain.scripts import RepAlert, alert_chat, alert_email
 from integrations.calendar.base import Calendar
 from integrations.crm.base import CRM
 from integrations.notify.base import DeliveryError, Notice, Notifier
+from store.capacity import CapacityStore
 from store.reps import RepStore
 from store.transfers import TransferStore
 
 
 class PublishActivities:
     def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM, reps: RepStore,
-                 email_alerts: bool = False, chat_channel: str | None = None, console_url: str | None = None):
+                 capacity: CapacityStore, email_alerts: bool = False, chat_channel: str | None = None,
+                 console_url: str | None = None):
         self.transfers, self.notifier, self.calendar, self.crm, self.reps = transfers, notifier, calendar, crm, reps
+        self.capacity = capacity
         self.email_alerts, self.chat_channel, self.console_url = email_alerts, chat_channel, console_url
 
     @activity.defn(name="publish")
-    def publish(self, inp: PublishInput) -> None:
+    def publish(self, inp: PublishInput) -> Released | None:
+        """Released (who to wake) when the step gave up the transfer's place, else None."""
+        released = release_place(self.reps, self.capacity, inp.release) if inp.release is not None else None
         now = inp.now
         transfer_id = inp.facts.transfer_id
         self.transfers.record(inp.facts, inp.events, now)
@@ -47,6 +55,7 @@ class PublishActivities:
                 self.notifier.publish(notices)
             except DeliveryError as exc:
                 raise ApplicationError(str(exc), type="DeliveryError") from exc
+        return released
 
     def _on_every_channel(self, notice: Notice) -> Notice:
         """A rep alert also goes by e-mail and to the chat channel when they are set up, in the words of the

@@ -17,6 +17,13 @@ from store.capacity import CapacityStore
 from store.reps import RepStore
 
 
+def release_place(reps: RepStore, capacity: CapacityStore, inp: ReleaseInput) -> Released:
+    """Give up the transfer's seat and queue place (idempotent); a rep who let an offer lapse is set away."""
+    if inp.mark_away and reps.exists(inp.mark_away):
+        reps.set_presence(inp.mark_away, "away", inp.now)
+    return Released(to_wake=capacity.release(inp.transfer_id, inp.now).to_wake(besides=inp.transfer_id))
+
+
 def rep_summary(state: RepState) -> RepSummary:
     p = state.profile
     return RepSummary(id=p.id, name=p.name, title=p.title, expertise=p.expertise, locale=p.locale)
@@ -60,10 +67,7 @@ class RoutingActivities:
 
     @activity.defn(name="release")
     def release(self, inp: ReleaseInput) -> Released:
-        now = inp.now
-        if inp.mark_away and self.reps.exists(inp.mark_away):
-            self.reps.set_presence(inp.mark_away, "away", now)
-        return Released(to_wake=self.capacity.release(inp.transfer_id, now).to_wake(besides=inp.transfer_id))
+        return release_place(self.reps, self.capacity, inp)
 
     @activity.defn(name="reserve")
     def reserve(self, inp: ReserveInput) -> Reserved:

@@ -61,7 +61,7 @@ def category(event_type: str) -> str:
     """The class of one event type (its name without the EVENT_TYPE_ prefix)."""
     if event_type.startswith("WORKFLOW_TASK_"):
         return "workflow_tasks"
-    if event_type == "MARKER_RECORDED":  # local activities (and version markers, of which there are none)
+    if event_type == "MARKER_RECORDED":  # local activities, and workflow.patched's markers
         return "markers"
     if event_type.startswith("ACTIVITY_TASK_"):
         return "activity_tasks"
@@ -75,13 +75,15 @@ def category(event_type: str) -> str:
     return "other"
 
 
-def _local_activity(event) -> str | None:  # noqa: ANN001 - a HistoryEvent
-    """The local activity a marker records (the SDK's marker data is JSON with `activity_type`)."""
-    payloads = event.marker_recorded_event_attributes.details.get("data")
+def _marked(event) -> tuple[str, str | None]:  # noqa: ANN001 - a HistoryEvent
+    """What a marker records: ("local_activity", its type) or ("patch", its id); the SDK's marker data is JSON."""
+    attributes = event.marker_recorded_event_attributes
+    kind, field, key = (("patch", "patch-data", "id") if attributes.marker_name == "core_patch"
+                        else ("local_activity", "data", "activity_type"))
     try:
-        return json.loads(payloads.payloads[0].data).get("activity_type")
-    except (AttributeError, IndexError, ValueError):
-        return None
+        return kind, json.loads(attributes.details[field].payloads[0].data).get(key)
+    except (KeyError, IndexError, ValueError):
+        return kind, None
 
 
 def count_history(history: WorkflowHistory) -> dict:
@@ -89,7 +91,7 @@ def count_history(history: WorkflowHistory) -> dict:
     by_type: Counter[str] = Counter()
     events: Counter[str] = Counter({name: 0 for name in CATEGORIES})
     size: Counter[str] = Counter({name: 0 for name in CATEGORIES})
-    local_activities: Counter[str] = Counter()
+    marked: dict[str, Counter[str]] = {"local_activity": Counter(), "patch": Counter()}
     for event in history.events:
         name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
         by_type[name] += 1
@@ -97,7 +99,8 @@ def count_history(history: WorkflowHistory) -> dict:
         events[cls] += 1
         size[cls] += len(event.SerializeToString())
         if name == "MARKER_RECORDED":
-            local_activities[_local_activity(event) or "?"] += 1
+            kind, what = _marked(event)
+            marked[kind][what or "?"] += 1
     return {
         "events": len(history.events),
         "bytes": sum(size.values()),
@@ -107,7 +110,8 @@ def count_history(history: WorkflowHistory) -> dict:
         "events_by_type": dict(sorted(by_type.items())),
         "units": {
             "workflow_tasks": by_type["WORKFLOW_TASK_SCHEDULED"],
-            "local_activities": by_type["MARKER_RECORDED"],
+            "local_activities": sum(marked["local_activity"].values()),
+            "patches": sum(marked["patch"].values()),
             "timers_started": by_type["TIMER_STARTED"],
             "timers_fired": by_type["TIMER_FIRED"],
             "updates_accepted": by_type["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"],
@@ -116,7 +120,8 @@ def count_history(history: WorkflowHistory) -> dict:
             "signals_sent": by_type["SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"],
             "search_attribute_upserts": by_type["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"],
         },
-        "local_activities": dict(sorted(local_activities.items())),
+        "local_activities": dict(sorted(marked["local_activity"].items())),
+        "patches": dict(sorted(marked["patch"].items())),
         "last_event": EventType.Name(history.events[-1].event_type).removeprefix("EVENT_TYPE_")
         if history.events else None,
     }
@@ -446,7 +451,7 @@ if __name__ == "__main__":
         RESULTS.mkdir(exist_ok=True)
         out = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "repeat": args.repeat,
                "categories": {"workflow_tasks": "WorkflowTask Scheduled/Started/Completed (and Failed/TimedOut)",
-                              "markers": "MarkerRecorded: one per local activity",
+                              "markers": "MarkerRecorded: one per local activity, one per workflow.patched id",
                               "activity_tasks": "ActivityTask*", "timers": "TimerStarted/Fired/Canceled",
                               "updates": "WorkflowExecutionUpdateAccepted/Completed",
                               "signals": "WorkflowExecutionSignaled, and SignalExternalWorkflowExecution"

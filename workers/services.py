@@ -33,7 +33,8 @@ class Services:
         routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
                                     load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
-                                    self.integrations.crm, self.reps, email_alerts=self.integrations.email is not None,
+                                    self.integrations.crm, self.reps, self.capacity,
+                                    email_alerts=self.integrations.email is not None,
                                     chat_channel=settings.slack_channel if self.integrations.chat else None,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
         return routing.all() + publish.all()

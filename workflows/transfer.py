@@ -73,6 +73,7 @@ REP_ACTIONS: dict[str, set[str]] = {
     "async_follow_up": {"ack"},
 }
 RECHECK_BY_PLACE = "queue-recheck-by-place"  # workflow.patched id: deeper places recheck less often
+RELEASE_IN_PUBLISH = "release-in-publish"  # workflow.patched id: a step that releases does it in its publish
 
 FOLLOW_UP_STATUSES = {"callback_scheduled": "callback", "email_follow_up": "email", "async_follow_up": "async"}
 
@@ -278,7 +279,7 @@ class TransferWorkflow:
             await self._flush()
 
     async def _phase_completed(self) -> None:
-        await self._release()
+        releasing = await self._release_in_publish()
         self._enter("completed", f"Outcome: {self.outcome}", kind="outcome", data={"outcome": self.outcome})
         self._crm.append(
             CrmNote(
@@ -295,7 +296,7 @@ class TransferWorkflow:
             rep_id=self.rep.id,
         )
         self._notify("bot", "csat_request", {"scale": [1, 5]})
-        await self._flush()
+        await self._flush(release=releasing)
         deadline = workflow.now() + timedelta(seconds=self.inp.timings.feedback_wait)
         while len(self.feedback) < 2:
             item = await self._next(deadline)
@@ -433,7 +434,7 @@ class TransferWorkflow:
 
     async def _fail(self, reason: str) -> str:
         """Failed transfer recovery: apologise, log, alert the rep, and collect a callback."""
-        await self._release()
+        releasing = await self._release_in_publish()
         self.branch = "failed"
         self.offer_expires_at = None
         self._enter("recovering", reason, kind="failure", rep_id=self.rep.id if self.rep else None)
@@ -449,7 +450,7 @@ class TransferWorkflow:
         self._alert_rep("recovery", rep=self.rep)
         if self.live:
             self._say("failed", ["callback", "email"])
-        await self._flush()
+        await self._flush(release=releasing)
         return "recovering"
 
     async def _ask_follow_up(self, default_due: datetime) -> str:
@@ -504,6 +505,14 @@ class TransferWorkflow:
             self._log("defer_failed", f"{action.defer_to} cannot take it now; finding the next best rep")
         return "checking"
 
+    async def _release_in_publish(self) -> bool:
+        """For a step that releases and then publishes: True if its publish is to release too; otherwise (a
+        transfer that reached this step on older code) the release runs now, on its own."""
+        if workflow.patched(RELEASE_IN_PUBLISH):
+            return True
+        await self._release()
+        return False
+
     async def _release(self, mark_away: str | None = None) -> None:
         released = await self._local(
             "release", ReleaseInput(now=workflow.now(), transfer_id=self.tid, mark_away=mark_away), Released
@@ -533,13 +542,13 @@ class TransferWorkflow:
                 workflow.logger.info("transfer %s ended before the queue news reached it", transfer_id)
 
     async def _close(self, status: str, detail: str) -> None:
-        await self._release()
+        releasing = await self._release_in_publish()
         self.branch = "abandoned" if status == "abandoned" else (self.branch or "cancelled")
         self.offer_expires_at = None
         self._enter(status, detail, kind=status)
         if self.rep is not None:
             self._notify("rep", "withdrawn", {"reason": detail}, rep_id=self.rep.id)
-        await self._flush()
+        await self._flush(release=releasing)
 
     def _mark_continued(self) -> None:
         if not self.continued:
@@ -685,9 +694,10 @@ class TransferWorkflow:
         p = self.ctx.prospect
         return " @ ".join(x for x in (p.name, p.company) if x) or self.tid
 
-    async def _flush(self, retry: RetryPolicy = _QUICK) -> None:
-        """Publish everything this step produced in one activity, then index the new state for ops."""
-        if self._events or self._notices or self._tasks or self._crm or self._feedback_out:
+    async def _flush(self, retry: RetryPolicy = _QUICK, release: bool = False) -> None:
+        """Publish everything this step produced in one activity (releasing the transfer's place first, if asked),
+        then wake whoever the release moved, and index the new state for ops."""
+        if release or self._events or self._notices or self._tasks or self._crm or self._feedback_out:
             batch = PublishInput(
                 now=workflow.now(),
                 facts=self._facts(),
@@ -696,9 +706,12 @@ class TransferWorkflow:
                 tasks=self._tasks,
                 crm_notes=self._crm,
                 feedback=self._feedback_out,
+                release=ReleaseInput(now=workflow.now(), transfer_id=self.tid) if release else None,
             )
             self._events, self._notices, self._tasks, self._crm, self._feedback_out = [], [], [], [], []
-            await self._local("publish", batch, None, retry=retry)
+            released = await self._local("publish", batch, Released, retry=retry)
+            if released is not None:
+                await self._wake(released.to_wake)
         self._index()
 
     def _facts(self) -> TransferFacts:

@@ -26,10 +26,13 @@ async def test_the_happy_path_history_is_counted_consistently():
     assert run["bytes"] <= run["history_message_bytes"]  # the whole message adds only framing
     # What the driver did shows up in its class: 8 updates (ready, note, accept, ack, reply, outcome,
     # two feedbacks), each accepted and completed; every workflow task a scheduled/started/completed triple;
-    # one marker per local activity; started and completed are the only "other" events.
+    # one marker per local activity or patch.
     assert units["updates_completed"] == units["updates_accepted"] == 8 and by_class["updates"] == 16
     assert units["workflow_tasks"] >= 1 and by_class["workflow_tasks"] == 3 * units["workflow_tasks"]
-    assert by_class["markers"] == sum(run["local_activities"].values()) and "?" not in run["local_activities"]
-    assert {"plan", "publish", "place", "release"} <= set(run["local_activities"])
+    assert by_class["markers"] == units["local_activities"] + units["patches"]
+    assert units["local_activities"] == sum(run["local_activities"].values()) and "?" not in run["local_activities"]
+    # The outcome's release rides in its publish, behind the release-in-publish patch.
+    assert set(run["local_activities"]) == {"plan", "publish", "place"} and run["patches"] == {"release-in-publish": 1}
     assert by_class["timers"] == 2 * units["timers_started"]
-    assert by_class["other"] == 2 and by_class["activity_tasks"] == by_class["signals"] == 0
+    # Started and completed, and the TemporalChangeVersion search attribute the SDK upserts for each patch.
+    assert by_class["other"] == 2 + units["patches"] and by_class["activity_tasks"] == by_class["signals"] == 0

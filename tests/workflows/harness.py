@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +119,14 @@ class Harness:
             TransferWorkflow.give_feedback, ProspectFeedback.model_validate({"from": "prospect", "csat": 5})
         )
         return (await handle.result()).view
+
+    @staticmethod
+    async def local_activities(handle: WorkflowHandle) -> list[str]:
+        """The local activities the transfer ran, in order, read from the markers in its history."""
+        history = await handle.fetch_history()
+        return [json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+                for event in history.events
+                if event.marker_recorded_event_attributes.marker_name == "core_local_activity"]
 
     @staticmethod
     async def keep_history(handle: WorkflowHandle, name: str) -> None:

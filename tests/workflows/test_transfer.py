@@ -78,7 +78,10 @@ async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     ]
     assert {e.data.get("source") or e.kind for e in events if e.kind == "feedback"} == {"feedback"}
     assert harness.services.transfers.facts(handle.id).status == "completed"
-    await harness.keep_history(handle, "immediate_update_with_start")
+    # One publish per step (plus plan and place): the outcome's release rides in its publish, no local activity
+    # of its own.
+    assert await harness.local_activities(handle) == ["plan", "publish", "place"] + ["publish"] * 7
+    await harness.keep_history(handle, "immediate_release_in_publish")
 
 
 async def test_actions_are_refused_with_a_reason_and_change_nothing(harness):
@@ -283,7 +286,8 @@ async def test_prospect_leaving_mid_offer_releases_the_rep(harness):
     await harness.prospect(handle, "proceed")
     assert harness.seats("sarah") == 1
     assert (await harness.prospect(handle, "left")).status == "cancelled"
-    assert harness.seats("sarah") == 0
+    assert harness.seats("sarah") == 0  # released in the closing step's publish
+    assert "release" not in await harness.local_activities(handle)
     assert any(r.kind == "withdrawn" for r in harness.services.outbox.for_rep("sarah"))
     assert (await handle.result()).view.status == "cancelled"
 
