@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -46,10 +47,23 @@ def configurations() -> dict[str, list[str]]:
     return {"temporal defaults": [], **groups, "ours (up)": [arg for args in groups.values() for arg in args]}
 
 
-async def measure(flags: list[str], count: int) -> dict[str, dict]:
-    env = await WorkflowEnvironment.start_local(
+async def dev_server(flags: list[str], attempts: int = 3) -> WorkflowEnvironment:
+    """An in-memory dev server on a free loopback port. Another process can take the port between the check and
+    the server's bind, so a start that fails is tried again on another port."""
+    for _ in range(attempts - 1):
+        with contextlib.suppress(RuntimeError):
+            return await _start_dev_server(flags)
+    return await _start_dev_server(flags)
+
+
+async def _start_dev_server(flags: list[str]) -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()), ip="127.0.0.1", port=free_port(), ui=False,
         data_converter=pydantic_data_converter, dev_server_extra_args=["--log-level", "error", *flags])
+
+
+async def measure(flags: list[str], count: int) -> dict[str, dict]:
+    env = await dev_server(flags)
     try:
         async with Worker(env.client, task_queue=QUEUE, workflows=[PlainWorkflow]):
             figures = {}
