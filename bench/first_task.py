@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
 import yaml
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.flows import eager_first_answer, first_answer_with_start
 from bench.plain import PlainWorkflow
 from bench.stack import summary, write_result
-from tests.conftest import free_port
-from workers.devserver import DYNAMIC_CONFIG, temporal_binary
+from tests.conftest import start_dev_server
+from workers.devserver import DYNAMIC_CONFIG
 
 QUEUE = "bench-first-task"
 WAYS: dict[str, Callable[[Client, str], Awaitable[WorkflowHandle]]] = {
@@ -47,23 +44,8 @@ def configurations() -> dict[str, list[str]]:
     return {"temporal defaults": [], **groups, "ours (up)": [arg for args in groups.values() for arg in args]}
 
 
-async def dev_server(flags: list[str], attempts: int = 3) -> WorkflowEnvironment:
-    """An in-memory dev server on a free loopback port. Another process can take the port between the check and
-    the server's bind, so a start that fails is tried again on another port."""
-    for _ in range(attempts - 1):
-        with contextlib.suppress(RuntimeError):
-            return await _start_dev_server(flags)
-    return await _start_dev_server(flags)
-
-
-async def _start_dev_server(flags: list[str]) -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary()), ip="127.0.0.1", port=free_port(), ui=False,
-        data_converter=pydantic_data_converter, dev_server_extra_args=["--log-level", "error", *flags])
-
-
 async def measure(flags: list[str], count: int) -> dict[str, dict]:
-    env = await dev_server(flags)
+    env = await start_dev_server(flags)
     try:
         async with Worker(env.client, task_queue=QUEUE, workflows=[PlainWorkflow]):
             figures = {}

@@ -43,9 +43,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
-from tests.conftest import BIN, SHARED, free_port
-from tests.workflows.harness import Harness
-from workers.devserver import dynamic_config_args
+from tests.conftest import BIN, SHARED, start_dev_server
+from tests.workflows.harness import Harness, marked
 from workers.temporal import register_search_attributes
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
@@ -75,23 +74,12 @@ def category(event_type: str) -> str:
     return "other"
 
 
-def _marked(event) -> tuple[str, str | None]:  # noqa: ANN001 - a HistoryEvent
-    """What a marker records: ("local_activity", its type) or ("patch", its id); the SDK's marker data is JSON."""
-    attributes = event.marker_recorded_event_attributes
-    kind, field, key = (("patch", "patch-data", "id") if attributes.marker_name == "core_patch"
-                        else ("local_activity", "data", "activity_type"))
-    try:
-        return kind, json.loads(attributes.details[field].payloads[0].data).get(key)
-    except (KeyError, IndexError, ValueError):
-        return kind, None
-
-
 def count_history(history: WorkflowHistory) -> dict:
     """Events by type and by class, bytes by class, and the units: tasks, timers, updates, local activities."""
     by_type: Counter[str] = Counter()
     events: Counter[str] = Counter({name: 0 for name in CATEGORIES})
     size: Counter[str] = Counter({name: 0 for name in CATEGORIES})
-    marked: dict[str, Counter[str]] = {"local_activity": Counter(), "patch": Counter()}
+    markers: dict[str, Counter[str]] = {"local_activity": Counter(), "patch": Counter()}
     for event in history.events:
         name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
         by_type[name] += 1
@@ -99,8 +87,8 @@ def count_history(history: WorkflowHistory) -> dict:
         events[cls] += 1
         size[cls] += len(event.SerializeToString())
         if name == "MARKER_RECORDED":
-            kind, what = _marked(event)
-            marked[kind][what or "?"] += 1
+            kind, what = marked(event)
+            markers[kind][what or "?"] += 1
     return {
         "events": len(history.events),
         "bytes": sum(size.values()),
@@ -110,8 +98,8 @@ def count_history(history: WorkflowHistory) -> dict:
         "events_by_type": dict(sorted(by_type.items())),
         "units": {
             "workflow_tasks": by_type["WORKFLOW_TASK_SCHEDULED"],
-            "local_activities": sum(marked["local_activity"].values()),
-            "patches": sum(marked["patch"].values()),
+            "local_activities": sum(markers["local_activity"].values()),
+            "patches": sum(markers["patch"].values()),
             "timers_started": by_type["TIMER_STARTED"],
             "timers_fired": by_type["TIMER_FIRED"],
             "updates_accepted": by_type["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"],
@@ -120,8 +108,8 @@ def count_history(history: WorkflowHistory) -> dict:
             "signals_sent": by_type["SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"],
             "search_attribute_upserts": by_type["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"],
         },
-        "local_activities": dict(sorted(marked["local_activity"].items())),
-        "patches": dict(sorted(marked["patch"].items())),
+        "local_activities": dict(sorted(markers["local_activity"].items())),
+        "patches": dict(sorted(markers["patch"].items())),
         "last_event": EventType.Name(history.events[-1].event_type).removeprefix("EVENT_TYPE_")
         if history.events else None,
     }
@@ -372,10 +360,7 @@ async def _environment(server: str) -> WorkflowEnvironment:
         try:
             with open(os.devnull, "w") as devnull:
                 os.dup2(devnull.fileno(), 1)
-                env = await WorkflowEnvironment.start_local(
-                    dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-                    data_converter=pydantic_data_converter,
-                    dev_server_extra_args=["--log-level", "error", *dynamic_config_args()])
+                env = await start_dev_server()
         finally:
             os.dup2(stdout, 1)
             os.close(stdout)

@@ -117,7 +117,11 @@ _REPLACED_INDEXES = ("ix_reps_best_first", "ix_queue_line")
 def skill_token(skill: str) -> str:
     """What RepRow.skills (",pricing,sso,") holds exactly when the rep has `skill`: skills are percent-encoded
     there, so none holds a comma and a match can never start or end inside another skill."""
-    return f",{quote(skill, safe='')},"
+    return f",{_encoded(skill)},"
+
+
+def _encoded(skill: str) -> str:
+    return quote(skill, safe="")
 
 
 def profile_columns(profile: dict) -> dict:
@@ -133,7 +137,7 @@ def shift_key(timezone: str, hours: dict) -> str:
 def _derived(profile: dict) -> dict:
     hours = {day: [list(span) for span in spans] for day, spans in profile.get("working_hours", {}).items()}
     return {"capacity": profile.get("capacity", 1), "languages": f",{','.join(profile.get('languages', ['en']))},",
-            "skills": ",".join(["", *(quote(skill, safe="") for skill in profile.get("skills", [])), ""]),
+            "skills": ",".join(["", *map(_encoded, profile.get("skills", [])), ""]),
             "shift": shift_key(profile.get("timezone", "UTC"), hours),
             "profile_rev": uuid4().hex}
 

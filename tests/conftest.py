@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -55,14 +55,27 @@ async def time_skipping_env():
     await env.shutdown()
 
 
+async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) -> WorkflowEnvironment:
+    """The real Temporal dev server, in memory, on a free loopback port, with `flags` (by default our dynamic
+    config, as `make up` runs it). Another process can take the port between the check and the server's
+    bind, so a start that fails is tried again on another port."""
+    args = ["--log-level", "error", *(dynamic_config_args() if flags is None else flags)]
+
+    async def start() -> WorkflowEnvironment:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
+            data_converter=pydantic_data_converter, dev_server_extra_args=args)
+
+    for _ in range(attempts - 1):
+        with suppress(RuntimeError):
+            return await start()
+    return await start()
+
+
 @pytest.fixture(scope="session")
 async def local_env():
-    """The real Temporal dev server (what `make up` runs, with its dynamic config), in memory, on a free loopback
-    port."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--log-level", "error", *dynamic_config_args()])
+    """The real Temporal dev server (what `make up` runs, with its dynamic config)."""
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

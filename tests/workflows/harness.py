@@ -8,6 +8,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -124,9 +126,7 @@ class Harness:
     async def local_activities(handle: WorkflowHandle) -> list[str]:
         """The local activities the transfer ran, in order, read from the markers in its history."""
         history = await handle.fetch_history()
-        return [json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
-                for event in history.events
-                if event.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+        return [name for kind, name in map(marked, history.events) if kind == "local_activity"]
 
     @staticmethod
     async def keep_history(handle: WorkflowHandle, name: str) -> None:
@@ -140,6 +140,20 @@ class Harness:
 
     def seats(self, rep_id: str) -> int:
         return self.services.reps.get(rep_id).active
+
+
+def marked(event: HistoryEvent) -> tuple[str | None, str | None]:
+    """What a history event's marker records: ("local_activity", its type) or ("patch", its id); (None, None)
+    for any other event. The SDK's marker data is JSON."""
+    if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+        return None, None
+    attributes = event.marker_recorded_event_attributes
+    kind, field, key = (("patch", "patch-data", "id") if attributes.marker_name == "core_patch"
+                        else ("local_activity", "data", "activity_type"))
+    try:
+        return kind, json.loads(attributes.details[field].payloads[0].data).get(key)
+    except (KeyError, IndexError, ValueError):
+        return kind, None
 
 
 def kinds(view: TransferView) -> list[str]:
