@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     feedback_wait: int = Field(7 * 86400, ge=60, description="seconds to wait for feedback before closing")
     avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
     workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory; the others "
-                                "are replayed from their history when they wake (about 0.3 MiB each, bench/README.md)")
+                                "are replayed from their history when they wake (about 0.15 MiB each, bench/README.md)")
+    workflow_sandbox: bool = Field(False, description="run transfers in the Temporal SDK's sandbox (slower; the "
+                                   "tests run every branch sandboxed, so production need not)")
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import workflows.transfer
 from workers.runtime import cache_bytecode
@@ -30,8 +30,15 @@ async def register_search_attributes(client: Client) -> None:
 
 
 def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor,
-                max_cached_workflows: int = 1000) -> Worker:
-    cache_bytecode(workflows.transfer)
+                max_cached_workflows: int = 1000, sandboxed: bool = False) -> Worker:
+    """The transfer worker. Transfers run outside the SDK's sandbox unless `sandboxed`: the sandbox builds a
+    fresh copy of the workflow module for every run and wraps every activation, which cost a fifth of the
+    worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer (bench/README.md).
+    What it enforces (no clock, randomness or I/O outside `workflow.*`) is checked by the workflow tests,
+    which run every branch sandboxed, and by the replay of recorded histories."""
+    if sandboxed:
+        cache_bytecode(workflows.transfer)
+    runner = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
     return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
                   activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16,
-                  max_cached_workflows=max_cached_workflows)
+                  max_cached_workflows=max_cached_workflows, **runner)

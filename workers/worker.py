@@ -48,7 +48,7 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
     dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor:
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor,
-                             settings.workflow_cache)
+                             settings.workflow_cache, settings.workflow_sandbox)
         polling = asyncio.create_task(worker.run(), name="temporal-worker")
         delivering = [asyncio.create_task(d.run_forever(stop), name=f"{d.channel}-dispatcher") for d in dispatchers]
         stopping = asyncio.create_task(stop.wait())

@@ -40,7 +40,9 @@ class Harness:
         self._executor = ThreadPoolExecutor(16)
 
     async def __aenter__(self) -> Harness:
-        self.worker = make_worker(self.client, self.task_queue, self.services.activities(self.settings), self._executor)
+        # Sandboxed, unlike production: every branch then also proves it makes no call the sandbox forbids.
+        self.worker = make_worker(self.client, self.task_queue, self.services.activities(self.settings), self._executor,
+                                  sandboxed=True)
         await self.worker.__aenter__()
         return self
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from workflows.transfer import TransferWorkflow
 
@@ -19,8 +20,14 @@ def test_histories_are_recorded():
     assert len(HISTORIES) >= 4, "the replay test needs recorded histories of several branches"
 
 
+# Production runs transfers unsandboxed (workers.temporal.make_worker); the sandbox also checks what replay runs.
+RUNNERS = {"unsandboxed": UnsandboxedWorkflowRunner, "sandboxed": SandboxedWorkflowRunner}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path):
+async def test_history_replays(path: Path, runner: str):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[TransferWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[TransferWorkflow], data_converter=pydantic_data_converter,
+                        workflow_runner=RUNNERS[runner]())
     await replayer.replay_workflow(history)
