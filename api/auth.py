@@ -17,8 +17,8 @@ async def principal(request: Request, credentials: HTTPAuthorizationCredentials 
     key = credentials.credentials if credentials else request.query_params.get("key")
     if not key:
         raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-    services = request.app.state.services
-    found = await request.app.state.run_sync(services.keys.resolve, key)
+    keys = request.app.state.services.keys
+    found = keys.remembered(key) or await request.app.state.run_sync(keys.resolve, key)
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
     return found

@@ -98,9 +98,15 @@ def rep_topic(rep_id: str) -> str:
     return f"rep:{rep_id}"
 
 
+def channel_topic(channel: Channel) -> str:
+    """The wake-up topic of one channel's dispatchers: only notices to deliver on that channel wake them."""
+    return f"deliveries:{channel}"
+
+
 def _topics(entry: OutboxEntry) -> list[str]:
-    """What a notice wakes: the transfer's stream, and its rep's."""
-    return [transfer_topic(entry.transfer_id)] + ([rep_topic(entry.rep_id)] if entry.rep_id else [])
+    """What a notice wakes: the transfer's stream, its rep's, and the dispatchers of its channels."""
+    return ([transfer_topic(entry.transfer_id)] + ([rep_topic(entry.rep_id)] if entry.rep_id else [])
+            + [channel_topic(channel) for channel in _channels(entry)])
 
 
 def _row(entry: OutboxEntry) -> OutboxRow:
@@ -194,6 +200,7 @@ class DeliveryQueue:
         self.db = db
         self.channel = channel
         self.appended: Wakeup = wakeup_for(db)
+        self.topic = channel_topic(channel)
 
     def claim(self, now: datetime, limit: int, lease: timedelta) -> list[PendingDelivery]:
         token = uuid4().hex

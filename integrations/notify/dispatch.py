@@ -61,8 +61,8 @@ class OutboxDispatcher(ABC):
         return self._run_batch(now or datetime.now(UTC))[1]
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 0.2) -> None:
-        """Deliver until `stop` is set: at once after a full batch or a notice appended in this process,
-        otherwise every `interval` seconds (rows from other processes, retries coming due)."""
+        """Deliver until `stop` is set: at once after a full batch or a notice for this channel appended in
+        this process, otherwise every `interval` seconds (rows from other processes, retries coming due)."""
         while not stop.is_set():
             mark = self.queue.appended.mark()
             try:
@@ -71,7 +71,7 @@ class OutboxDispatcher(ABC):
                 log.exception("%s dispatcher: run failed", self.channel)
                 claimed = 0
             if claimed < self.batch_size:
-                await _first_of(stop.wait(), self.queue.appended.wait(mark, interval))
+                await _first_of(stop.wait(), self.queue.appended.wait(mark, interval, self.queue.topic))
 
     def _run_batch(self, now: datetime) -> tuple[int, int]:
         """(rows claimed, rows delivered)."""

@@ -51,3 +51,40 @@ def test_registering_the_same_key_again_changes_nothing(db: Database) -> None:
 
     assert [row.role for row in stored_keys(db)] == ["admin"]
     assert keys.resolve("wt_demo_admin_key").role == "admin"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def revoke_all(db: Database) -> None:
+    with db.session() as session:
+        for row in session.exec(select(ApiKeyRow)).all():
+            row.revoked_at = NOW
+            session.add(row)
+
+
+def test_a_resolved_key_is_remembered_for_a_while_then_read_again(db: Database) -> None:
+    clock = Clock()
+    keys = KeyStore(db, remember_seconds=30, clock=clock)
+    key = keys.issue("bot", None, NOW)
+    assert keys.remembered(key) is None  # never resolved yet
+
+    principal = keys.resolve(key)
+    revoke_all(db)
+    clock.now = 29.9
+    assert keys.remembered(key) == principal
+    clock.now = 30.0
+    assert keys.remembered(key) is None
+    assert keys.resolve(key) is None
+    assert keys.remembered(key) is None
+
+
+def test_an_unknown_key_is_never_remembered(db: Database) -> None:
+    keys = KeyStore(db)
+    assert keys.resolve("wt_bot_nobody") is None
+    assert keys.remembered("wt_bot_nobody") is None

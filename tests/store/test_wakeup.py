@@ -4,7 +4,7 @@ import asyncio
 import threading
 
 from store.db import Database
-from store.outbox import OutboxStore
+from store.outbox import DeliveryQueue, OutboxStore
 from store.wakeup import Wakeup, wakeup_for
 
 NEVER = 60.0  # a timeout no test waits out: only a notify can end these waits
@@ -64,3 +64,22 @@ async def test_a_reader_with_a_topic_sleeps_through_writes_on_other_topics():
     assert not sarahs.done()
     wakeup.notify({"rep:sarah"})
     await asyncio.wait_for(sarahs, 5)
+
+
+async def test_an_append_wakes_a_channels_dispatchers_only_when_it_has_something_for_that_channel(db):
+    outbox = OutboxStore(db)
+    webhooks, email = DeliveryQueue(db, "webhook"), DeliveryQueue(db, "email")
+    mark = outbox.appended.mark()
+    waiting = {queue.channel: asyncio.create_task(queue.appended.wait(mark, NEVER, queue.topic))
+               for queue in (webhooks, email)}
+    await asyncio.sleep(0.05)
+    to_rep = {"transfer_id": "t-1", "key": "a", "audience": "rep", "rep_id": "sarah", "kind": "offer", "payload": {}}
+    await asyncio.to_thread(outbox.append, [to_rep])
+    await asyncio.sleep(0.05)
+    assert not any(task.done() for task in waiting.values())
+    to_bot = {"transfer_id": "t-1", "key": "b", "audience": "bot", "kind": "bot_line", "payload": {},
+              "callback_url": "http://127.0.0.1:9/hook"}
+    await asyncio.to_thread(outbox.append, [to_bot])
+    await asyncio.wait_for(waiting["webhook"], 5)
+    assert not waiting["email"].done()
+    waiting["email"].cancel()
