@@ -13,7 +13,7 @@ from typing import Any, Literal
 from uuid import uuid4
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint, and_, func, or_, update
+from sqlalchemy import JSON, Column, ForeignKey, Index, Row, String, UniqueConstraint, and_, func, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
@@ -98,12 +98,16 @@ def rep_topic(rep_id: str) -> str:
     return f"rep:{rep_id}"
 
 
+_ROUTING_COLUMNS = tuple(getattr(OutboxEntry, name) for name in
+                         ("id", "transfer_id", "key", "rep_id", "callback_url", "email_to", "chat_to", "created_at"))
+
+
 def channel_topic(channel: Channel) -> str:
     """The wake-up topic of one channel's dispatchers: only notices to deliver on that channel wake them."""
     return f"deliveries:{channel}"
 
 
-def _topics(entry: OutboxEntry) -> list[str]:
+def _topics(entry: Row) -> list[str]:
     """What a notice wakes: the transfer's stream, its rep's, and the dispatchers of its channels."""
     return ([transfer_topic(entry.transfer_id)] + ([rep_topic(entry.rep_id)] if entry.rep_id else [])
             + [channel_topic(channel) for channel in _channels(entry)])
@@ -135,8 +139,9 @@ class OutboxStore:
                 [{**notice, "created_at": now} for notice in notices],
                 ["transfer_id", "key"],
             )
+            # What deliveries and wake-ups need of the stored rows, not their payloads: no JSON read back.
             stored = session.exec(
-                select(OutboxEntry).where(
+                select(*_ROUTING_COLUMNS).where(
                     OutboxEntry.transfer_id.in_({n["transfer_id"] for n in notices}),
                     OutboxEntry.key.in_({n["key"] for n in notices}),
                 )
@@ -182,7 +187,7 @@ class OutboxStore:
             return session.exec(select(func.coalesce(func.max(OutboxEntry.id), 0))).one()
 
 
-def _channels(entry: OutboxEntry) -> list[Channel]:
+def _channels(entry: Row) -> list[Channel]:
     channels: list[Channel] = []
     if entry.callback_url:
         channels.append("webhook")
