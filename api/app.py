@@ -19,6 +19,7 @@ from api.errors import install_error_handlers
 from api.routers import console, dashboard, keys, metrics, reps, transfers, triggers
 from config import Settings
 from domain.triggers import load_policy
+from store.wakeup_relay import RelayListener
 from workers.services import Services
 
 
@@ -33,7 +34,14 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
             from workers.temporal import connect
 
             app.state.client = await connect(settings.temporal_address, settings.temporal_namespace)
-        yield
+        listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
+        if listener is not None:  # a worker in another process of this host wakes our event streams
+            listener.start()
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.close()
 
     app = FastAPI(
         docs_url=None,  # served below from files the app ships: the docs must work with no internet
@@ -46,7 +54,7 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     app.state.settings = settings
     app.state.services = services
     app.state.client = client
-    app.state.poll_interval = 0.2
+    app.state.poll_interval = settings.stream_poll_seconds
     app.state.run_sync = _run_sync
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     install_error_handlers(app)

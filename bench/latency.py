@@ -109,7 +109,7 @@ async def main(rate: float, seconds: float, name: str = "latency") -> dict:
             await asyncio.sleep(0.5)  # the streams are open
             await ours(stack, rate, min(count, 10), webhook_url, arrivals)  # warm-up, not counted
             ours_samples = await ours(stack, rate, count, webhook_url, arrivals)
-            rss = stack.rss_mib()
+            rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
         finally:
             for stream in streams:
                 stream.cancel()
@@ -126,7 +126,7 @@ async def main(rate: float, seconds: float, name: str = "latency") -> dict:
         "ratio_start_p50_to_fastest_plain": round(measured["start"]["p50"] / fastest_start, 2),
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
-        "up_process_rss_mib": round(rss, 1),
+        "rss_mib": rss,
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(plain_samples)},
     }
     write_result(name, result)

@@ -4,9 +4,9 @@
 
 Starts `warm-transfer up` with one busy rep in a team, so every transfer for that team queues and stays open,
 and opens `--count` of them over HTTP (a start and the prospect's `proceed` each), with the default settings
-(so the waiting transfers' safety-net rechecks run too). Measured: the `up` process's resident memory
-(worker and API) as they pile up, and `POST /v1/transfers` to the first bot line for another team, idle
-and with all of them open.
+(so the waiting transfers' safety-net rechecks run too). Measured: the resident memory of `up`'s worker
+process (and of its API's) as they pile up, and `POST /v1/transfers` to the first bot line for another team,
+idle and with all of them open.
 Writes bench/results/open_transfers.json.
 """
 
@@ -69,12 +69,13 @@ async def main(count: int, concurrency: int, probes: int) -> dict:
             assert (await admin.patch("/v1/reps/probe-rep", json={"team": PROBE_TEAM})).status_code == 200
         idle = await probe_latency(stack, probes)
         idle_rss = stack.rss_mib()
-        memory = [{"open": 0, "rss_mib": round(idle_rss, 1)}]
+        memory = [{"open": 0, "rss_mib": round(idle_rss, 1), "api_rss_mib": round(stack.rss_mib("api"), 1)}]
         step = max(count // 20, 1)
 
         def progress(opened: int) -> None:
             if opened % step == 0:
-                memory.append({"open": opened, "rss_mib": round(stack.rss_mib(), 1)})
+                memory.append({"open": opened, "rss_mib": round(stack.rss_mib(), 1),
+                               "api_rss_mib": round(stack.rss_mib("api"), 1)})
                 print(json.dumps(memory[-1]), flush=True)
 
         rate = await open_queued(stack, count, concurrency, progress)

@@ -55,9 +55,12 @@ def throughput_against_load(result: dict) -> None:
 
 def memory_against_open(result: dict) -> None:
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    axes.plot([m["open"] for m in result["memory"]], [m["rss_mib"] for m in result["memory"]], marker=".")
+    opened = [m["open"] for m in result["memory"]]
+    axes.plot(opened, [m["rss_mib"] for m in result["memory"]], marker=".", label="worker process")
+    if all("api_rss_mib" in m for m in result["memory"]):
+        axes.plot(opened, [m["api_rss_mib"] for m in result["memory"]], marker=".", label="API process")
     axes.axhline(1024, color="red", linestyle="--", label="goal: 1 GiB")
-    _finish(figure, axes, "open_transfers", "open (queued) transfers", "worker + API resident memory (MiB)",
+    _finish(figure, axes, "open_transfers", "open (queued) transfers", "resident memory (MiB)",
             "Memory against open transfers")
 
 

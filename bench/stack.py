@@ -81,9 +81,17 @@ class Stack:
     async def temporal(self) -> Client:
         return await connect(self.temporal_address, "default")
 
-    def rss_mib(self) -> float:
-        """Resident memory of the `up` process: the worker and the API (the dev server is a child, not counted)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+    def pids(self) -> dict[str, int]:
+        """The processes to measure: `up` itself (the API), its worker process and its Temporal dev server."""
+        found = {"api": self.process.pid}
+        for child in children(self.process.pid):
+            args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            found["temporal" if b"start-dev" in args else "worker"] = child
+        return found
+
+    def rss_mib(self, part: str = "worker") -> float:
+        """Resident memory of one of `up`'s processes (the worker holds the transfers in its cache)."""
+        for line in Path(f"/proc/{self.pids()[part]}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
@@ -105,6 +113,15 @@ class Stack:
             assert issued.status_code == 201, issued.text
         self.rep_keys[rep_id] = issued.json()["key"]
         return self.rep_keys[rep_id]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 @contextlib.asynccontextmanager

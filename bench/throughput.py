@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8 16] [--seconds 20]
 
-Starts `warm-transfer up` (dev server on SQLite, worker and API in one process), then for each level of
-concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the next
-when it completes) and counts completions per second, with the CPU the `up` process and the Temporal server
-spent per transfer. Then, on the same server, the same levels of concurrency for two plain workflows (worker
-in this process): one that runs one activity (the goal's baseline), and one that takes a transfer's happy path
-with nothing to do at each step (eager start and a first answer, then one update per step: what Temporal itself
-costs for a transfer's interactions). Writes bench/results/throughput.json.
+Starts `warm-transfer up` (dev server on SQLite, the API, the worker in a process of its own), then for each
+level of concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the
+next when it completes) and counts completions per second, with the CPU that `up`'s API and worker, the Temporal
+server and this load generator spent per transfer. Then, on the same server, the same levels of concurrency
+for two plain workflows (worker in this process): one that runs one activity (the goal's baseline), and one
+that takes a transfer's happy path with nothing to do at each step (eager start and a first answer, then one
+update per step: what Temporal itself costs for a transfer's interactions). Writes
+bench/results/throughput.json.
 """
 
 from __future__ import annotations
@@ -20,25 +21,15 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.flows import HappyPaths, happy_path
 from bench.plain import OneActivityWorkflow, PlainWorkflow, one_activity
-from bench.stack import Stack, running_stack, write_result
+from bench.stack import Stack, cpu_seconds, running_stack, write_result
 
 REPS = 4
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awaitable[None]]) -> tuple[int, float]:
@@ -62,7 +53,7 @@ async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awa
 async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
     paths = HappyPaths(stack)
     # The load generator (this process: the bots' and reps' HTTP clients) shares the machine, so its CPU counts.
-    processes = {"up": stack.process.pid, "temporal": children(stack.process.pid)[0], "load_generator": os.getpid()}
+    processes = {**stack.pids(), "load_generator": os.getpid()}
     rows = []
     try:
         await closed_loop(2, 5, paths.play)  # warm-up
@@ -84,7 +75,7 @@ async def plain(stack: Stack, levels: list[int], seconds: float, name: str, work
     """A plain workflow at the same levels on the same server, its worker and client in this process."""
     client = await stack.temporal()
     queue = f"bench-{name}-{uuid.uuid4().hex[:6]}"
-    temporal = children(stack.process.pid)[0]
+    temporal = stack.pids()["temporal"]
     rows = []
     async with Worker(client, task_queue=queue, **worker):
         await closed_loop(2, 5, lambda n: one(client, queue, n))  # warm-up

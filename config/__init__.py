@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
     workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory; the others "
                                 "are replayed from their history when they wake (about 0.15 MiB each, bench/README.md)")
+    wakeup_dir: Path | None = Field(None, description="a directory the API and worker processes of one host share: "
+                                    "notices a worker writes wake the API's event streams at once (`up` sets it)")
+    stream_poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an event stream looks for notices "
+                                       "no wake-up told it of (written on another host)")
     workflow_sandbox: bool = Field(False, description="run transfers in the Temporal SDK's sandbox (slower; the "
                                    "tests run every branch sandboxed, so production need not)")
 

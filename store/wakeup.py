@@ -5,7 +5,8 @@ before it reads and, if it found nothing, waits with `wait(mark, timeout, topic)
 if anything was committed since the mark (at worst one needless read), and otherwise when a write on its
 topic comes, so a hundred open consoles do not all re-read on every write. A notice written by the
 worker reaches an SSE stream or a dispatcher in the same process in about a millisecond, not a poll
-interval later; the timeout keeps polling as the fallback for writers in other processes.
+interval later. Processes of one host can pass their wake-ups on to each other (store.wakeup_relay); the
+timeout keeps polling as the fallback for writers nobody relays.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import threading
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 
 
 class Wakeup:
@@ -22,12 +23,29 @@ class Wakeup:
         self._lock = threading.Lock()
         self._count = 0
         self._waiters: set[tuple[str | None, asyncio.AbstractEventLoop, asyncio.Future]] = set()
+        self._relays: list[Callable[[Collection[str]], None]] = []
 
     def mark(self) -> int:
         return self._count
 
+    @contextlib.contextmanager
+    def relaying(self, relay: Callable[[Collection[str]], None]) -> Iterator[None]:
+        """Within the block, pass every notify() on to `relay` too (readers in other processes)."""
+        self._relays.append(relay)
+        try:
+            yield
+        finally:
+            self._relays.remove(relay)
+
     def notify(self, topics: Collection[str] = ()) -> None:
-        """Wake the readers of any of `topics`, and every reader waiting without a topic."""
+        """Wake the readers of any of `topics`, and every reader waiting without a topic, here and wherever
+        this wake-up is relayed to."""
+        self.notify_here(topics)
+        for relay in self._relays:
+            relay(topics)
+
+    def notify_here(self, topics: Collection[str] = ()) -> None:
+        """notify() for this process's readers only: what a relay delivers, so it is not relayed again."""
         with self._lock:
             self._count += 1
             waiters = [(loop, future) for topic, loop, future in self._waiters if topic is None or topic in topics]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import shutil
-import signal
 import socket
 import sys
 from dataclasses import dataclass
@@ -16,9 +13,9 @@ from pathlib import Path
 import yaml
 from temporalio.client import Client
 
+from workers import children
 from workers.worker import connect_when_ready
 
-STOP_GRACE_SECONDS = 10
 LOG_TAIL_LINES = 20
 DYNAMIC_CONFIG = resources.files("config") / "temporal-dynamic-config.yaml"
 
@@ -51,13 +48,6 @@ def dynamic_config_args() -> list[str]:
     settings = yaml.safe_load(DYNAMIC_CONFIG.read_text())
     return [arg for key, [setting] in settings.items()
             for arg in ("--dynamic-config-value", f"{key}={setting['value']}")]
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if `up` is killed outright, the kernel stops the dev server too."""
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @dataclass
@@ -95,11 +85,7 @@ class DevServer:
         check_port_free(self.host, self.ui_port, "Temporal UI")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            # Its own process group: a Ctrl-C in the terminal reaches only `up`, which stops the
-            # server last, after the worker is down.
-            self.process = await asyncio.create_subprocess_exec(
-                *self.command(), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                process_group=0, preexec_fn=_die_with_parent)
+            self.process = await children.spawn(self.command(), stdout=log, stderr=log)
         try:
             client = await connect_when_ready(self.address, self.namespace, ready_timeout, keep_trying=self._running)
         except TimeoutError as err:
@@ -113,19 +99,10 @@ class DevServer:
         return client
 
     def _running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
+        return children.running(self.process)
 
     async def stop(self) -> None:
-        """Terminate, wait, and kill if it has not stopped after STOP_GRACE_SECONDS."""
-        if not self._running():
-            return
-        self.process.terminate()
-        try:
-            await asyncio.wait_for(self.process.wait(), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            await self.process.wait()
+        await children.stop(self.process)
 
     def log_tail(self) -> str:
         try:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from config import DATA_DIR, Settings
+from workers import children
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
@@ -116,16 +119,30 @@ async def _serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asynci
         await serving
 
 
-async def _run_stack(client: Client, settings: Settings, services: Services, api: ApiServer, stop: asyncio.Event,
-                     on_started: Callable[[], None]) -> None:
-    """Worker, dispatchers and API until `stop` (or a failure); the API stops first, then the worker."""
-    worker_stop = asyncio.Event()
-    working = asyncio.create_task(run_worker(client, settings, services, worker_stop), name="worker")
-    try:
-        await _serve_until(api, stop, (working,), on_started)
-    finally:
-        worker_stop.set()
-        await working
+class WorkerProcess:
+    """`up`'s worker (workflows, activities, outbox dispatchers) in a process of its own, beside the API: the two
+    then share the machine's cores instead of one interpreter's, and its outbox wake-ups reach the API's event
+    streams through the wake-up directory (store.wakeup_relay)."""
+
+    def __init__(self, settings: Settings, log_level: str):
+        self.settings, self.log_level = settings, log_level
+        self.process: asyncio.subprocess.Process | None = None
+
+    def environment(self) -> dict[str, str]:
+        """The settings `up` derived (see embedded_settings), on top of the environment it was given."""
+        settings = self.settings
+        return {**os.environ, "WT_TEMPORAL_ADDRESS": settings.temporal_address,
+                "WT_DATABASE_URL": settings.database_url, "WT_WAKEUP_DIR": str(settings.wakeup_dir)}
+
+    async def start(self) -> None:
+        self.process = await children.spawn([sys.executable, "-m", "workers.cli", "--log-level", self.log_level,
+                                             "worker"], env=self.environment())
+
+    async def exited(self) -> int:
+        return await self.process.wait()
+
+    async def stop(self) -> None:
+        await children.stop(self.process)
 
 
 def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
@@ -135,6 +152,8 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
         update["api_port"] = options.api_port
     if "database_url" not in settings.model_fields_set:
         update["database_url"] = f"sqlite:///{options.data_dir / 'app.db'}"
+    if settings.wakeup_dir is None:
+        update["wakeup_dir"] = options.data_dir / "wakeup"
     return settings.model_copy(update=update)
 
 
@@ -144,17 +163,22 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     sock = bind_api_socket(settings.api_host, settings.api_port)
     devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir,
                           settings.temporal_namespace)
+    worker = WorkerProcess(settings, log_level)
     try:
         client = await devserver.start()
         services = build_services(settings)
         keys = seed_demo(services, datetime.now(UTC))
         register_admin_key(services, settings)
+        await worker.start()
+        worker_exited = asyncio.create_task(worker.exited())
         api = ApiServer(create_app(settings, services, client), sock, log_level)
-        await _run_stack(client, settings, services, api, stop,
-                         on_started=lambda: _print_banner(settings, devserver, keys))
-        print("Stopping: API and worker are down; stopping the Temporal dev server...", flush=True)
+        await _serve_until(api, stop, (worker_exited,), on_started=lambda: _print_banner(settings, devserver, keys))
+        if worker_exited.done():
+            raise StackError(f"The worker process exited (code {worker_exited.result()}); its log is above.")
+        print("Stopping: the API is down; stopping the worker, then the Temporal dev server...", flush=True)
     finally:
         sock.close()
+        await worker.stop()
         await devserver.stop()
     print("Warm Transfer stopped cleanly.", flush=True)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from config import Settings
+from store.wakeup_relay import RelaySender
 from workers.services import Services
 from workers.temporal import connect, make_worker, register_search_attributes
 
@@ -46,7 +48,8 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
         log.warning("could not register search attributes: %s", err)
     integrations = services.integrations
     dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor:
+    with (ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor,
+          _relaying_wakeups(settings, services)):
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor,
                              settings.workflow_cache, settings.workflow_sandbox)
         polling = asyncio.create_task(worker.run(), name="temporal-worker")
@@ -60,3 +63,13 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
             await worker.shutdown()  # inside the loop: the SDK must not be torn down at interpreter exit
             await asyncio.gather(*delivering)
         await polling  # re-raise the worker's failure, if that is what ended it
+
+
+@contextlib.contextmanager
+def _relaying_wakeups(settings: Settings, services: Services) -> Iterator[None]:
+    """With a wake-up directory, the outbox's wake-ups reach the event streams of API processes on this host."""
+    if settings.wakeup_dir is None:
+        yield
+        return
+    with RelaySender(settings.wakeup_dir) as sender, services.outbox.appended.relaying(sender):
+        yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import queue
 import re
@@ -25,8 +27,9 @@ CLEAN_STOP = "Warm Transfer stopped cleanly."
 class Running:
     """A child process whose output is collected line by line on a thread (so reads never block the test)."""
 
-    def __init__(self, args: list[str], cwd: Path):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WT_")}  # only the flags configure it
+    def __init__(self, args: list[str], cwd: Path, settings: dict[str, str] | None = None):
+        # Only the flags and `settings` configure it, not this machine's WT_* variables.
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("WT_")}, **(settings or {})}
         self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
         self.lines: list[str] = []
@@ -77,12 +80,22 @@ def _gone(pid: int) -> bool:
     return False
 
 
-@pytest.fixture
-def up(tmp_path: Path) -> Iterator[tuple[Running, dict, int]]:
+def _children(pid: int) -> list[tuple[int, list[bytes]]]:
+    """A process's children and their command lines."""
+    found = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            found.append((int(child), Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")))
+    return found
+
+
+@contextlib.contextmanager
+def running_up(tmp_path: Path, settings: dict[str, str] | None = None) -> Iterator[tuple[Running, dict, int]]:
     """A running `up` on free ports, its ports, and its dev server's pid."""
     ports = {"temporal": free_port(), "ui": free_port(), "api": free_port()}
     stack = Running([str(BIN), "up", "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
-                     "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path)
+                     "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
+                    settings=settings)
     devserver = None
     try:
         stack.wait_for_line("Play the demo", timeout=40)
@@ -94,6 +107,12 @@ def up(tmp_path: Path) -> Iterator[tuple[Running, dict, int]]:
             stack.process.wait()
         if devserver is not None and not _gone(devserver):
             os.kill(devserver, signal.SIGKILL)
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[tuple[Running, dict, int]]:
+    with running_up(tmp_path) as running:
+        yield running
 
 
 @pytest.mark.e2e
@@ -119,6 +138,7 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
                            timeout=60)
     assert again.returncode == 0, again.stdout + again.stderr  # every run leaves the team free for the next
 
+    [worker] = [pid for pid, args in _children(stack.process.pid) if b"worker" in args and b"workers.cli" in args]
     started = time.monotonic()
     stack.process.send_signal(signal.SIGINT)
     code = stack.process.wait(timeout=20)
@@ -128,3 +148,40 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
     # stopped inside the loop; that abort changes nothing once the clean-stop line is out.
     assert code in (0, -signal.SIGABRT), stack.output
     assert _gone(devserver), "the Temporal dev server outlived `up`"
+    assert _gone(worker), "the worker process outlived `up`"
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_a_notice_the_worker_process_writes_wakes_the_apis_event_stream(tmp_path: Path) -> None:
+    """`up`'s worker runs in a process of its own; the offer it writes reaches the rep's open stream through the
+    wake-up relay, with the stream's own poll set far beyond the test's patience."""
+    with running_up(tmp_path, {"WT_STREAM_POLL_SECONDS": "60"}) as (stack, ports, _):
+        api = f"http://127.0.0.1:{ports['api']}"
+        offers: queue.Queue[dict] = queue.Queue()
+        opened = threading.Event()
+
+        def read_priyas_stream() -> None:
+            headers = {"Authorization": "Bearer wt_rep_priya_demo"}
+            with httpx.stream("GET", f"{api}/v1/reps/me/stream", headers=headers, timeout=None) as stream:
+                opened.set()
+                event = None
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        event = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:") and event == "offer":
+                        offers.put(json.loads(line.split(":", 1)[1]))
+                        return
+
+        threading.Thread(target=read_priyas_stream, daemon=True).start()
+        assert opened.wait(10)
+        time.sleep(1)  # the stream has read its (empty) backlog and waits on its wake-up
+        bot = {"Authorization": "Bearer wt_bot_demo"}
+        body = {"routing": {"team": "smb"}, "context": {"prospect": {"name": "Kim Park", "company": "Tiny Co"}}}
+        started = httpx.post(f"{api}/v1/transfers", json=body, headers=bot, timeout=30)
+        assert started.status_code == 201, started.text
+        transfer_id = started.json()["transfer_id"]
+        proceeded = httpx.post(f"{api}/v1/transfers/{transfer_id}/prospect", json={"action": "proceed"},
+                               headers=bot, timeout=30)
+        assert proceeded.json()["status"] == "offered", proceeded.text
+        assert offers.get(timeout=20)["transfer_id"] == transfer_id
