@@ -37,7 +37,6 @@ from pathlib import Path
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
@@ -45,7 +44,7 @@ from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
 from tests.conftest import BIN, SHARED, start_dev_server
 from tests.workflows.harness import Harness, marked
-from workers.temporal import register_search_attributes
+from workers.temporal import DATA_CONVERTER, register_search_attributes
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
 
@@ -367,7 +366,7 @@ async def _environment(server: str) -> WorkflowEnvironment:
         await register_search_attributes(env.client)
         return env
     return await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=pydantic_data_converter)
+        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER)
 
 
 async def measure(name: str) -> dict:

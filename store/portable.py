@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -42,12 +43,9 @@ def upsert(session: Session, table: Table, row: Mapping[str, Any], key_columns: 
            keep: Sequence[str] = ()) -> None:
     """INSERT ... ON CONFLICT DO UPDATE: one statement that inserts the row or overwrites the stored one,
     except its key and the `keep` columns (e.g. when it was created)."""
-    statement = _dialect_insert(session)(table)
     fixed = {*key_columns, *keep}
-    statement = statement.on_conflict_do_update(
-        index_elements=key_columns, set_={name: statement.excluded[name] for name in row if name not in fixed}
-    )
-    session.exec(statement, params=[dict(row)])
+    updated = tuple(name for name in row if name not in fixed)
+    session.exec(_upsert_statement(_dialect(session), table, tuple(key_columns), updated), params=[dict(row)])
 
 
 def insert_ignoring_conflicts(
@@ -62,10 +60,28 @@ def insert_ignoring_conflicts(
     """
     if not rows:
         return 0
-    statement = _dialect_insert(session)(table).on_conflict_do_nothing(index_elements=conflict_columns)
+    statement = _insert_ignoring_statement(_dialect(session), table, tuple(conflict_columns))
+    return session.exec(statement, params=list(rows)).rowcount
+
+
+# The statements are built once per table and shape: building one (ON CONFLICT clauses, excluded columns) cost
+# more than SQLAlchemy's cached compilation of it.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _dialect(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, table: Table, key_columns: tuple[str, ...], updated: tuple[str, ...]) -> Any:
+    statement = _INSERTS[dialect](table)
+    return statement.on_conflict_do_update(index_elements=key_columns,
+                                           set_={name: statement.excluded[name] for name in updated})
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_ignoring_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
     # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
-    return session.exec(statement.execution_options(preserve_rowcount=True), params=list(rows)).rowcount
-
-
-def _dialect_insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return (_INSERTS[dialect](table).on_conflict_do_nothing(index_elements=conflict_columns)
+            .execution_options(preserve_rowcount=True))

@@ -22,11 +22,11 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import SQLModel
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
 from workers.devserver import dynamic_config_args
+from workers.temporal import DATA_CONVERTER
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def free_port() -> int:
 async def time_skipping_env():
     """A fresh time-skipping server per test: skipped time and leftover workflows never leak between tests."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=pydantic_data_converter)
+        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER)
     yield env
     await env.shutdown()
 
@@ -64,7 +64,7 @@ async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) ->
     async def start() -> WorkflowEnvironment:
         return await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-            data_converter=pydantic_data_converter, dev_server_extra_args=args)
+            data_converter=DATA_CONVERTER, dev_server_extra_args=args)
 
     for _ in range(attempts - 1):
         with suppress(RuntimeError):
