@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
 from store.db import Database
-from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts
+from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts, insert_returning_new
 from store.wakeup import Wakeup, wakeup_for
 
 Audience = Literal["bot", "rep", "prospect", "ops"]
@@ -133,20 +133,19 @@ class OutboxStore:
         with self.db.session() as session:
             if not self.db.is_sqlite:
                 session.exec(select(func.pg_advisory_xact_lock(_APPEND_LOCK_ID)))
-            insert_ignoring_conflicts(
-                session,
-                OutboxEntry.__table__,
-                [{**notice, "created_at": now} for notice in notices],
-                ["transfer_id", "key"],
-            )
-            # What deliveries and wake-ups need of the stored rows, not their payloads: no JSON read back.
-            stored = session.exec(
-                select(*_ROUTING_COLUMNS).where(
-                    OutboxEntry.transfer_id.in_({n["transfer_id"] for n in notices}),
-                    OutboxEntry.key.in_({n["key"] for n in notices}),
-                )
-            ).all()
-            by_key = {(entry.transfer_id, entry.key): entry for entry in stored}
+            # What deliveries and wake-ups need of the rows, not their payloads: no JSON is read back.
+            inserted = insert_returning_new(session, OutboxEntry.__table__,
+                                            [{**notice, "created_at": now} for notice in notices],
+                                            ["transfer_id", "key"], _ROUTING_COLUMNS)
+            by_key = {(entry.transfer_id, entry.key): entry for entry in inserted}
+            stored_before = [n for n in notices if (n["transfer_id"], n["key"]) not in by_key]
+            if stored_before:  # a retried publish: those notices keep their first version and id
+                by_key.update(((entry.transfer_id, entry.key), entry) for entry in session.connection().execute(
+                    select(*_ROUTING_COLUMNS).where(
+                        OutboxEntry.transfer_id.in_({n["transfer_id"] for n in stored_before}),
+                        OutboxEntry.key.in_({n["key"] for n in stored_before}),
+                    )
+                ))
             entries = [by_key[(n["transfer_id"], n["key"])] for n in notices]
             insert_ignoring_conflicts(
                 session,

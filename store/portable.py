@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, Table, TypeDecorator
+from sqlalchemy import BigInteger, Column, Connection, DateTime, Integer, Row, Table, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -45,7 +45,7 @@ def upsert(session: Session, table: Table, row: Mapping[str, Any], key_columns: 
     except its key and the `keep` columns (e.g. when it was created)."""
     fixed = {*key_columns, *keep}
     updated = tuple(name for name in row if name not in fixed)
-    session.exec(_upsert_statement(_dialect(session), table, tuple(key_columns), updated), params=[dict(row)])
+    _core(session).execute(_upsert_statement(_dialect(session), table, tuple(key_columns), updated), [dict(row)])
 
 
 def insert_ignoring_conflicts(
@@ -61,12 +61,27 @@ def insert_ignoring_conflicts(
     if not rows:
         return 0
     statement = _insert_ignoring_statement(_dialect(session), table, tuple(conflict_columns))
-    return session.exec(statement, params=list(rows)).rowcount
+    return _core(session).execute(statement, list(rows)).rowcount
+
+
+def insert_returning_new(session: Session, table: Table, rows: Sequence[Mapping[str, Any]],
+                         conflict_columns: Sequence[str], returning: Sequence[Column]) -> list[Row]:
+    """insert_ignoring_conflicts, reading back `returning` of the rows it inserted (none of those it skipped),
+    in the same statement."""
+    if not rows:
+        return []
+    statement = _insert_ignoring_statement(_dialect(session), table, tuple(conflict_columns), tuple(returning))
+    return _core(session).execute(statement, list(rows)).all()
 
 
 # The statements are built once per table and shape: building one (ON CONFLICT clauses, excluded columns) cost
 # more than SQLAlchemy's cached compilation of it.
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _core(session: Session) -> Connection:
+    """The transaction's connection: Core statements run there, without the ORM's execution machinery."""
+    return session.connection()
 
 
 def _dialect(session: Session) -> str:
@@ -81,7 +96,8 @@ def _upsert_statement(dialect: str, table: Table, key_columns: tuple[str, ...], 
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_ignoring_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
+def _insert_ignoring_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...],
+                               returning: tuple[Column, ...] = ()) -> Any:
+    statement = _INSERTS[dialect](table).on_conflict_do_nothing(index_elements=conflict_columns)
     # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
-    return (_INSERTS[dialect](table).on_conflict_do_nothing(index_elements=conflict_columns)
-            .execution_options(preserve_rowcount=True))
+    return statement.returning(*returning) if returning else statement.execution_options(preserve_rowcount=True)
