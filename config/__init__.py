@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
     workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory; the others "
                                 "are replayed from their history when they wake (about 0.15 MiB each, bench/README.md)")
+    deliver_outbox: bool = Field(True, description="a `worker` process delivers the outbox (webhooks, e-mail, "
+                                 "Slack); `up` delivers it from its API process instead, to share the load")
     wakeup_dir: Path | None = Field(None, description="a directory the API and worker processes of one host share: "
                                     "notices a worker writes wake the API's event streams at once (`up` sets it)")
     stream_poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an event stream looks for notices "

@@ -30,7 +30,7 @@ from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
 from workers.services import Services, build_services
-from workers.worker import connect_when_ready, run_worker
+from workers.worker import connect_when_ready, deliver_outbox, run_worker
 
 CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
 API_SHUTDOWN_GRACE = 5  # seconds open requests (SSE streams, too) get before they are cancelled
@@ -120,9 +120,9 @@ async def _serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asynci
 
 
 class WorkerProcess:
-    """`up`'s worker (workflows, activities, outbox dispatchers) in a process of its own, beside the API: the two
-    then share the machine's cores instead of one interpreter's, and its outbox wake-ups reach the API's event
-    streams through the wake-up directory (store.wakeup_relay)."""
+    """`up`'s worker (workflows and activities) in a process of its own, beside the API, which delivers the outbox:
+    the work then shares the machine's cores instead of one interpreter's. The worker's outbox wake-ups reach
+    the API's event streams and dispatchers through the wake-up directory (store.wakeup_relay)."""
 
     def __init__(self, settings: Settings, log_level: str):
         self.settings, self.log_level = settings, log_level
@@ -132,7 +132,8 @@ class WorkerProcess:
         """The settings `up` derived (see embedded_settings), on top of the environment it was given."""
         settings = self.settings
         return {**os.environ, "WT_TEMPORAL_ADDRESS": settings.temporal_address,
-                "WT_DATABASE_URL": settings.database_url, "WT_WAKEUP_DIR": str(settings.wakeup_dir)}
+                "WT_DATABASE_URL": settings.database_url, "WT_WAKEUP_DIR": str(settings.wakeup_dir),
+                "WT_DELIVER_OUTBOX": "false"}  # `up` delivers it from the API's process
 
     async def start(self) -> None:
         self.process = await children.spawn([sys.executable, "-m", "workers.cli", "--log-level", self.log_level,
@@ -171,8 +172,15 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
         register_admin_key(services, settings)
         await worker.start()
         worker_exited = asyncio.create_task(worker.exited())
+        delivered = asyncio.Event()
+        delivering = deliver_outbox(services, delivered)
         api = ApiServer(create_app(settings, services, client), sock, log_level)
-        await _serve_until(api, stop, (worker_exited,), on_started=lambda: _print_banner(settings, devserver, keys))
+        try:
+            await _serve_until(api, stop, (worker_exited,),
+                               on_started=lambda: _print_banner(settings, devserver, keys))
+        finally:
+            delivered.set()
+            await asyncio.gather(*delivering)
         if worker_exited.done():
             raise StackError(f"The worker process exited (code {worker_exited.result()}); its log is above.")
         print("Stopping: the API is down; stopping the worker, then the Temporal dev server...", flush=True)

@@ -41,19 +41,18 @@ async def connect_when_ready(address: str, namespace: str, timeout: float,
 
 
 async def run_worker(client: Client, settings: Settings, services: Services, stop: asyncio.Event) -> None:
-    """Poll the task queue and deliver the outbox until `stop` is set (or the worker fails), then shut down."""
+    """Poll the task queue and (unless settings.deliver_outbox is off) deliver the outbox until `stop` is set (or
+    the worker fails), then shut down."""
     try:
         await register_search_attributes(client)
     except RPCError as err:  # a server that forbids it still runs transfers; ops just cannot filter by them
         log.warning("could not register search attributes: %s", err)
-    integrations = services.integrations
-    dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
     with (ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor,
           _relaying_wakeups(settings, services)):
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor,
                              settings.workflow_cache, settings.workflow_sandbox)
         polling = asyncio.create_task(worker.run(), name="temporal-worker")
-        delivering = [asyncio.create_task(d.run_forever(stop), name=f"{d.channel}-dispatcher") for d in dispatchers]
+        delivering = deliver_outbox(services, stop) if settings.deliver_outbox else []
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -63,6 +62,13 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
             await worker.shutdown()  # inside the loop: the SDK must not be torn down at interpreter exit
             await asyncio.gather(*delivering)
         await polling  # re-raise the worker's failure, if that is what ended it
+
+
+def deliver_outbox(services: Services, stop: asyncio.Event) -> list[asyncio.Task]:
+    """The outbox's dispatchers (webhooks, and e-mail and Slack when set up), delivering until `stop` is set."""
+    integrations = services.integrations
+    dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
+    return [asyncio.create_task(d.run_forever(stop), name=f"{d.channel}-dispatcher") for d in dispatchers]
 
 
 @contextlib.contextmanager
