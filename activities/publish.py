@@ -48,7 +48,8 @@ class PublishActivities:
                 description=task.description,
             )
         for note in inp.crm_notes:
-            self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
+            if not self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now):
+                activity.logger.info("transfer %s: no CRM account to file %s under", transfer_id, note.kind)
         if inp.notices:
             notices = [self._on_every_channel(n) for n in inp.notices]
             try:

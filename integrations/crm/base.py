@@ -46,6 +46,7 @@ class CRM(ABC):
         """Create the account or update the fields given (None leaves a field as it is)."""
 
     @abstractmethod
-    def log_activity(self, key: str, prospect: Prospect, kind: str, text: str, at: datetime) -> None:
+    def log_activity(self, key: str, prospect: Prospect, kind: str, text: str, at: datetime) -> bool:
         """Record an activity on the prospect's account, creating the account if there is none.
-        Idempotent on `key`: a repeat records nothing."""
+        Idempotent on `key`: a repeat records nothing. False, and nothing recorded, if the prospect carries
+        nothing to file it under (no account id, e-mail, company or phone): a bot may know only a first name."""

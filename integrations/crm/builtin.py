@@ -40,13 +40,15 @@ class BuiltinCRM(CRM):
             session.exec(update(CrmAccount).where(CrmAccount.account_id == account_id).values(changes))
             return self._profile(session, session.get(CrmAccount, account_id), "account_id")
 
-    def log_activity(self, key: str, prospect: Prospect, kind: str, text: str, at: datetime) -> None:
+    def log_activity(self, key: str, prospect: Prospect, kind: str, text: str, at: datetime) -> bool:
         with self.db.session() as session:
             match = _match(session, prospect)
             if match:
                 account_id = match[0].account_id
             else:
                 account_id = prospect.account_id or _derived_account_id(prospect)
+                if account_id is None:
+                    return False
                 new_account = _account_row(
                     account_id,
                     company=prospect.company,
@@ -61,6 +63,7 @@ class BuiltinCRM(CRM):
                 [{"key": key, "account_id": account_id, "at": at, "kind": kind, "text": text}],
                 ["key"],
             )
+        return True
 
     def _profile(self, session: Session, account: CrmAccount, matched_by: str) -> AccountProfile:
         activities = session.exec(
@@ -114,9 +117,8 @@ def _account_row(
     }
 
 
-def _derived_account_id(prospect: Prospect) -> str:
-    """The same prospect always yields the same id, so a retried or concurrent first write creates one account."""
+def _derived_account_id(prospect: Prospect) -> str | None:
+    """The same prospect always yields the same id, so a retried or concurrent first write creates one account;
+    None if nothing identifies them."""
     identity = email_key(prospect.email) or prospect.company or phone_key(prospect.phone)
-    if not identity:
-        raise ValueError("the prospect has no account_id, e-mail, company or phone to file an activity under")
-    return "wt-" + hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return "wt-" + hashlib.sha256(identity.encode()).hexdigest()[:16] if identity else None

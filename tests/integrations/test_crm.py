@@ -76,6 +76,7 @@ def test_log_activity_keeps_a_given_but_unknown_account_id(crm):
     assert crm.lookup(Prospect(account_id="sf-0042")).company == "Delta"
 
 
-def test_log_activity_needs_something_to_file_it_under(crm):
-    with pytest.raises(ValueError, match="no account_id"):
-        crm.log_activity("k", Prospect(name="Anonymous"), "note", "hello", datetime.now(UTC))
+def test_log_activity_files_nothing_for_a_prospect_with_nothing_to_file_it_under(crm):
+    assert crm.log_activity("k", Prospect(name="Anonymous"), "note", "hello", datetime.now(UTC)) is False
+    assert crm.lookup(Prospect(name="Anonymous")) is None
+    assert crm.log_activity("k2", Prospect(name="Ann", company="Delta"), "note", "hello", datetime.now(UTC)) is True

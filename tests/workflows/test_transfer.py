@@ -492,3 +492,14 @@ async def test_a_transfer_deep_in_the_queue_rechecks_it_less_often_than_the_head
     assert (await harness.prospect(deep, "left")).status == "abandoned"
     await deep.result()
     await harness.keep_history(deep, "queued_deep")  # the first history with the queue-recheck-by-place patch
+
+
+async def test_a_prospect_known_only_by_name_is_transferred_to_the_end(harness):
+    """The bot may know only a first name: the CRM has nothing to file the outcome under, and the transfer
+    completes all the same (it used to retry that CRM note for ever)."""
+    harness.rep("sarah")
+    handle, _ = await harness.start_ready({"prospect": {"name": "Ola"}})
+    await harness.prospect(handle, "proceed")
+    final = await harness.finish(handle, "sarah")
+    assert final.status == "completed" and final.outcome == "demo_booked"
+    assert harness.services.integrations.crm.lookup(Prospect(name="Ola")) is None
