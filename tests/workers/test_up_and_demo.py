@@ -185,3 +185,31 @@ def test_a_notice_the_worker_process_writes_wakes_the_apis_event_stream(tmp_path
                                headers=bot, timeout=30)
         assert proceeded.json()["status"] == "offered", proceeded.text
         assert offers.get(timeout=20)["transfer_id"] == transfer_id
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_a_worker_process_killed_mid_transfer_is_started_again_and_the_transfer_goes_on(tmp_path: Path) -> None:
+    with running_up(tmp_path) as (stack, ports, _):
+        api = f"http://127.0.0.1:{ports['api']}"
+        bot, priya = {"Authorization": "Bearer wt_bot_demo"}, {"Authorization": "Bearer wt_rep_priya_demo"}
+
+        def call(path: str, body: dict, headers: dict) -> dict:
+            answer = httpx.post(f"{api}{path}", json=body, headers=headers, timeout=60)
+            assert answer.status_code in (200, 201), answer.text
+            return answer.json()
+
+        started = call("/v1/transfers", {"routing": {"team": "smb"}, "context": {"prospect": {"name": "Ola"}}}, bot)
+        transfers = f"/v1/transfers/{started['transfer_id']}"
+        assert call(f"{transfers}/prospect", {"action": "proceed"}, bot)["status"] == "offered"
+
+        def workers() -> list[int]:
+            return [pid for pid, args in _children(stack.process.pid) if b"workers.cli" in args and b"worker" in args]
+
+        [killed] = workers()
+        os.kill(killed, signal.SIGKILL)
+        stack.wait_for_line("starting it again", timeout=20)
+        assert call(f"{transfers}/rep", {"action": "accept"}, priya)["status"] == "connecting"
+        assert call(f"{transfers}/rep", {"action": "ack"}, priya)["status"] == "connected"
+        assert call(f"{transfers}/rep", {"action": "outcome", "outcome": "demo_booked"}, priya)["status"] == "completed"
+        assert workers() and killed not in workers()
