@@ -74,11 +74,6 @@ def insert_returning_new(session: Session, table: Table, rows: Sequence[Mapping[
     return _core(session).execute(statement, list(rows)).all()
 
 
-# The statements are built once per table and shape: building one (ON CONFLICT clauses, excluded columns) cost
-# more than SQLAlchemy's cached compilation of it.
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
 def _core(session: Session) -> Connection:
     """The transaction's connection: Core statements run there, without the ORM's execution machinery."""
     return session.connection()
@@ -86,6 +81,11 @@ def _core(session: Session) -> Connection:
 
 def _dialect(session: Session) -> str:
     return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+# The statements are built once per table and shape: building one (ON CONFLICT clauses, excluded columns) cost
+# more than SQLAlchemy's cached compilation of it.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @functools.lru_cache(maxsize=256)
