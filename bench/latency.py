@@ -6,7 +6,9 @@ Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), 
 transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
 - the latency of `POST /v1/transfers` (to the bot's first line) and of every later bot and rep action;
 - the rep's alert: from the bot's request that triggers the offer (`proceed`) to the offer arriving on the
-  rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep.
+  rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep;
+- how busy the load keeps the machine: the cores each of `up`'s processes and this load generator kept busy,
+  and their CPU per transfer.
 Then, on the same server and at the same rate, a plain workflow with a worker in this process: started
 with eager start + an update and with update-with-start, and one plain update per later step.
 Writes bench/results/latency.json.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -27,7 +30,7 @@ from temporalio.worker import Worker
 
 from bench.flows import STEPS, Arrivals, HappyPaths, first_answer_with_start, happy_path, step_name
 from bench.plain import PlainWorkflow
-from bench.stack import Stack, running_stack, steady, summary, write_result
+from bench.stack import CpuMeter, Stack, running_stack, steady, summary, write_result
 
 REPS = 4
 
@@ -108,7 +111,10 @@ async def main(rate: float, seconds: float, name: str = "latency") -> dict:
         try:
             await asyncio.sleep(0.5)  # the streams are open
             await ours(stack, rate, min(count, 10), webhook_url, arrivals)  # warm-up, not counted
+            # This process plays the bots and reps, and receives webhooks and streams: it shares the machine.
+            meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
             ours_samples = await ours(stack, rate, count, webhook_url, arrivals)
+            cores, cpu = meter.cores(), meter.per_run(count, "transfer")
             rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
         finally:
             for stream in streams:
@@ -127,6 +133,8 @@ async def main(rate: float, seconds: float, name: str = "latency") -> dict:
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
         "rss_mib": rss,
+        "cores_busy": {**cores, "all": round(sum(cores.values()), 2), "of": os.cpu_count()},
+        "cpu_ms": cpu,
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(plain_samples)},
     }
     write_result(name, result)

@@ -120,6 +120,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+class CpuMeter:
+    """CPU that named processes spend from `restart()` on (a process's every thread, user and system time)."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.restart()
+
+    def restart(self) -> None:
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.began = time.perf_counter()
+
+    def spent(self) -> dict[str, float]:
+        """CPU seconds per process since the restart."""
+        return {name: cpu_seconds(pid) - self.before[name] for name, pid in self.pids.items()}
+
+    def per_run(self, runs: int, unit: str) -> dict[str, float]:
+        """Milliseconds of CPU per completed run, as `<process>_cpu_ms_per_<unit>`."""
+        return {f"{name}_cpu_ms_per_{unit}": round(1000 * spent / max(runs, 1), 1)
+                for name, spent in self.spent().items()}
+
+    def cores(self) -> dict[str, float]:
+        """How many cores each process kept busy on average since the restart."""
+        elapsed = time.perf_counter() - self.began
+        return {name: round(spent / elapsed, 2) for name, spent in self.spent().items()}
+
+
 def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 

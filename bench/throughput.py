@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 
 from bench.flows import HappyPaths, happy_path
 from bench.plain import OneActivityWorkflow, PlainWorkflow, one_activity
-from bench.stack import Stack, cpu_seconds, running_stack, write_result
+from bench.stack import CpuMeter, Stack, running_stack, write_result
 
 REPS = 4
 
@@ -53,17 +53,15 @@ async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awa
 async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
     paths = HappyPaths(stack)
     # The load generator (this process: the bots' and reps' HTTP clients) shares the machine, so its CPU counts.
-    processes = {**stack.pids(), "load_generator": os.getpid()}
+    meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
     rows = []
     try:
         await closed_loop(2, 5, paths.play)  # warm-up
         for level in levels:
-            cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            meter.restart()
             done, elapsed = await closed_loop(level, seconds, paths.play)
-            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
             rows.append({"concurrency": level, "completed": done, "per_second": round(done / elapsed, 2),
-                         **{f"{name}_cpu_ms_per_transfer": round(1000 * spent / max(done, 1), 1)
-                            for name, spent in cpu.items()}})
+                         **meter.per_run(done, "transfer")})
             print(json.dumps(rows[-1]), flush=True)
     finally:
         await paths.close()
@@ -75,18 +73,15 @@ async def plain(stack: Stack, levels: list[int], seconds: float, name: str, work
     """A plain workflow at the same levels on the same server, its worker and client in this process."""
     client = await stack.temporal()
     queue = f"bench-{name}-{uuid.uuid4().hex[:6]}"
-    temporal = stack.pids()["temporal"]
+    meter = CpuMeter({"worker_and_client": os.getpid(), "temporal": stack.pids()["temporal"]})
     rows = []
     async with Worker(client, task_queue=queue, **worker):
         await closed_loop(2, 5, lambda n: one(client, queue, n))  # warm-up
         for level in levels:
-            bench_before, temporal_before = cpu_seconds(os.getpid()), cpu_seconds(temporal)
+            meter.restart()
             done, elapsed = await closed_loop(level, seconds, lambda n: one(client, queue, n))
             rows.append({"concurrency": level, "completed": done, "per_second": round(done / elapsed, 2),
-                         "worker_and_client_cpu_ms_per_workflow":
-                             round(1000 * (cpu_seconds(os.getpid()) - bench_before) / max(done, 1), 1),
-                         "temporal_cpu_ms_per_workflow":
-                             round(1000 * (cpu_seconds(temporal) - temporal_before) / max(done, 1), 1)})
+                         **meter.per_run(done, "workflow")})
             print(json.dumps({name: rows[-1]}), flush=True)
     return rows
 

@@ -25,6 +25,10 @@ async def test_latency_times_every_step_and_both_alerts_of_every_transfer(result
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
         steps + ["alert_sse", "alert_webhook"], 8)
     assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
+    busy = result["cores_busy"]
+    assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
+    assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
+    assert all(result["cpu_ms"][f"{part}_cpu_ms_per_transfer"] > 0 for part in ("api", "worker", "temporal"))
     written = json.loads((results_in / "latency.json").read_text())
     assert len(written["samples_ms"]["ours"]["alert_sse"]) == 8 and written["machine"]["cpus"] >= 1
     assert plots.main() == [str(results_in / "latency.png")]
