@@ -7,13 +7,14 @@ retry state; dispatchers claim due rows under a lease so two processes never sen
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, ForeignKey, Index, Row, String, UniqueConstraint, and_, func, or_, update
+from sqlalchemy import JSON, Column, ForeignKey, Index, Row, String, UniqueConstraint, and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
@@ -208,47 +209,25 @@ class DeliveryQueue:
 
     def claim(self, now: datetime, limit: int, lease: timedelta) -> list[PendingDelivery]:
         token = uuid4().hex
-        claimable = and_(
-            OutboxDelivery.channel == self.channel,
-            OutboxDelivery.status == "pending",
-            OutboxDelivery.next_attempt_at <= now,
-            or_(OutboxDelivery.lease_until.is_(None), OutboxDelivery.lease_until <= now),
-        )
-        # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway) lets a second dispatcher take other
-        # rows instead of waiting; repeating `claimable` in the UPDATE makes the lease check atomic.
-        due = (
-            select(OutboxDelivery.outbox_id)
-            .where(claimable)
-            .order_by(OutboxDelivery.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        probe, lease_due, leased = _claim_statements(self.channel, limit)
         with self.db.read() as session:  # most polls find nothing: they need not wait for the write lock
-            if session.exec(select(OutboxDelivery.outbox_id).where(claimable).limit(1)).first() is None:
+            if session.connection().execute(probe, {"now": now}).first() is None:
                 return []
         with self.db.session() as session:
-            session.exec(
-                update(OutboxDelivery)
-                .where(claimable, OutboxDelivery.outbox_id.in_(due))
-                .values(lease_token=token, lease_until=now + lease, attempts=OutboxDelivery.attempts + 1)
-            )
-            claimed = session.exec(
-                select(OutboxDelivery, OutboxEntry)
-                .join(OutboxEntry, OutboxEntry.id == OutboxDelivery.outbox_id)
-                .where(OutboxDelivery.channel == self.channel, OutboxDelivery.lease_token == token)
-                .order_by(OutboxDelivery.outbox_id)
-            ).all()
+            connection = session.connection()
+            connection.execute(lease_due, {"now": now, "claim_token": token, "leased_until": now + lease})
+            claimed = connection.execute(leased, {"claim_token": token}).all()
         return [
             PendingDelivery(
-                row=_row(entry),
+                row=OutboxRow.model_validate(row._mapping),
                 channel=self.channel,
-                attempt=delivery.attempts,
+                attempt=row.attempts,
                 lease_token=token,
-                callback_url=entry.callback_url,
-                email_to=entry.email_to,
-                chat_to=entry.chat_to,
+                callback_url=row.callback_url,
+                email_to=row.email_to,
+                chat_to=row.chat_to,
             )
-            for delivery, entry in claimed
+            for row in claimed
         ]
 
     def mark_delivered(self, claims: Sequence[PendingDelivery], now: datetime) -> None:
@@ -268,14 +247,49 @@ class DeliveryQueue:
             ids_by_token.setdefault(claim.lease_token, []).append(claim.row.id)
         if not ids_by_token:
             return
+        statement = _settle_statement(self.channel, tuple(values))
         with self.db.session() as session:
+            connection = session.connection()
             for token, ids in ids_by_token.items():
-                session.exec(
-                    update(OutboxDelivery)
-                    .where(
-                        OutboxDelivery.outbox_id.in_(ids),
-                        OutboxDelivery.channel == self.channel,
-                        OutboxDelivery.lease_token == token,
-                    )
-                    .values(lease_token=None, lease_until=None, **values)
-                )
+                connection.execute(statement, {"ids": ids, "claim_token": token,
+                                               **{f"new_{name}": value for name, value in values.items()}})
+
+
+# A dispatcher claims and settles several times a second: its statements are built once per channel and shape
+# (building them cost more than running them), with the moment, the lease token and the ids bound at each call.
+_DELIVERY, _ENTRY = OutboxDelivery.__table__.c, OutboxEntry.__table__.c
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_statements(channel: str, limit: int) -> tuple[Any, Any, Any]:
+    """A claim's probe for anything due, its update that leases up to `limit` due rows, and its read of them."""
+    now = bindparam("now")
+    claimable = and_(
+        _DELIVERY.channel == channel,
+        _DELIVERY.status == "pending",
+        _DELIVERY.next_attempt_at <= now,
+        or_(_DELIVERY.lease_until.is_(None), _DELIVERY.lease_until <= now),
+    )
+    probe = select(_DELIVERY.outbox_id).where(claimable).limit(1)
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway) lets a second dispatcher take other
+    # rows instead of waiting; repeating `claimable` in the UPDATE makes the lease check atomic.
+    due = (select(_DELIVERY.outbox_id).where(claimable).order_by(_DELIVERY.next_attempt_at).limit(limit)
+           .with_for_update(skip_locked=True))
+    lease_due = (update(OutboxDelivery.__table__).where(claimable, _DELIVERY.outbox_id.in_(due))
+                 .values(lease_token=bindparam("claim_token"), lease_until=bindparam("leased_until"),
+                         attempts=_DELIVERY.attempts + 1))
+    leased = (select(_DELIVERY.attempts, *(_ENTRY[name] for name in (*OutboxRow.model_fields, "callback_url",
+                                                                       "email_to", "chat_to")))
+              .select_from(OutboxDelivery.__table__.join(OutboxEntry.__table__, _ENTRY.id == _DELIVERY.outbox_id))
+              .where(_DELIVERY.channel == channel, _DELIVERY.lease_token == bindparam("claim_token"))
+              .order_by(_DELIVERY.outbox_id))
+    return probe, lease_due, leased
+
+
+@functools.lru_cache(maxsize=64)
+def _settle_statement(channel: str, changed: tuple[str, ...]) -> Any:
+    """Ends the lease on the ids held under one token (guarded by it), setting `changed` from `new_<name>`."""
+    return (update(OutboxDelivery.__table__)
+            .where(_DELIVERY.outbox_id.in_(bindparam("ids", expanding=True)), _DELIVERY.channel == channel,
+                   _DELIVERY.lease_token == bindparam("claim_token"))
+            .values(lease_token=None, lease_until=None, **{name: bindparam(f"new_{name}") for name in changed}))
