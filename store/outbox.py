@@ -14,7 +14,20 @@ from typing import Any, Literal
 from uuid import uuid4
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, ForeignKey, Index, Row, String, UniqueConstraint, and_, bindparam, func, or_, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Row,
+    String,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
