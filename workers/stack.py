@@ -36,6 +36,9 @@ CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server th
 API_SHUTDOWN_GRACE = 5  # seconds open requests (SSE streams, too) get before they are cancelled
 WORKER_RESTARTS, WORKER_RESTART_WINDOW = 3, 60  # `up` gives up on a worker that dies this often (times, seconds)
 LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never listens beyond this host
+# Every process that writes `up`'s outbox wakes its event streams through the wake-up directory, so their poll is
+# only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle (bench/README.md).
+UP_STREAM_POLL_SECONDS = 5.0
 
 
 @dataclass
@@ -159,7 +162,8 @@ class WorkerProcess:
 
 
 def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
-    """`up` runs its own Temporal on this host and keeps its data under the data dir (unless WT_DATABASE_URL)."""
+    """`up` runs its own Temporal on this host and keeps its data under the data dir (unless WT_DATABASE_URL); its
+    processes share a wake-up directory, so its event streams poll seldom (unless WT_STREAM_POLL_SECONDS)."""
     update: dict = {"temporal_address": f"{LOCALHOST}:{options.temporal_port}"}
     if options.api_port is not None:
         update["api_port"] = options.api_port
@@ -167,6 +171,8 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
         update["database_url"] = f"sqlite:///{options.data_dir / 'app.db'}"
     if settings.wakeup_dir is None:
         update["wakeup_dir"] = options.data_dir / "wakeup"
+    if "stream_poll_seconds" not in settings.model_fields_set:
+        update["stream_poll_seconds"] = UP_STREAM_POLL_SECONDS
     return settings.model_copy(update=update)
 
 

@@ -14,7 +14,7 @@ from config import Settings
 from tests.conftest import free_port
 from workers.cli import main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
-from workers.stack import UpOptions, bind_api_socket, embedded_settings
+from workers.stack import UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
 
 
 @pytest.fixture
@@ -28,11 +28,18 @@ def taken_port() -> Iterator[int]:
 def test_up_keeps_its_data_under_the_data_dir_and_runs_temporal_locally(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("WT_STREAM_POLL_SECONDS", raising=False)
     options = UpOptions(temporal_port=17001, ui_port=18001, api_port=19001, data_dir=tmp_path)
     settings = embedded_settings(Settings(_env_file=None), options)
     assert settings.database_url == f"sqlite:///{tmp_path / 'app.db'}"
     assert settings.temporal_address == "127.0.0.1:17001"
     assert settings.api_port == 19001
+    assert settings.wakeup_dir == tmp_path / "wakeup" and settings.stream_poll_seconds == UP_STREAM_POLL_SECONDS
+
+
+def test_up_respects_an_explicit_stream_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WT_STREAM_POLL_SECONDS", "0.5")
+    assert embedded_settings(Settings(_env_file=None), UpOptions()).stream_poll_seconds == 0.5
 
 
 def test_up_respects_an_explicit_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
