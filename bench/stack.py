@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from tests.conftest import free_port
+from tests.conftest import free_ports
 from workers.temporal import connect
 
 RESULTS = Path(__file__).parent / "results"
@@ -154,7 +154,7 @@ def children(pid: int) -> list[int]:
 async def running_stack() -> AsyncIterator[Stack]:
     """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    api_port, temporal_port, ui_port = free_ports(3)
     env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET}
     with (data_dir / "up.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(

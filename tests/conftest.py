@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -40,10 +40,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         Path(record).write_text(json.dumps({"exitstatus": int(exitstatus)}))
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free loopback ports (all held at once while chosen, so no two are the same)."""
+    with ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @pytest.fixture

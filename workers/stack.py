@@ -39,6 +39,7 @@ LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never li
 # Every process that writes `up`'s outbox wakes its event streams through the wake-up directory, so their poll is
 # only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle (bench/README.md).
 UP_STREAM_POLL_SECONDS = 5.0
+API_BACKLOG = 2048  # uvicorn's default
 
 
 @dataclass
@@ -63,7 +64,12 @@ def register_admin_key(services: Services, settings: Settings) -> None:
 
 
 def bind_api_socket(host: str, port: int) -> socket.socket:
-    """Bound before anything starts, so a taken port fails at once with a clear message.
+    """Bound and listening before anything starts, so a taken port fails at once with a clear message.
+
+    It listens at once because a socket that is only bound does not hold its port on Linux: another socket
+    with SO_REUSEADDR (every Go listener, the dev server's UI among them) may bind and listen on it, and the
+    API would then fail to start behind a stranger answering on its port. Requests that arrive before the
+    API serves wait in the backlog.
 
     The protocol is named so that asyncio turns Nagle's algorithm off on every connection it accepts: it
     only does so for sockets whose `proto` is TCP, and with Nagle on, a response written as headers then
@@ -73,6 +79,7 @@ def bind_api_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(API_BACKLOG)
     except OSError as err:
         sock.close()
         raise StackError(f"API port {host}:{port} is taken ({err.strerror}). Is another `warm-transfer up` or "
@@ -167,6 +174,11 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
     update: dict = {"temporal_address": f"{LOCALHOST}:{options.temporal_port}"}
     if options.api_port is not None:
         update["api_port"] = options.api_port
+    ports = {"--temporal-port": options.temporal_port, "--ui-port": options.ui_port,
+             "--api-port": update.get("api_port", settings.api_port)}
+    if len(set(ports.values())) < len(ports):
+        given = ", ".join(f"{flag} {port}" for flag, port in ports.items())
+        raise StackError(f"`up` needs three different ports, one each for Temporal, its UI and the API ({given}).")
     if "database_url" not in settings.model_fields_set:
         update["database_url"] = f"sqlite:///{options.data_dir / 'app.db'}"
     if settings.wakeup_dir is None:

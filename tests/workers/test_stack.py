@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from config import Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, free_ports
 from workers.cli import main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
 from workers.stack import UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
@@ -55,6 +55,22 @@ def test_a_taken_port_is_a_clear_error(taken_port: int) -> None:
         bind_api_socket("127.0.0.1", taken_port)
 
 
+def test_the_api_socket_holds_its_port_against_other_listeners() -> None:
+    """Go listeners (the dev server's UI) set SO_REUSEADDR, which takes a port that is only bound, not listened on."""
+    with bind_api_socket("127.0.0.1", 0) as api, socket.socket() as stranger:
+        stranger.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with pytest.raises(OSError):
+            stranger.bind(api.getsockname())
+
+
+def test_up_needs_three_different_ports(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    port = str(free_port())
+    assert main(["up", "--ui-port", port, "--api-port", port, "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "three different ports" in err and f"--ui-port {port}, --api-port {port}" in err
+    assert not (tmp_path / "temporal.log").exists()  # nothing was started
+
+
 async def test_the_api_answers_without_waiting_for_delayed_acks() -> None:
     """Nagle's algorithm is off on every accepted connection (asyncio only turns it off on TCP-proto sockets)."""
     accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -85,7 +101,7 @@ def test_the_demo_says_clearly_when_the_api_is_not_running(capsys: pytest.Captur
 
 def test_a_dev_server_that_cannot_start_shows_its_own_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "temporal.db").mkdir()  # SQLite cannot open a directory: the server exits at once
-    ports = [str(free_port()) for _ in range(3)]
+    ports = [str(port) for port in free_ports(3)]
     assert main(["up", "--temporal-port", ports[0], "--ui-port", ports[1], "--api-port", ports[2],
                  "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_ports
 
 BIN = Path(sys.executable).parent / "warm-transfer"
 CLEAN_STOP = "Warm Transfer stopped cleanly."
@@ -92,7 +92,7 @@ def _children(pid: int) -> list[tuple[int, list[bytes]]]:
 @contextlib.contextmanager
 def running_up(tmp_path: Path, settings: dict[str, str] | None = None) -> Iterator[tuple[Running, dict, int]]:
     """A running `up` on free ports, its ports, and its dev server's pid."""
-    ports = {"temporal": free_port(), "ui": free_port(), "api": free_port()}
+    ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
     stack = Running([str(BIN), "up", "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
                      "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
                     settings=settings)
