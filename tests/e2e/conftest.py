@@ -14,9 +14,9 @@ import uvicorn
 from api.app import create_app
 from config import Settings
 from domain.reps import RepProfile
-from tests.conftest import free_port
 from tests.workflows.harness import ALL_WEEK
 from workers.services import build_services
+from workers.stack import bind_api_socket
 from workers.temporal import make_worker, register_search_attributes
 
 ADMIN_KEY = "wt_admin_e2e"
@@ -24,11 +24,13 @@ ADMIN_KEY = "wt_admin_e2e"
 
 class Stack:
     def __init__(self, client, tmp_path):  # noqa: ANN001
+        # Listening from here on: no other server can take the port between choosing and serving it.
+        self.sock = bind_api_socket("127.0.0.1", 0)
         self.settings = Settings(
             database_url=f"sqlite:///{tmp_path}/app.db",
             admin_key=ADMIN_KEY,
             task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
-            api_port=free_port(),
+            api_port=self.sock.getsockname()[1],
         )
         self.services = build_services(self.settings)
         self.client = client
@@ -54,10 +56,12 @@ async def stack(local_env, tmp_path):
             local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings), executor
         )
         async with worker:
-            serving = asyncio.create_task(server.serve())
+            serving = asyncio.create_task(server.serve(sockets=[stack.sock]))
             while not server.started:
+                assert not serving.done(), "the API did not start"
                 await asyncio.sleep(0.05)
             yield stack
             server.should_exit = True
             await serving
+    stack.sock.close()
     stack.services.db.dispose()
