@@ -170,7 +170,8 @@ class WorkerProcess:
 
 def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
     """`up` runs its own Temporal on this host and keeps its data under the data dir (unless WT_DATABASE_URL); its
-    processes share a wake-up directory, so its event streams poll seldom (unless WT_STREAM_POLL_SECONDS)."""
+    processes share a wake-up directory, so its event streams poll seldom (unless WT_STREAM_POLL_SECONDS).
+    A StackError if two of its three ports are the same."""
     update: dict = {"temporal_address": f"{LOCALHOST}:{options.temporal_port}"}
     if options.api_port is not None:
         update["api_port"] = options.api_port
