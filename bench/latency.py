@@ -1,6 +1,6 @@
 """Bot latency and rep-alert latency at a steady arrival rate, against plain Temporal on the same server.
 
-    .venv/bin/python -m bench.latency [--rate 5] [--seconds 60]
+    .venv/bin/python -m bench.latency [--rate 5] [--seconds 60] [--rounds 6]
 
 Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), then plays whole happy-path
 transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
@@ -9,8 +9,9 @@ transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
   rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep;
 - how busy the load keeps the machine: the cores each of `up`'s processes and this load generator kept busy,
   and their CPU per transfer.
-Then, on the same server and at the same rate, a plain workflow with a worker in this process: started
-with eager start + an update and with update-with-start, and one plain update per later step.
+Taking turns with ours (`--rounds` of each, so both meet the host at the same speed), on the same server and
+at the same rate, a plain workflow with a worker in this process: started with eager start + an update and
+with update-with-start, and one plain update per later step. The CPU figures count ours' turns only.
 Writes bench/results/latency.json.
 """
 
@@ -33,6 +34,10 @@ from bench.plain import PlainWorkflow
 from bench.stack import CpuMeter, Stack, running_stack, steady, summary, write_result
 
 REPS = 4
+PLAIN_QUEUE = "bench-plain"
+# Ours and the baseline take turns this many times, so that both are measured in the same stretches of the
+# host's time: its speed drifts by tens of percent within minutes here.
+ROUNDS = 6
 
 
 async def webhook_receiver(arrivals: Arrivals) -> asyncio.Server:
@@ -67,19 +72,8 @@ async def read_stream(stack: Stack, rep_key: str, arrivals: Arrivals) -> None:
                 arrivals.arrived(json.loads(line.removeprefix("data: "))["transfer_id"], "sse:offer")
 
 
-async def ours(stack: Stack, rate: float, count: int, webhook_url: str, arrivals: Arrivals) -> dict[str, list[float]]:
-    paths = HappyPaths(stack, webhook_url, arrivals)
-    try:
-        await steady(rate, count, paths.play)
-    finally:
-        await paths.close()
-    return dict(paths.latencies)
-
-
-async def plain(client: Client, rate: float, count: int) -> dict[str, list[float]]:
+async def plain(client: Client, rate: float, count: int, latencies: dict[str, list[float]]) -> None:
     """The same arrival rate on plain workflows: the fastest starts, then one plain update per step."""
-    queue = "bench-plain"
-    latencies: dict[str, list[float]] = defaultdict(list)
 
     async def timed(name: str, call: Awaitable[Any]) -> Any:
         began = time.perf_counter()
@@ -88,54 +82,68 @@ async def plain(client: Client, rate: float, count: int) -> dict[str, list[float
         return result
 
     async def eager_then_update(n: int) -> None:
-        await happy_path(client, queue, timed)
+        await happy_path(client, PLAIN_QUEUE, timed)
 
     async def update_with_start(n: int) -> None:
-        handle = await timed("update_with_start", first_answer_with_start(client, queue))
+        handle = await timed("update_with_start", first_answer_with_start(client, PLAIN_QUEUE))
         await handle.signal(PlainWorkflow.finish)
 
-    async with Worker(client, task_queue=queue, workflows=[PlainWorkflow]):
-        await steady(rate, count, eager_then_update)
-        await steady(rate, count, update_with_start)
-    return dict(latencies)
+    await steady(rate, count, eager_then_update)
+    await steady(rate, count, update_with_start)
 
 
-async def main(rate: float, seconds: float, name: str = "latency") -> dict:
+def round_sizes(count: int, rounds: int) -> list[int]:
+    """`count` arrivals split into at most `rounds` rounds as even as can be, none empty."""
+    rounds = max(1, min(rounds, count))
+    return [count // rounds + (1 if r < count % rounds else 0) for r in range(rounds)]
+
+
+async def main(rate: float, seconds: float, name: str = "latency", rounds: int = ROUNDS) -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
     receiver = await webhook_receiver(arrivals)
     webhook_url = f"http://127.0.0.1:{receiver.sockets[0].getsockname()[1]}/hooks"
+    warm_up: dict[str, list[float]] = defaultdict(list)
+    plain_samples: dict[str, list[float]] = defaultdict(list)
+    sizes = round_sizes(count, rounds)
     async with running_stack() as stack:
         await stack.add_team(REPS)
+        client = await stack.temporal()
+        paths = HappyPaths(stack, webhook_url, arrivals)
         streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
         try:
-            await asyncio.sleep(0.5)  # the streams are open
-            await ours(stack, rate, min(count, 10), webhook_url, arrivals)  # warm-up, not counted
-            # This process plays the bots and reps, and receives webhooks and streams: it shares the machine.
-            meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
-            ours_samples = await ours(stack, rate, count, webhook_url, arrivals)
-            cores, cpu = meter.cores(), meter.per_run(count, "transfer")
+            async with Worker(client, task_queue=PLAIN_QUEUE, workflows=[PlainWorkflow]):
+                await asyncio.sleep(0.5)  # the streams are open
+                await steady(rate, min(count, 10), paths.play)  # warm-up, not counted
+                await plain(client, rate, min(count, 10), warm_up)
+                paths.latencies.clear()
+                # This process plays the bots and reps, and receives webhooks and streams: it shares the machine.
+                meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
+                for size in sizes:
+                    await steady(rate, size, paths.play)
+                    with meter.paused():
+                        await plain(client, rate, size, plain_samples)
+                cores, cpu = meter.cores(), meter.per_run(count, "transfer")
             rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
         finally:
             for stream in streams:
                 stream.cancel()
-        client = await stack.temporal()
-        await plain(client, rate, min(count, 10))  # warm-up
-        plain_samples = await plain(client, rate, count)
+            await paths.close()
     receiver.close()
+    ours_samples = dict(paths.latencies)
     measured = {name: summary(values) for name, values in ours_samples.items()}
     baseline = {name: summary(values) for name, values in plain_samples.items()}
     fastest_start = min(baseline["eager_start_then_update"]["p50"], baseline["update_with_start"]["p50"])
     actions = [step_name(step) for _, _, step in STEPS]
     result = {
-        "rate_per_second": rate, "transfers": count, "ours_ms": measured, "plain_ms": baseline,
+        "rate_per_second": rate, "transfers": count, "rounds": len(sizes), "ours_ms": measured, "plain_ms": baseline,
         "ratio_start_p50_to_fastest_plain": round(measured["start"]["p50"] / fastest_start, 2),
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
         "rss_mib": rss,
         "cores_busy": {**cores, "all": round(sum(cores.values()), 2), "of": os.cpu_count()},
         "cpu_ms": cpu,
-        "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(plain_samples)},
+        "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(dict(plain_samples))},
     }
     write_result(name, result)
     return result
@@ -150,6 +158,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=5.0, help="transfers arriving per second (default 5)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they keep arriving (default 60)")
     parser.add_argument("--name", default="latency", help="results file name under bench/results/ (default latency)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help=f"turns ours and the baseline take, each at the rate (default {ROUNDS})")
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name))
+    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -130,6 +130,18 @@ class CpuMeter:
     def restart(self) -> None:
         self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         self.began = time.perf_counter()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """What runs inside is not counted, neither its CPU nor its time: the baseline's stretches of a run
+        that alternates between ours and it."""
+        spent, elapsed = self.spent(), time.perf_counter() - self.began
+        try:
+            yield
+        finally:
+            self.restart()
+            self.before = {name: before - spent[name] for name, before in self.before.items()}
+            self.began -= elapsed
 
     def spent(self) -> dict[str, float]:
         """CPU seconds per process since the restart."""

@@ -4,6 +4,8 @@ count adds up, and their results and plots are written. Speed itself is never as
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -19,12 +21,13 @@ def results_in(tmp_path, monkeypatch):
 
 
 async def test_latency_times_every_step_and_both_alerts_of_every_transfer(results_in):
-    result = await latency.main(rate=4, seconds=2)
+    result = await latency.main(rate=4, seconds=2, rounds=2)
 
     steps = ["start", "proceed", "accept", "ack", "replied", "outcome", "feedback_rep", "feedback_prospect"]
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
         steps + ["alert_sse", "alert_webhook"], 8)
     assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
+    assert result["rounds"] == 2
     busy = result["cores_busy"]
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
     assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
@@ -32,6 +35,30 @@ async def test_latency_times_every_step_and_both_alerts_of_every_transfer(result
     written = json.loads((results_in / "latency.json").read_text())
     assert len(written["samples_ms"]["ours"]["alert_sse"]) == 8 and written["machine"]["cpus"] >= 1
     assert plots.main() == [str(results_in / "latency.png")]
+
+
+def _burn_cpu(seconds: float) -> None:
+    began = time.process_time()
+    while time.process_time() - began < seconds:
+        pass
+
+
+def test_a_paused_cpu_meter_counts_neither_the_cpu_nor_the_time_spent_while_paused():
+    meter = stack.CpuMeter({"this_process": os.getpid()})
+    _burn_cpu(0.2)
+    with meter.paused():
+        _burn_cpu(0.6)
+    _burn_cpu(0.2)
+
+    spent = meter.spent()["this_process"]
+    assert 0.35 <= spent < 0.65  # the 0.6 s burnt while paused would make it at least 0.95
+    assert meter.cores()["this_process"] > 0.5  # busy the whole counted time, not diluted by the pause
+
+
+def test_latency_rounds_split_the_arrivals_evenly():
+    assert latency.round_sizes(8, 6) == [2, 2, 1, 1, 1, 1]
+    assert latency.round_sizes(300, 6) == [50] * 6
+    assert latency.round_sizes(2, 6) == [1, 1] and latency.round_sizes(5, 0) == [5]
 
 
 async def test_throughput_counts_completed_transfers_and_plain_workflows(results_in):
