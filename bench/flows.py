@@ -49,7 +49,12 @@ class Arrivals:
 
 
 class HappyPaths:
-    def __init__(self, stack: Stack, webhook_url: str | None = None, arrivals: Arrivals | None = None):
+    """Happy paths played back to back, or with the prospect taking `reply_after` seconds to answer the bot's
+    first line (the seed's "anything else I should let them know?") before `proceed`."""
+
+    def __init__(self, stack: Stack, webhook_url: str | None = None, arrivals: Arrivals | None = None,
+                 reply_after: float = 0.0):
+        self.reply_after = reply_after
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.bot = stack.http()
         self.reps = {rep_id: stack.http(key) for rep_id, key in stack.rep_keys.items()}
@@ -67,6 +72,8 @@ class HappyPaths:
         await self._timed("start", self.bot.post("/v1/transfers", json=body))
         rep = None  # whoever the offer goes to
         for who, path, step in STEPS:
+            if step_name(step) == "proceed" and self.reply_after:
+                await asyncio.sleep(self.reply_after)
             asked = time.perf_counter()
             client = rep if who == "rep" else self.bot
             view = (await self._timed(step_name(step), client.post(f"/v1/transfers/{tid}/{path}", json=step))).json()

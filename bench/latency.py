@@ -4,7 +4,8 @@
 
 Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), then plays whole happy-path
 transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
-- the latency of `POST /v1/transfers` (to the bot's first line) and of every later bot and rep action;
+- the latency of `POST /v1/transfers` (to the bot's first line) and of every later bot and rep action; the
+  prospect answers the first line `--reply-after` seconds later (default 1), the others follow at once;
 - the rep's alert: from the bot's request that triggers the offer (`proceed`) to the offer arriving on the
   rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep;
 - how busy the load keeps the machine: the cores each of `up`'s processes and this load generator kept busy,
@@ -38,6 +39,8 @@ PLAIN_QUEUE = "bench-plain"
 # Ours and the baseline take turns this many times, so that both are measured in the same stretches of the
 # host's time: its speed drifts by tens of percent within minutes here.
 ROUNDS = 6
+# How long the prospect takes to answer the bot's first line before `proceed`: a person reads it and replies.
+REPLY_AFTER = 1.0
 
 
 async def webhook_receiver(arrivals: Arrivals) -> asyncio.Server:
@@ -98,7 +101,8 @@ def round_sizes(count: int, rounds: int) -> list[int]:
     return [count // rounds + (1 if r < count % rounds else 0) for r in range(rounds)]
 
 
-async def main(rate: float, seconds: float, name: str = "latency", rounds: int = ROUNDS) -> dict:
+async def main(rate: float, seconds: float, name: str = "latency", rounds: int = ROUNDS,
+               reply_after: float = REPLY_AFTER) -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
     receiver = await webhook_receiver(arrivals)
@@ -109,7 +113,7 @@ async def main(rate: float, seconds: float, name: str = "latency", rounds: int =
     async with running_stack() as stack:
         await stack.add_team(REPS)
         client = await stack.temporal()
-        paths = HappyPaths(stack, webhook_url, arrivals)
+        paths = HappyPaths(stack, webhook_url, arrivals, reply_after)
         streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
         try:
             async with Worker(client, task_queue=PLAIN_QUEUE, workflows=[PlainWorkflow]):
@@ -136,7 +140,8 @@ async def main(rate: float, seconds: float, name: str = "latency", rounds: int =
     fastest_start = min(baseline["eager_start_then_update"]["p50"], baseline["update_with_start"]["p50"])
     actions = [step_name(step) for _, _, step in STEPS]
     result = {
-        "rate_per_second": rate, "transfers": count, "rounds": len(sizes), "ours_ms": measured, "plain_ms": baseline,
+        "rate_per_second": rate, "transfers": count, "rounds": len(sizes), "reply_after_seconds": reply_after,
+        "ours_ms": measured, "plain_ms": baseline,
         "ratio_start_p50_to_fastest_plain": round(measured["start"]["p50"] / fastest_start, 2),
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
@@ -160,6 +165,9 @@ if __name__ == "__main__":
     parser.add_argument("--name", default="latency", help="results file name under bench/results/ (default latency)")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
                         help=f"turns ours and the baseline take, each at the rate (default {ROUNDS})")
+    parser.add_argument("--reply-after", type=float, default=REPLY_AFTER,
+                        help=f"seconds the prospect takes to answer the first line (default {REPLY_AFTER})")
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds))
+    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds,
+                               arguments.reply_after))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

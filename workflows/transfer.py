@@ -74,6 +74,8 @@ REP_ACTIONS: dict[str, set[str]] = {
 }
 RECHECK_BY_PLACE = "queue-recheck-by-place"  # workflow.patched id: deeper places recheck less often
 RELEASE_IN_PUBLISH = "release-in-publish"  # workflow.patched id: a step that releases does it in its publish
+# workflow.patched id: a transfer's first publish runs as an activity after the bot's first answer, not before it
+OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"
 
 FOLLOW_UP_STATUSES = {"callback_scheduled": "callback", "email_follow_up": "email", "async_follow_up": "async"}
 
@@ -118,6 +120,8 @@ class TransferWorkflow:
         self._tasks: list[TaskRequest] = []
         self._crm: list[CrmNote] = []
         self._feedback_out: list[FeedbackRecord] = []
+        self._publishes = 0
+        self._publishing: workflow.ActivityHandle[Released | None] | None = None  # the opening publish, running
         self._notice_count = 0
         self._indexed: dict = {}
 
@@ -128,6 +132,7 @@ class TransferWorkflow:
         phase: str | None = await self._start()
         while phase is not None:
             phase = await getattr(self, f"_phase_{phase}")()
+        await self._published()
         self._settle()
         self._refuse_pending()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -696,7 +701,12 @@ class TransferWorkflow:
 
     async def _flush(self, retry: RetryPolicy = _QUICK, release: bool = False) -> None:
         """Publish everything this step produced in one activity (releasing the transfer's place first, if asked),
-        then wake whoever the release moved, and index the new state for ops."""
+        then wake whoever the release moved, and index the new state for ops.
+
+        The first publish does not hold up the bot's first answer: it runs as an activity, started with the
+        answer and usually on this worker at once, and every later publish waits for it, so steps still
+        publish in order. The others are local activities that finish before their step's answer."""
+        await self._published()
         if release or self._events or self._notices or self._tasks or self._crm or self._feedback_out:
             batch = PublishInput(
                 now=workflow.now(),
@@ -709,10 +719,22 @@ class TransferWorkflow:
                 release=ReleaseInput(now=workflow.now(), transfer_id=self.tid) if release else None,
             )
             self._events, self._notices, self._tasks, self._crm, self._feedback_out = [], [], [], [], []
-            released = await self._local("publish", batch, Released, retry=retry)
-            if released is not None:
-                await self._wake(released.to_wake)
+            self._publishes += 1
+            if self._publishes == 1 and not release and workflow.patched(OPENING_PUBLISH_AFTER_ANSWER):
+                self._publishing = workflow.start_activity(
+                    "publish", batch, result_type=Released, start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=retry)
+            else:
+                released = await self._local("publish", batch, Released, retry=retry)
+                if released is not None:
+                    await self._wake(released.to_wake)
         self._index()
+
+    async def _published(self) -> None:
+        """Wait for the opening publish, if it is still running."""
+        if self._publishing is not None:
+            await self._publishing  # it never releases, so there is no one to wake
+            self._publishing = None
 
     def _facts(self) -> TransferFacts:
         p = self.ctx.prospect

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -129,6 +130,22 @@ class Harness:
         """The local activities the transfer ran, in order, read from the markers in its history."""
         history = await handle.fetch_history()
         return [name for kind, name in map(marked, history.events) if kind == "local_activity"]
+
+    @staticmethod
+    async def published(handle: WorkflowHandle) -> None:
+        """Wait until the transfer's first publish, which runs after the first answer, is done."""
+        for _ in range(200):
+            if not (await handle.describe()).raw_description.pending_activities:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"{handle.id}: its first publish is still running")
+
+    @staticmethod
+    async def activities(handle: WorkflowHandle) -> list[str]:
+        """The (not local) activities the transfer scheduled, in order."""
+        history = await handle.fetch_history()
+        return [event.activity_task_scheduled_event_attributes.activity_type.name for event in history.events
+                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
 
     @staticmethod
     async def keep_history(handle: WorkflowHandle, name: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -78,10 +79,15 @@ async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     ]
     assert {e.data.get("source") or e.kind for e in events if e.kind == "feedback"} == {"feedback"}
     assert harness.services.transfers.facts(handle.id).status == "completed"
+    # The first publish ran after the first answer, yet the steps published in order: the bot's lines reach the
+    # outbox in the order it said them, and the record's events are numbered as they happened.
+    lines = [r.payload["seq"] for r in harness.outbox(handle.id, "bot") if r.kind == "bot_line"]
+    assert len(lines) > 2 and lines == sorted(lines) and [e.seq for e in events] == list(range(1, len(events) + 1))
     # One publish per step (plus plan and place): the outcome's release rides in its publish, no local activity
-    # of its own.
-    assert await harness.local_activities(handle) == ["plan", "publish", "place"] + ["publish"] * 7
-    await harness.keep_history(handle, "immediate_release_in_publish")
+    # of its own; the first step's publish runs as an activity after the bot's first answer.
+    assert await harness.local_activities(handle) == ["plan", "place"] + ["publish"] * 7
+    assert await harness.activities(handle) == ["publish"]
+    await harness.keep_history(handle, "immediate_opening_publish_after_answer")
 
 
 async def test_actions_are_refused_with_a_reason_and_change_nothing(harness):
@@ -226,6 +232,32 @@ async def test_after_hours_follows_up_at_the_next_opening(harness, time_skipping
     await harness.keep_history(handle, "after_hours")
 
 
+async def test_steps_publish_in_order_though_the_first_publish_runs_after_the_answer(
+        time_skipping_env, tmp_path):
+    class SlowFirstPublish:
+        """The first publish's notices take a second to go out; the prospect answers at once meanwhile."""
+
+        def __init__(self, inner):  # noqa: ANN001
+            self.inner, self.calls = inner, 0
+
+        def publish(self, notices):  # noqa: ANN001, ANN201
+            self.calls += 1
+            if self.calls == 1:
+                time.sleep(1)
+            return self.inner.publish(notices)
+
+    async with Harness(time_skipping_env.client, tmp_path, wrap_notifier=SlowFirstPublish) as harness:
+        harness.rep("sarah")
+        handle, first = await harness.start_ready()
+        assert first.status == "preparing" and await harness.activities(handle) == ["publish"]
+        offered = await harness.prospect(handle, "proceed")
+
+        assert offered.status == "offered"
+        assert harness.services.transfers.facts(handle.id).status == "offered"  # not overwritten by the first
+        lines = [r.payload["seq"] for r in harness.outbox(handle.id, "bot") if r.kind == "bot_line"]
+        assert lines == [1, 2]
+
+
 async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skipping_env, tmp_path):
     class FailingOffers:
         """The alert channel is down: offers cannot be delivered (everything else can)."""
@@ -316,6 +348,7 @@ async def test_no_rep_at_all_waits_durably_for_one(harness, time_skipping_env):
     handle = await harness.start(routing={"team": "nobody-yet"})
     first = await harness.ready(handle)
     assert first.status == "async_follow_up" and kinds(first) == ["async_confirmed"]
+    await harness.published(handle)
     assert any(r.kind == "no_rep" for r in harness.outbox(handle.id, "ops"))
     harness.rep("nina", team="nobody-yet")
     await time_skipping_env.sleep(3610)
