@@ -5,7 +5,7 @@
 Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), then plays whole happy-path
 transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
 - the latency of `POST /v1/transfers` (to the bot's first line) and of every later bot and rep action; the
-  prospect answers the first line `--reply-after` seconds later (default 1), the others follow at once;
+  prospect answers the first line `--reply-after` seconds later (default 0.7), the others follow at once;
 - the rep's alert: from the bot's request that triggers the offer (`proceed`) to the offer arriving on the
   rep's server-sent event stream, and to the bot's webhook carrying the line that announces the rep;
 - how busy the load keeps the machine: the cores each of `up`'s processes and this load generator kept busy,
@@ -39,8 +39,10 @@ PLAIN_QUEUE = "bench-plain"
 # Ours and the baseline take turns this many times, so that both are measured in the same stretches of the
 # host's time: its speed drifts by tens of percent within minutes here.
 ROUNDS = 6
-# How long the prospect takes to answer the bot's first line before `proceed`: a person reads it and replies.
-REPLY_AFTER = 1.0
+# How long the prospect takes to answer the bot's first line before `proceed`: a person reads it and replies
+# (in seconds, really; kept short, and off the arrival grid of 1-5 per second so that a `proceed` does not meet
+# the next transfer's start every time).
+REPLY_AFTER = 0.7
 
 
 async def webhook_receiver(arrivals: Arrivals) -> asyncio.Server:

@@ -35,18 +35,25 @@ def _sqlite_writer(database: str) -> threading.RLock:
 
 # SQLite's own checkpoint (copying the write-ahead log back into the database file) runs inside the commit
 # that takes the log past its threshold: 5-9 ms, with the fsync, added to about one write in a hundred, which
-# was most of a routing decision's 99th percentile. So a thread of the process does it (see _Checkpointer);
-# SQLite's own is kept only as a backstop, at a threshold no commit reaches while that thread keeps up.
-_BACKSTOP_CHECKPOINT_PAGES = 10_000
+# was most of a routing decision's 99th percentile. So a thread of each writing process does it instead (see
+# _Checkpointer), and commits never do (wal_autocheckpoint=0).
+#
+# Every checkpoint runs with the database's write lock held. SQLite 3.7.0-3.51.2 (Debian 12 ships 3.40.1) has
+# the "WAL-reset bug": a checkpoint that starts just after another finished, while a third connection commits
+# and so restarts the log, can record a wrong backfill point, and a later checkpoint then skips part of a
+# transaction, corrupting the file. `up` met it (indexes missing rows) with two processes checkpointing every
+# 50 ms under load. With the write lock held no commit can restart the log during a checkpoint.
 _CHECKPOINT_EVERY_S = 0.05
 
 
 class _Checkpointer:
     """Checkpoints a SQLite database from a thread of its own, soon after writes: PASSIVE, so it never waits
-    for, nor holds up, readers and writers (it copies what no reader still needs, and the rest next time)."""
+    for readers (it copies what no reader still needs, and the rest next time); writers, in this process and
+    others, wait for it (see above)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, writer: threading.RLock):
         self.path = path
+        self.writer = writer
         self._written, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -71,7 +78,8 @@ class _Checkpointer:
             self._stopping.clear()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.path, check_same_thread=False)
+        checkpointer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        lock_holder = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         try:
             while True:
                 self._written.wait()
@@ -79,11 +87,22 @@ class _Checkpointer:
                     return
                 self._written.clear()
                 with suppress(sqlite3.Error):  # e.g. busy with another process's: the next write tries again
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoint(checkpointer, lock_holder)
                 if self._stopping.wait(_CHECKPOINT_EVERY_S):  # at most this often: writes come in bursts
                     return
         finally:
-            connection.close()
+            checkpointer.close()
+            lock_holder.close()
+
+    def checkpoint(self, checkpointer: sqlite3.Connection, lock_holder: sqlite3.Connection) -> None:
+        """One PASSIVE checkpoint while `lock_holder` holds the write lock (an empty IMMEDIATE transaction:
+        it writes nothing, so it restarts no log), after this process's writers have let go of theirs."""
+        with self.writer:
+            lock_holder.execute("BEGIN IMMEDIATE")
+            try:
+                checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                lock_holder.execute("ROLLBACK")
 
 
 class Database:
@@ -93,7 +112,7 @@ class Database:
         self.engine = _make_engine(url, self.is_sqlite)
         self._writer = _sqlite_writer(self.url.database or "") if self.is_sqlite else None
         in_file = self.is_sqlite and self.url.database not in (None, "", ":memory:")
-        self._checkpointer = _Checkpointer(self.url.database) if in_file else None
+        self._checkpointer = _Checkpointer(self.url.database, self._writer) if in_file else None
 
     def create_all(self) -> None:
         for module in TABLE_MODULES:
@@ -160,7 +179,7 @@ def _make_engine(url: str, is_sqlite: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it, under the write lock
         cursor.close()
 
     @event.listens_for(engine, "begin")

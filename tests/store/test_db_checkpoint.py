@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
 from sqlalchemy import text
 
-from store.db import _BACKSTOP_CHECKPOINT_PAGES, Database
+from store.db import Database
 
 
 def test_commits_leave_the_checkpoint_to_the_database_s_own_thread(tmp_path: Path) -> None:
@@ -16,8 +17,7 @@ def test_commits_leave_the_checkpoint_to_the_database_s_own_thread(tmp_path: Pat
     try:
         with db.session() as session:
             connection = session.connection()
-            # a commit checkpoints only past the backstop, far beyond what these writes reach
-            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == _BACKSTOP_CHECKPOINT_PAGES
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0  # a commit never does
             connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
         for _ in range(4):  # about 2 MB, some 500 pages, over several commits
             with db.session() as session:
@@ -39,4 +39,46 @@ def test_commits_leave_the_checkpoint_to_the_database_s_own_thread(tmp_path: Pat
             session.connection().execute(text("INSERT INTO notes (body) VALUES ('after')"))
         assert db._checkpointer._thread.is_alive()
     finally:
+        db.dispose()
+
+
+class _WriteAttempt:
+    """Stands in for the checkpointing connection: before checkpointing, another connection (as another
+    process would) tries to commit, without waiting."""
+
+    def __init__(self, inner: sqlite3.Connection, path: Path):
+        self.inner, self.path, self.refused = inner, path, None
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        other = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        try:
+            other.execute("INSERT INTO notes (body) VALUES ('during the checkpoint')")
+        except sqlite3.OperationalError as refusal:
+            self.refused = str(refusal)
+        finally:
+            other.close()
+        return self.inner.execute(sql)
+
+
+def test_no_commit_can_restart_the_log_while_a_checkpoint_runs(tmp_path: Path) -> None:
+    """SQLite's WAL-reset bug (3.7.0-3.51.2) needs a commit during a checkpoint; every checkpoint holds the
+    write lock, so none can happen."""
+    path = tmp_path / "app.db"
+    db = Database(f"sqlite:///{path}")
+    checkpointer = sqlite3.connect(path, isolation_level=None)
+    lock_holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        with db.session() as session:
+            session.connection().execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        attempt = _WriteAttempt(checkpointer, path)
+
+        db._checkpointer.checkpoint(attempt, lock_holder)
+
+        assert attempt.refused == "database is locked"
+        with db.session() as session:  # and the lock is given back
+            session.connection().execute(text("INSERT INTO notes (body) VALUES ('after')"))
+        assert checkpointer.execute("SELECT body FROM notes").fetchall() == [("after",)]
+    finally:
+        checkpointer.close()
+        lock_holder.close()
         db.dispose()
