@@ -131,6 +131,7 @@ async def main(rate: float, seconds: float, name: str = "latency", rounds: int =
                         await plain(client, rate, size, plain_samples)
                 cores, cpu = meter.cores(), meter.per_run(count, "transfer")
             rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
+            store_check = stack.store_check()
         finally:
             for stream in streams:
                 stream.cancel()
@@ -147,7 +148,7 @@ async def main(rate: float, seconds: float, name: str = "latency", rounds: int =
         "ratio_start_p50_to_fastest_plain": round(measured["start"]["p50"] / fastest_start, 2),
         "ratio_action_p50_to_plain_update": {a: round(measured[a]["p50"] / baseline["update"]["p50"], 2)
                                              for a in actions},
-        "rss_mib": rss,
+        "rss_mib": rss, "store_check": store_check,
         "cores_busy": {**cores, "all": round(sum(cores.values()), 2), "of": os.cpu_count()},
         "cpu_ms": cpu,
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(dict(plain_samples))},

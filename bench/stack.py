@@ -96,6 +96,14 @@ class Stack:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
+    def store_check(self) -> str:
+        """SQLite's own check of the app's database, as it stands under load: "ok", or what is broken."""
+        connection = sqlite3.connect(f"file:{self.data_dir / 'app.db'}?mode=ro", uri=True)
+        try:
+            return "; ".join(row[0] for row in connection.execute("PRAGMA quick_check").fetchall())
+        finally:
+            connection.close()
+
     async def add_team(self, size: int) -> None:
         """`size` available reps in the bench team, each with room for 50 transfers."""
         for n in range(size):

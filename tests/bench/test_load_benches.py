@@ -27,7 +27,7 @@ async def test_latency_times_every_step_and_both_alerts_of_every_transfer(result
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
         steps + ["alert_sse", "alert_webhook"], 8)
     assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
-    assert result["rounds"] == 2 and result["reply_after_seconds"] == 0.1
+    assert result["rounds"] == 2 and result["reply_after_seconds"] == 0.1 and result["store_check"] == "ok"
     busy = result["cores_busy"]
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
     assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
