@@ -97,10 +97,10 @@ class Stack:
         raise RuntimeError("no VmRSS")
 
     def store_check(self) -> str:
-        """SQLite's own check of the app's database, as it stands under load: "ok", or what is broken."""
+        """SQLite's integrity check of the app's database, as it stands under load: "ok", or what is broken."""
         connection = sqlite3.connect(f"file:{self.data_dir / 'app.db'}?mode=ro", uri=True)
         try:
-            return "; ".join(row[0] for row in connection.execute("PRAGMA quick_check").fetchall())
+            return "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check").fetchall())
         finally:
             connection.close()
 
