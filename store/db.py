@@ -42,8 +42,9 @@ def _sqlite_writer(database: str) -> threading.RLock:
 # the "WAL-reset bug": a checkpoint that starts just after another finished, while a third connection commits
 # and so restarts the log, can record a wrong backfill point, and a later checkpoint then skips part of a
 # transaction, corrupting the file. `up` met it (indexes missing rows) with two processes checkpointing every
-# 50 ms under load. With the write lock held no commit can restart the log during a checkpoint.
-_CHECKPOINT_EVERY_S = 0.05
+# 50 ms under load. With the write lock held no commit can restart the log during a checkpoint. Writers wait
+# for a checkpoint (a few ms, with its fsync), so they run a few times a second rather than after every burst.
+_CHECKPOINT_EVERY_S = 0.25
 
 
 class _Checkpointer:
@@ -79,30 +80,41 @@ class _Checkpointer:
 
     def _run(self) -> None:
         checkpointer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        lock_holder = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        lock_holder = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0)
         try:
             while True:
                 self._written.wait()
                 if self._stopping.is_set():
                     return
                 self._written.clear()
-                with suppress(sqlite3.Error):  # e.g. busy with another process's: the next write tries again
-                    self.checkpoint(checkpointer, lock_holder)
+                done = False
+                with suppress(sqlite3.Error):
+                    done = self.checkpoint(checkpointer, lock_holder)
+                if not done:  # another process was writing, or the checkpoint failed: try again next time
+                    self._written.set()
                 if self._stopping.wait(_CHECKPOINT_EVERY_S):  # at most this often: writes come in bursts
                     return
         finally:
             checkpointer.close()
             lock_holder.close()
 
-    def checkpoint(self, checkpointer: sqlite3.Connection, lock_holder: sqlite3.Connection) -> None:
+    def checkpoint(self, checkpointer: sqlite3.Connection, lock_holder: sqlite3.Connection) -> bool:
         """One PASSIVE checkpoint while `lock_holder` holds the write lock (an empty IMMEDIATE transaction:
-        it writes nothing, so it restarts no log), after this process's writers have let go of theirs."""
+        it writes nothing, so it restarts no log); False, with nothing done, if another process holds it.
+
+        This process's writers queue on their lock meanwhile. The write lock is only tried, never waited
+        for: waiting in SQLite's busy handler (sleeps of up to 100 ms) with this process's writers queued
+        behind would stall them all."""
         with self.writer:
-            lock_holder.execute("BEGIN IMMEDIATE")
+            try:
+                lock_holder.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # "database is locked": another process is writing
+                return False
             try:
                 checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             finally:
                 lock_holder.execute("ROLLBACK")
+        return True
 
 
 class Database:

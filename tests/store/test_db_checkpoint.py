@@ -66,13 +66,13 @@ def test_no_commit_can_restart_the_log_while_a_checkpoint_runs(tmp_path: Path) -
     path = tmp_path / "app.db"
     db = Database(f"sqlite:///{path}")
     checkpointer = sqlite3.connect(path, isolation_level=None)
-    lock_holder = sqlite3.connect(path, isolation_level=None)
+    lock_holder = sqlite3.connect(path, isolation_level=None, timeout=0)
     try:
         with db.session() as session:
             session.connection().execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
         attempt = _WriteAttempt(checkpointer, path)
 
-        db._checkpointer.checkpoint(attempt, lock_holder)
+        assert db._checkpointer.checkpoint(attempt, lock_holder) is True
 
         assert attempt.refused == "database is locked"
         with db.session() as session:  # and the lock is given back
@@ -81,4 +81,26 @@ def test_no_commit_can_restart_the_log_while_a_checkpoint_runs(tmp_path: Path) -
     finally:
         checkpointer.close()
         lock_holder.close()
+        db.dispose()
+
+
+def test_a_checkpoint_gives_way_to_another_process_s_writer_at_once(tmp_path: Path) -> None:
+    """It only tries the write lock: waiting for it would hold up this process's writers, queued behind."""
+    path = tmp_path / "app.db"
+    db = Database(f"sqlite:///{path}")
+    other_process = sqlite3.connect(path, isolation_level=None)
+    checkpointer = sqlite3.connect(path, isolation_level=None)
+    lock_holder = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        with db.session() as session:
+            session.connection().execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        other_process.execute("BEGIN IMMEDIATE")
+
+        assert db._checkpointer.checkpoint(checkpointer, lock_holder) is False
+
+        other_process.execute("ROLLBACK")
+        assert db._checkpointer.checkpoint(checkpointer, lock_holder) is True
+    finally:
+        for connection in (other_process, checkpointer, lock_holder):
+            connection.close()
         db.dispose()
