@@ -43,8 +43,9 @@ def _sqlite_writer(database: str) -> threading.RLock:
 # and so restarts the log, can record a wrong backfill point, and a later checkpoint then skips part of a
 # transaction, corrupting the file. `up` met it (indexes missing rows) with two processes checkpointing every
 # 50 ms under load. With the write lock held no commit can restart the log during a checkpoint. Writers wait
-# for a checkpoint (a few ms, with its fsync), so they run a few times a second rather than after every burst.
-_CHECKPOINT_EVERY_S = 0.25
+# for a checkpoint (a few ms, with its fsync), so it runs once a second rather than after every burst: the log
+# holds a second of writes (about a megabyte at 5 transfers a second), and a write meets a checkpoint rarely.
+_CHECKPOINT_EVERY_S = 1.0
 
 
 class _Checkpointer:
