@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bench import first_task, latency, open_transfers, plots, stack, throughput
+from bench import first_task, floor, latency, open_transfers, plots, stack, throughput
 from workers.devserver import dynamic_config_args
 
 
@@ -72,6 +72,22 @@ async def test_throughput_counts_completed_transfers_and_plain_workflows(results
     assert cpu["budget_for_a_third_of_one_activity"] == round(3 * cpu["one_activity"], 1)
     assert cpu["plain_happy_path_and_our_load_generator"] > cpu["plain_happy_path"] > 0
     assert plots.main() == [str(results_in / "throughput.png")]
+
+
+async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_out_in_turn(results_in):
+    result = await floor.main(rounds=2, seconds=0.5, concurrency=2)
+
+    # The shaped workflow has as many markers, upserts, timers, activities and updates as a real transfer.
+    assert result["shape_check"]["transfer_shaped"] == result["shape_check"]["transfer"]
+    assert result["shape_check"]["transfer"]["TIMER_STARTED"] > 0
+    variants = {"ours", "transfer_shaped", "plain_happy_path", "one_activity",
+                *(f"without_{element}" for element in floor.ELEMENTS)}
+    assert set(result["runs"]) == variants and all(len(rows) == 2 for rows in result["runs"].values())
+    assert all(row["per_second"] > 0 and row["temporal_cpu_ms"] > 0 for row in result["medians"].values())
+    assert all(result["medians"]["ours"][f"{part}_cpu_ms"] > 0 for part in ("api", "worker", "load_generator"))
+    assert set(result["element_costs"]) == set(floor.ELEMENTS)
+    assert result["cpu_ms"]["budget_for_a_third_of_one_activity"] == round(3 * result["cpu_ms"]["one_activity"], 1)
+    assert json.loads((results_in / "floor.json").read_text())["rounds"] == 2
 
 
 async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in):

@@ -1,0 +1,178 @@
+"""Temporal's floor for a transfer: what each element of the design costs, with none of the product's work.
+
+    .venv/bin/python -m bench.floor [--rounds 3] [--seconds 15] [--concurrency 4]
+
+A transfer asks more of Temporal than one update per step: local activities that make each step's effects
+exactly-once, a timer for each deadline, search attributes for ops, patch markers for safe upgrades, the
+opening publish as an activity, and the bot's view in every answer. `TransferShapedWorkflow` takes exactly a
+happy path's such steps (`TRANSFER_HAPPY_PATH`, checked against a real transfer's history in each run) and does
+nothing at any. This bench runs, in a closed loop and in turns (`--rounds`, so all meet the host at the same
+speed): our happy path over HTTP, the shaped workflow, the shaped workflow with each element left out, a plain
+happy path (one update per step, nothing else) and the one-activity workflow the throughput goal compares with.
+Every plain workflow runs outside the SDK's sandbox, as transfers do, with its worker and client in this process.
+Writes bench/results/floor.json: each variant's rate and CPU per workflow (medians over the rounds), what each
+element costs the server and the worker, and the rates against the one-activity workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from bench.flows import HappyPaths, happy_path
+from bench.plain import (
+    TRANSFER_HAPPY_PATH,
+    OneActivityWorkflow,
+    PlainWorkflow,
+    Shape,
+    TransferShapedWorkflow,
+    nothing,
+    one_activity,
+)
+from bench.stack import CpuMeter, running_stack, write_result
+from bench.throughput import closed_loop
+
+REPS = 4
+# What a transfer asks of Temporal besides its updates, and the shape without each.
+ELEMENTS: dict[str, Callable[[Shape], Shape]] = {
+    "local_activities": lambda shape: replace(shape, steps=[replace(s, local_activities=0) for s in shape.steps]),
+    "search_attributes": lambda shape: replace(shape, steps=[replace(s, upserts=0) for s in shape.steps]),
+    "patches": lambda shape: replace(shape, steps=[replace(s, patch=None) for s in shape.steps]),
+    "timers": lambda shape: replace(shape, steps=[replace(s, deadline=False) for s in shape.steps]),
+    "opening_activity": lambda shape: replace(shape, opening_activity=False),
+    "answers": lambda shape: replace(shape, steps=[replace(s, answer_bytes=0) for s in shape.steps]),
+}
+# The events that show a transfer's elements in its history; the shape must have as many of each.
+ELEMENT_EVENTS = ["MARKER_RECORDED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES", "TIMER_STARTED", "TIMER_CANCELED",
+                  "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_EXECUTION_UPDATE_COMPLETED"]
+
+
+async def shaped(client: Client, queue: str, shape: Shape) -> None:
+    handle = await client.start_workflow(TransferShapedWorkflow.run, shape, id=f"shaped-{uuid.uuid4().hex}",
+                                         task_queue=queue, request_eager_start=True)
+    for _ in shape.steps:
+        await handle.execute_update(TransferShapedWorkflow.take)
+    await handle.result()
+
+
+async def one_activity_workflow(client: Client, queue: str) -> None:
+    await client.execute_workflow(OneActivityWorkflow.run, 1, id=f"one-{uuid.uuid4().hex}", task_queue=queue)
+
+
+def variants(client: Client, queue: str, paths: HappyPaths) -> dict[str, Callable[[int], Awaitable]]:
+    """Each variant as one closed-loop run: ours over HTTP, the rest plain workflows on the worker here."""
+    return {
+        "ours": paths.play,
+        "transfer_shaped": lambda _: shaped(client, queue, TRANSFER_HAPPY_PATH),
+        **{f"without_{name}": (lambda _, shape=leave_out(TRANSFER_HAPPY_PATH): shaped(client, queue, shape))
+           for name, leave_out in ELEMENTS.items()},
+        "plain_happy_path": lambda _: happy_path(client, queue),
+        "one_activity": lambda _: one_activity_workflow(client, queue),
+    }
+
+
+def medians(rows: list[dict]) -> dict:
+    return {key: round(statistics.median(row[key] for row in rows), 2) for key in rows[0]}
+
+
+def element_costs(measured: dict[str, dict]) -> dict[str, dict]:
+    """What each element adds to the shaped workflow: server and worker CPU per workflow, and the rate it costs."""
+    whole = measured["transfer_shaped"]
+    costs = {}
+    for name in ELEMENTS:
+        without = measured[f"without_{name}"]
+        costs[name] = {f"{part}_cpu_ms": round(whole[f"{part}_cpu_ms"] - without[f"{part}_cpu_ms"], 1)
+                       for part in ("temporal", "worker_and_client")}
+        costs[name]["rate_without_it"] = round(without["per_second"] / whole["per_second"], 3)
+    return costs
+
+
+async def element_counts(client: Client, workflow_type: str) -> dict[str, int]:
+    """How many of each element event the history of the newest completed workflow of a type has."""
+    query = f'WorkflowType="{workflow_type}" AND ExecutionStatus="Completed"'
+    async for execution in client.list_workflows(query, limit=1):
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        counted = Counter(EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in history.events)
+        return {name: counted[name] for name in ELEMENT_EVENTS}
+    raise RuntimeError(f"no completed {workflow_type} to compare")
+
+
+async def in_turns(runs: dict[str, Callable[[int], Awaitable]], meters: dict[str, CpuMeter], plain_meter: CpuMeter,
+                   rounds: int, seconds: float, concurrency: int) -> dict[str, list[dict]]:
+    """Every variant for `seconds` in each round, one after another: rate and CPU per workflow of each run."""
+    for one in runs.values():  # warm-up: every path once
+        await closed_loop(1, 0.1, one)
+    rows: dict[str, list[dict]] = {name: [] for name in runs}
+    for round_ in range(rounds):
+        for name, one in runs.items():
+            meter = meters.get(name, plain_meter)
+            meter.restart()
+            done, elapsed = await closed_loop(concurrency, seconds, one)
+            cpu = meter.per_run(done, "workflow")
+            rows[name].append({"per_second": round(done / elapsed, 2),
+                               **{key.removesuffix("_per_workflow"): value for key, value in cpu.items()}})
+            print(json.dumps({"round": round_, name: rows[name][-1]}), flush=True)
+    return rows
+
+
+async def main(rounds: int, seconds: float, concurrency: int) -> dict:
+    async with running_stack() as stack:
+        await stack.add_team(REPS)
+        client = await stack.temporal()
+        queue = f"bench-floor-{uuid.uuid4().hex[:6]}"
+        paths = HappyPaths(stack)
+        ours_meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
+        plain_meter = CpuMeter({"worker_and_client": os.getpid(), "temporal": stack.pids()["temporal"]})
+        runs = variants(client, queue, paths)
+        executor = ThreadPoolExecutor(16)
+        worker = Worker(client, task_queue=queue, activities=[nothing, one_activity],
+                        workflows=[TransferShapedWorkflow, PlainWorkflow, OneActivityWorkflow],
+                        activity_executor=executor, workflow_runner=UnsandboxedWorkflowRunner())
+        async with worker:
+            try:
+                rows = await in_turns(runs, {"ours": ours_meter}, plain_meter, rounds, seconds, concurrency)
+                shape_check = {"transfer": await element_counts(client, "TransferWorkflow"),
+                               "transfer_shaped": await element_counts(client, "TransferShapedWorkflow")}
+            finally:
+                await paths.close()
+        executor.shutdown()
+    measured = {name: medians(runs_of) for name, runs_of in rows.items()}
+    ours, floor, one = measured["ours"], measured["transfer_shaped"], measured["one_activity"]
+    result = {
+        "rounds": rounds, "seconds_per_run": seconds, "concurrency": concurrency,
+        "runs": rows, "medians": measured, "element_costs": element_costs(measured), "shape_check": shape_check,
+        "ratio_ours_to_one_activity": round(ours["per_second"] / one["per_second"], 3),
+        "ratio_floor_to_one_activity": round(floor["per_second"] / one["per_second"], 3),
+        "ratio_plain_happy_path_to_one_activity": round(
+            measured["plain_happy_path"]["per_second"] / one["per_second"], 3),
+        "ratio_ours_to_floor": round(ours["per_second"] / floor["per_second"], 3),
+        "cpu_ms": {
+            "ours": round(sum(value for key, value in ours.items() if key.endswith("_cpu_ms")), 1),
+            "floor": round(floor["worker_and_client_cpu_ms"] + floor["temporal_cpu_ms"], 1),
+            "one_activity": round(one["worker_and_client_cpu_ms"] + one["temporal_cpu_ms"], 1),
+        },
+    }
+    result["cpu_ms"]["budget_for_a_third_of_one_activity"] = round(3 * result["cpu_ms"]["one_activity"], 1)
+    write_result("floor", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15.0, help="how long each variant runs per round")
+    parser.add_argument("--concurrency", type=int, default=4, help="workflows in flight (default 4)")
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(main(arguments.rounds, arguments.seconds, arguments.concurrency)), indent=2))
