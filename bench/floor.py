@@ -31,7 +31,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from bench.flows import HappyPaths, happy_path
+from bench.flows import HappyPaths
 from bench.plain import (
     TRANSFER_HAPPY_PATH,
     OneActivityWorkflow,
@@ -42,7 +42,7 @@ from bench.plain import (
     one_activity,
 )
 from bench.stack import CpuMeter, running_stack, write_result
-from bench.throughput import closed_loop
+from bench.throughput import closed_loop, one_activity_workflow, plain_happy_path
 
 REPS = 4
 # What a transfer asks of Temporal besides its updates, and the shape without each.
@@ -67,10 +67,6 @@ async def shaped(client: Client, queue: str, shape: Shape) -> None:
     await handle.result()
 
 
-async def one_activity_workflow(client: Client, queue: str) -> None:
-    await client.execute_workflow(OneActivityWorkflow.run, 1, id=f"one-{uuid.uuid4().hex}", task_queue=queue)
-
-
 def variants(client: Client, queue: str, paths: HappyPaths) -> dict[str, Callable[[int], Awaitable]]:
     """Each variant as one closed-loop run: ours over HTTP, the rest plain workflows on the worker here."""
     return {
@@ -78,8 +74,8 @@ def variants(client: Client, queue: str, paths: HappyPaths) -> dict[str, Callabl
         "transfer_shaped": lambda _: shaped(client, queue, TRANSFER_HAPPY_PATH),
         **{f"without_{name}": (lambda _, shape=leave_out(TRANSFER_HAPPY_PATH): shaped(client, queue, shape))
            for name, leave_out in ELEMENTS.items()},
-        "plain_happy_path": lambda _: happy_path(client, queue),
-        "one_activity": lambda _: one_activity_workflow(client, queue),
+        "plain_happy_path": lambda n: plain_happy_path(client, queue, n),
+        "one_activity": lambda n: one_activity_workflow(client, queue, n),
     }
 
 
