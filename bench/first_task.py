@@ -13,7 +13,6 @@ bench/results/first_task.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -25,6 +24,7 @@ from bench.flows import eager_first_answer, first_answer_with_start
 from bench.plain import PlainWorkflow
 from bench.stack import summary, write_result
 from tests.conftest import start_dev_server
+from workers import event_loop
 from workers.devserver import DYNAMIC_CONFIG
 
 QUEUE = "bench-first-task"
@@ -74,7 +74,7 @@ async def main(count: int) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="first answers per way and configuration")
-    figures = asyncio.run(main(parser.parse_args().count))
+    figures = event_loop.run(main(parser.parse_args().count))
     for name, row in figures["configurations"].items():
         print(f"{name:22s}", "  ".join(f"{way} p50 {row[way]['p50']} p90 {row[way]['p90']} p99 {row[way]['p99']}"
                                        for way in WAYS))

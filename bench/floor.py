@@ -17,7 +17,6 @@ element costs the server and the worker, and the rates against the one-activity 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -43,6 +42,7 @@ from bench.plain import (
 )
 from bench.stack import CpuMeter, running_stack, write_result
 from bench.throughput import closed_loop, one_activity_workflow, plain_happy_path
+from workers import event_loop
 
 REPS = 4
 # What a transfer asks of Temporal besides its updates, and the shape without each.
@@ -171,4 +171,4 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=15.0, help="how long each variant runs per round")
     parser.add_argument("--concurrency", type=int, default=4, help="workflows in flight (default 4)")
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(main(arguments.rounds, arguments.seconds, arguments.concurrency)), indent=2))
+    print(json.dumps(event_loop.run(main(arguments.rounds, arguments.seconds, arguments.concurrency)), indent=2))

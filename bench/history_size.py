@@ -44,6 +44,7 @@ from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
 from tests.conftest import BIN, SHARED, start_dev_server
 from tests.workflows.harness import Harness, marked
+from workers import event_loop
 from workers.temporal import DATA_CONVERTER, register_search_attributes
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
@@ -434,7 +435,7 @@ if __name__ == "__main__":
     names = args.branch or list(BRANCHES)
     Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
         filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))))  # not the test server's warnings
-    results = asyncio.run(main(names, args.repeat))
+    results = event_loop.run(main(names, args.repeat))
     print(table(results))
     if not args.branch:
         RESULTS.mkdir(exist_ok=True)

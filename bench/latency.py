@@ -33,6 +33,7 @@ from temporalio.worker import Worker
 from bench.flows import STEPS, Arrivals, HappyPaths, first_answer_with_start, happy_path, step_name
 from bench.plain import PlainWorkflow
 from bench.stack import CpuMeter, Stack, running_stack, steady, summary, write_result
+from workers import event_loop
 
 REPS = 4
 PLAIN_QUEUE = "bench-plain"
@@ -171,6 +172,6 @@ if __name__ == "__main__":
     parser.add_argument("--reply-after", type=float, default=REPLY_AFTER,
                         help=f"seconds the prospect takes to answer the first line (default {REPLY_AFTER})")
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds,
+    figures = event_loop.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds,
                                arguments.reply_after))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

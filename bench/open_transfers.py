@@ -18,6 +18,7 @@ import json
 import time
 
 from bench.stack import Stack, running_stack, summary, transfer_id, write_result
+from workers import event_loop
 
 WAITING_TEAM = "bench"
 PROBE_TEAM = "probe"
@@ -95,4 +96,4 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--probes", type=int, default=105, help="starts measured idle and loaded (5 warm-up)")
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(main(arguments.count, arguments.concurrency, arguments.probes)), indent=2))
+    print(json.dumps(event_loop.run(main(arguments.count, arguments.concurrency, arguments.probes)), indent=2))

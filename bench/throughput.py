@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from bench.flows import HappyPaths, happy_path
 from bench.plain import OneActivityWorkflow, PlainWorkflow, one_activity
 from bench.stack import CpuMeter, Stack, running_stack, write_result
+from workers import event_loop
 
 REPS = 4
 
@@ -133,4 +134,4 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each level runs (default 20)")
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(main(arguments.concurrency, arguments.seconds)), indent=2))
+    print(json.dumps(event_loop.run(main(arguments.concurrency, arguments.seconds)), indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
                                        "no wake-up told it of (written on another host)")
     workflow_sandbox: bool = Field(False, description="run transfers in the Temporal SDK's sandbox (slower; the "
                                    "tests run every branch sandboxed, so production need not)")
+    event_loop: Literal["uvloop", "asyncio"] = Field("uvloop", description="the processes' event loop: uvloop "
+                                                     "(less CPU; asyncio's where uvloop is not installed) or asyncio")
 
 
 @lru_cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import sys
 from typing import Any
@@ -13,17 +14,19 @@ from typing import Any
 STOP_GRACE_SECONDS = 10
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if `up` is killed outright, the kernel stops the child too."""
+def _detach_and_die_with_parent() -> None:
+    """Runs in the child before exec. Its own process group: a Ctrl-C in the terminal reaches only `up`, which
+    stops its children in order (set here, since uvloop's subprocess_exec takes no process_group). And if `up` is
+    killed outright, the kernel stops the child too."""
+    os.setpgid(0, 0)
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 async def spawn(command: list[str], **options: Any) -> asyncio.subprocess.Process:
-    # Its own process group: a Ctrl-C in the terminal reaches only `up`, which stops its children in order.
-    return await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.DEVNULL, process_group=0,
-                                                preexec_fn=_die_with_parent, **options)
+    return await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.DEVNULL,
+                                                preexec_fn=_detach_and_die_with_parent, **options)
 
 
 def running(process: asyncio.subprocess.Process | None) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from config import DATA_DIR, Settings
-from workers import demo, stack
+from workers import demo, event_loop, stack
 from workers.devserver import StackError
 
 
@@ -38,8 +39,18 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_error(err: ValidationError) -> str:
+    """One line per bad WT_* variable, named as it is set."""
+    lines = [f"WT_{'_'.join(map(str, e['loc'])).upper()}={e['input']!r}: {e['msg']}" for e in err.errors()]
+    return "warm-transfer: bad configuration\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(_settings_error(err), file=sys.stderr)
+        return 2
     args = _parser(settings).parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -47,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             demo.run_demo(args.api, args.bot_key, args.admin_key)
         elif args.command == "up":
             options = stack.UpOptions(args.temporal_port, args.ui_port, args.api_port, args.data_dir)
-            asyncio.run(stack.up(settings, options, args.log_level))
+            event_loop.run(stack.up(settings, options, args.log_level), settings.event_loop)
         elif args.command == "api":
-            asyncio.run(stack.api_only(settings, args.log_level))
+            event_loop.run(stack.api_only(settings, args.log_level), settings.event_loop)
         else:
-            asyncio.run(stack.worker_only(settings))
+            event_loop.run(stack.worker_only(settings), settings.event_loop)
     except (StackError, demo.DemoError, TimeoutError) as err:
         print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ import yaml
 
 from config import Settings
 from tests.conftest import free_port, free_ports
+from workers import event_loop
 from workers.cli import main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
 from workers.stack import UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
@@ -71,20 +72,27 @@ def test_up_needs_three_different_ports(tmp_path: Path, capsys: pytest.CaptureFi
     assert not (tmp_path / "temporal.log").exists()  # nothing was started
 
 
-async def test_the_api_answers_without_waiting_for_delayed_acks() -> None:
-    """Nagle's algorithm is off on every accepted connection (asyncio only turns it off on TCP-proto sockets)."""
-    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+def test_the_api_answers_without_waiting_for_delayed_acks(loop: str) -> None:
+    """Nagle's algorithm is off on every accepted connection, on either event loop (asyncio only turns it off on
+    TCP-proto sockets)."""
 
-    async def on_connect(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-        writer.close()
+    async def nodelay_of_an_accepted_connection() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    sock = bind_api_socket("127.0.0.1", 0)
-    server = await asyncio.start_server(on_connect, sock=sock)
-    async with server:
-        _, writer = await asyncio.open_connection(*sock.getsockname())
-        assert await asyncio.wait_for(accepted, 10) != 0
-        writer.close()
+        async def on_connect(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        sock = bind_api_socket("127.0.0.1", 0)
+        server = await asyncio.start_server(on_connect, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname())
+            nodelay = await asyncio.wait_for(accepted, 10)
+            writer.close()
+        return nodelay
+
+    assert event_loop.run(nodelay_of_an_accepted_connection(), loop) != 0
 
 
 def test_up_stops_at_once_when_the_api_port_is_taken(taken_port: int, tmp_path: Path,
@@ -117,3 +125,14 @@ def test_the_dev_server_gets_every_dynamic_config_setting(tmp_path: Path) -> Non
     command = DevServer("127.0.0.1", 7233, 8233, tmp_path).command()
     given = [command[i + 1] for i, arg in enumerate(command) if arg == "--dynamic-config-value"]
     assert given == [f"{key}={setting['value']}" for key, [setting] in settings.items()]
+
+
+def test_a_bad_setting_is_a_clear_error_naming_its_variable(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("WT_EVENT_LOOP", "trio")
+    monkeypatch.setenv("WT_OFFER_TIMEOUT", "1")
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "WT_EVENT_LOOP='trio': Input should be 'uvloop' or 'asyncio'" in err
+    assert "WT_OFFER_TIMEOUT='1': Input should be greater than or equal to 5" in err

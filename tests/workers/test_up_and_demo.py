@@ -139,6 +139,8 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
     assert again.returncode == 0, again.stdout + again.stderr  # every run leaves the team free for the next
 
     [worker] = [pid for pid, args in _children(stack.process.pid) if b"worker" in args and b"workers.cli" in args]
+    for child in (worker, devserver):
+        assert os.getpgid(child) == child  # a group of its own, so a Ctrl-C in the terminal reaches only `up`
     started = time.monotonic()
     stack.process.send_signal(signal.SIGINT)
     code = stack.process.wait(timeout=20)
