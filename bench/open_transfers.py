@@ -6,7 +6,9 @@ Starts `warm-transfer up` with one busy rep in a team, so every transfer for tha
 and opens `--count` of them over HTTP (a start and the prospect's `proceed` each), with the default settings
 (so the waiting transfers' safety-net rechecks run too). Measured: the resident memory of `up`'s worker
 process (and of its API's) as they pile up, and `POST /v1/transfers` to the first bot line for another team,
-idle and with all of them open.
+idle and with all of them open. Opening them is a burst that leaves work behind (the server's visibility and
+timer queues, the checkpoints of both databases), so the loaded probes begin `--settle` seconds after the last
+one opened; the cores `up` kept busy are recorded in 5-second windows over that wait and during each set of probes.
 Writes bench/results/open_transfers.json.
 """
 
@@ -17,16 +19,19 @@ import asyncio
 import json
 import time
 
-from bench.stack import Stack, running_stack, summary, transfer_id, write_result
+from bench.stack import CpuMeter, Stack, running_stack, summary, transfer_id, write_result
 from workers import event_loop
 
 WAITING_TEAM = "bench"
 PROBE_TEAM = "probe"
+SETTLE_WINDOW = 5.0  # seconds per reading of the cores busy while the burst's work drains
 
 
 async def probe_latency(stack: Stack, count: int) -> dict:
-    """Sequential starts for the probe team, each ended at once: how long the bot waits for its first line."""
+    """Sequential starts for the probe team, each ended at once: how long the bot waits for its first line, and
+    the cores `up`'s processes kept busy meanwhile."""
     latencies = []
+    meter = CpuMeter(stack.pids())
     async with stack.http() as bot:
         for n in range(count):
             tid = transfer_id("probe")
@@ -36,7 +41,19 @@ async def probe_latency(stack: Stack, count: int) -> dict:
             latencies.append((time.perf_counter() - began) * 1000)
             assert response.status_code == 201, response.text
             await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "left"})
-    return summary(latencies[5:])
+    cores = meter.cores()
+    return {**summary(latencies[5:]), "cores_busy": {**cores, "all": round(sum(cores.values()), 2)}}
+
+
+async def settle(stack: Stack, seconds: float) -> list[float]:
+    """Wait `seconds`; the cores `up`'s processes kept busy in each window of the wait."""
+    meter, readings = CpuMeter(stack.pids()), []
+    deadline = time.perf_counter() + seconds
+    while (left := deadline - time.perf_counter()) > 0:
+        meter.restart()
+        await asyncio.sleep(min(SETTLE_WINDOW, left))
+        readings.append(round(sum(meter.cores().values()), 2))
+    return readings
 
 
 async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -> float:  # noqa: ANN001
@@ -62,7 +79,7 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -
     return count / (time.perf_counter() - began)
 
 
-async def main(count: int, concurrency: int, probes: int) -> dict:
+async def main(count: int, concurrency: int, probes: int, settle_seconds: float = 60.0) -> dict:
     async with running_stack() as stack:
         await stack.add_rep("busy-rep", capacity=1, presence="busy")
         await stack.add_rep("probe-rep", capacity=50)
@@ -80,12 +97,14 @@ async def main(count: int, concurrency: int, probes: int) -> dict:
                 print(json.dumps(memory[-1]), flush=True)
 
         rate = await open_queued(stack, count, concurrency, progress)
-        await asyncio.sleep(5)
+        draining = await settle(stack, settle_seconds)
         loaded = await probe_latency(stack, probes)
         loaded_rss = stack.rss_mib()
     result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
               "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,
-              "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2)}
+              "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2),
+              "ratio_p99_open_to_idle": round(loaded["p99"] / idle["p99"], 2), "settle_seconds": settle_seconds,
+              "cores_busy_while_settling": draining}
     write_result("open_transfers", result)
     return result
 
@@ -95,5 +114,8 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--probes", type=int, default=105, help="starts measured idle and loaded (5 warm-up)")
+    parser.add_argument("--settle", type=float, default=60.0,
+                        help="seconds between the last transfer opened and the loaded probes (default 60)")
     arguments = parser.parse_args()
-    print(json.dumps(event_loop.run(main(arguments.count, arguments.concurrency, arguments.probes)), indent=2))
+    print(json.dumps(event_loop.run(main(arguments.count, arguments.concurrency, arguments.probes,
+                                                     arguments.settle)), indent=2))

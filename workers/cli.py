@@ -39,9 +39,16 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+_SECRET_WORDS = ("key", "secret", "password", "token")
+
+
 def _settings_error(err: ValidationError) -> str:
-    """One line per bad WT_* variable, named as it is set."""
-    lines = [f"WT_{'_'.join(map(str, e['loc'])).upper()}={e['input']!r}: {e['msg']}" for e in err.errors()]
+    """One line per bad WT_* variable, named as it is set; a secret's value is never echoed."""
+    lines = []
+    for error in err.errors():
+        name = "_".join(map(str, error["loc"]))
+        shown = "<hidden>" if any(word in name for word in _SECRET_WORDS) else repr(error["input"])
+        lines.append(f"WT_{name.upper()}={shown}: {error['msg']}")
     return "warm-transfer: bad configuration\n" + "\n".join(f"  {line}" for line in lines)
 
 

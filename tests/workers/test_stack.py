@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from config import Settings
 from tests.conftest import free_port, free_ports
 from workers import event_loop
-from workers.cli import main
+from workers.cli import _settings_error, main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
 from workers.stack import UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
 
@@ -136,3 +137,11 @@ def test_a_bad_setting_is_a_clear_error_naming_its_variable(monkeypatch: pytest.
     assert "Traceback" not in err
     assert "WT_EVENT_LOOP='trio': Input should be 'uvloop' or 'asyncio'" in err
     assert "WT_OFFER_TIMEOUT='1': Input should be greater than or equal to 5" in err
+
+
+def test_a_bad_secret_setting_is_named_but_its_value_never_shown() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings(admin_key=12345678, offer_timeout=1)
+    message = _settings_error(raised.value)
+    assert "WT_ADMIN_KEY=<hidden>: Input should be a valid string" in message and "12345678" not in message
+    assert "WT_OFFER_TIMEOUT=1: Input should be greater than or equal to 5" in message
