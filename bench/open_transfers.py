@@ -6,9 +6,9 @@ Starts `warm-transfer up` with one busy rep in a team, so every transfer for tha
 and opens `--count` of them over HTTP (a start and the prospect's `proceed` each), with the default settings
 (so the waiting transfers' safety-net rechecks run too). Measured: the resident memory of `up`'s worker
 process (and of its API's) as they pile up, and `POST /v1/transfers` to the first bot line for another team,
-idle and with all of them open. Opening them is a burst that leaves work behind (the server's visibility and
-timer queues, the checkpoints of both databases), so the loaded probes begin `--settle` seconds after the last
-one opened; the cores `up` kept busy are recorded in 5-second windows over that wait and during each set of probes.
+idle and with all of them open. The loaded probes begin `--settle` seconds after the last one opened, so they
+measure transfers waiting, not the burst that opened them; the cores `up` kept busy are recorded in 5-second
+windows over that wait (they show whether the burst left work behind) and during each set of probes.
 Writes bench/results/open_transfers.json.
 """
 
@@ -24,7 +24,7 @@ from workers import event_loop
 
 WAITING_TEAM = "bench"
 PROBE_TEAM = "probe"
-SETTLE_WINDOW = 5.0  # seconds per reading of the cores busy while the burst's work drains
+SETTLE_WINDOW = 5.0  # seconds per reading of the cores busy during the wait after the burst
 
 
 async def probe_latency(stack: Stack, count: int) -> dict:
