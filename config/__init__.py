@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
+EventLoopName = Literal["uvloop", "asyncio"]
 
 
 class Settings(BaseSettings):
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
                                        "no wake-up told it of (written on another host)")
     workflow_sandbox: bool = Field(False, description="run transfers in the Temporal SDK's sandbox (slower; the "
                                    "tests run every branch sandboxed, so production need not)")
-    event_loop: Literal["uvloop", "asyncio"] = Field("uvloop", description="the processes' event loop: uvloop "
+    event_loop: EventLoopName = Field("uvloop", description="the processes' event loop: uvloop "
                                                      "(less CPU; asyncio's where uvloop is not installed) or asyncio")
 
 

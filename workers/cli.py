@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -52,6 +54,16 @@ def _settings_error(err: ValidationError) -> str:
     return "warm-transfer: bad configuration\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
+    """What `up`, `api` or `worker` runs until it is stopped."""
+    if args.command == "up":
+        return stack.up(settings, stack.UpOptions(args.temporal_port, args.ui_port, args.api_port, args.data_dir),
+                        args.log_level)
+    if args.command == "api":
+        return stack.api_only(settings, args.log_level)
+    return stack.worker_only(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
@@ -63,13 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             demo.run_demo(args.api, args.bot_key, args.admin_key)
-        elif args.command == "up":
-            options = stack.UpOptions(args.temporal_port, args.ui_port, args.api_port, args.data_dir)
-            event_loop.run(stack.up(settings, options, args.log_level), settings.event_loop)
-        elif args.command == "api":
-            event_loop.run(stack.api_only(settings, args.log_level), settings.event_loop)
         else:
-            event_loop.run(stack.worker_only(settings), settings.event_loop)
+            event_loop.run(_serve(args, settings), settings.event_loop)
     except (StackError, demo.DemoError, TimeoutError) as err:
         print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
         return 1

@@ -8,21 +8,22 @@ standard loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
+
+from config import EventLoopName
 
 Result = TypeVar("Result")
-EventLoopName = Literal["uvloop", "asyncio"]
 
 
 def loop_factory(name: EventLoopName) -> Callable[[], asyncio.AbstractEventLoop]:
     """The named loop's constructor; asyncio's when uvloop is asked for but not installed (Windows)."""
     if name == "uvloop":
-        try:
+        with contextlib.suppress(ImportError):
             import uvloop
-        except ImportError:
-            return asyncio.new_event_loop
-        return uvloop.new_event_loop
+
+            return uvloop.new_event_loop
     return asyncio.new_event_loop
 
 
