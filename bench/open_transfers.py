@@ -56,8 +56,9 @@ async def settle(stack: Stack, seconds: float) -> list[float]:
     return readings
 
 
-async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -> float:  # noqa: ANN001
-    """Open `count` queued transfers; returns how many per second were opened."""
+async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,  # noqa: ANN001
+                      team: str = WAITING_TEAM) -> float:
+    """Open `count` transfers for `team`, each queued behind its busy rep; returns how many per second."""
     next_one = opened = 0
     began = time.perf_counter()
     async with stack.http() as bot:
@@ -67,7 +68,7 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress) -
             while next_one < count:
                 n, next_one = next_one, next_one + 1
                 tid = transfer_id("open")
-                body = {"transfer_id": tid, "routing": {"team": WAITING_TEAM},
+                body = {"transfer_id": tid, "routing": {"team": team},
                         "context": {"prospect": {"name": f"Waiting {n}"}}}
                 assert (await bot.post("/v1/transfers", json=body)).status_code == 201
                 queued = await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "proceed"})

@@ -31,6 +31,7 @@ from tests.conftest import free_ports
 from workers.temporal import connect
 
 RESULTS = Path(__file__).parent / "results"
+GC_WATCH = Path(__file__).parent / "gc_watch"
 ADMIN_KEY = "wt_bench_admin"
 WEBHOOK_SECRET = "bench-webhook-secret"
 ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -96,6 +97,27 @@ class Stack:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
+
+    def gc_pauses(self, since: float, until: float | None = None) -> dict[str, dict]:
+        """Each of `up`'s Python processes' garbage collections that began between `since` and `until`
+        (time.monotonic()), per generation: how many, their total, p99 and longest milliseconds. Needs
+        `running_stack(gc_log=True)`."""
+        names = {pid: name for name, pid in self.pids().items()}
+        found: dict[str, dict] = {}
+        for log in self.data_dir.glob("gc-*.jsonl"):
+            name = names.get(int(log.stem.removeprefix("gc-")))
+            if name is None:
+                continue
+            pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+            for line in log.read_text().splitlines()[1:]:
+                entry = json.loads(line)
+                if since <= entry["at"] and (until is None or entry["at"] < until):
+                    pauses[entry["gen"]].append(entry["ms"])
+            found[name] = {f"gen{gen}": {"n": len(ms), "total_ms": round(sum(ms), 1),
+                                         "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0,
+                                         "max_ms": round(max(ms, default=0.0), 1)}
+                           for gen, ms in pauses.items()}
+        return found
 
     def store_check(self) -> str:
         """SQLite's integrity check of the app's database, as it stands under load: "ok", or what is broken."""
@@ -172,11 +194,15 @@ def children(pid: int) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_stack() -> AsyncIterator[Stack]:
-    """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end."""
+async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
+    """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end.
+    With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_ports(3)
     env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    if gc_log:
+        env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(GC_WATCH), env.get("PYTHONPATH")])),
+                "WT_BENCH_GC_LOG_DIR": str(data_dir)}
     with (data_dir / "up.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
