@@ -8,9 +8,10 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 import workflows.transfer
+from workers.eviction import FreedOnEvictionRunner
 from workers.runtime import cache_bytecode
 from workflows import search
 from workflows.transfer import TransferWorkflow
@@ -53,10 +54,11 @@ def make_worker(client: Client, task_queue: str, activities: list, executor: Thr
     fresh copy of the workflow module for every run and wraps every activation, which cost a fifth of the
     worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer (bench/README.md).
     What it enforces (no clock, randomness or I/O outside `workflow.*`) is checked by the workflow tests,
-    which run every branch sandboxed, and by the replay of recorded histories."""
+    which run every branch sandboxed, and by the replay of recorded histories. Outside the sandbox, a transfer
+    that leaves the cache is freed at once (workers/eviction.py)."""
     if sandboxed:
         cache_bytecode(workflows.transfer)
-    runner = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
+    runner = {} if sandboxed else {"workflow_runner": FreedOnEvictionRunner()}
     return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
                   activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16,
                   max_cached_workflows=max_cached_workflows, **runner)

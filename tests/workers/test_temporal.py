@@ -5,12 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from config import Settings
 from domain.view import TransferView
 from tests.workflows.harness import Harness
+from workers.eviction import FreedOnEvictionRunner
 from workers.temporal import DATA_CONVERTER, SharedPydanticPayloadConverter, make_worker
 
 
@@ -19,7 +19,7 @@ async def test_transfers_run_outside_the_sandbox_unless_asked(local_env):
         shipped = make_worker(local_env.client, "q-shipped", [], executor, sandboxed=Settings().workflow_sandbox)
         asked = make_worker(local_env.client, "q-asked", [], executor,
                             sandboxed=Settings(workflow_sandbox=True).workflow_sandbox)
-    assert isinstance(shipped.config()["workflow_runner"], UnsandboxedWorkflowRunner)
+    assert isinstance(shipped.config()["workflow_runner"], FreedOnEvictionRunner)
     assert isinstance(asked.config()["workflow_runner"], SandboxedWorkflowRunner)
 
 

@@ -29,7 +29,7 @@ ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
 class Harness:
     def __init__(self, client: Client, tmp_path: Path, wrap_notifier=None, search_attributes: bool = False,  # noqa: ANN001
-                 **settings):
+                 sandboxed: bool = True, **settings):
         self.client = client
         self.settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", **settings)
         self.services: Services = build_services(self.settings)
@@ -38,12 +38,14 @@ class Harness:
             object.__setattr__(integrations, "notifier", wrap_notifier(integrations.notifier))
         self.task_queue = f"tq-{uuid.uuid4().hex[:8]}"
         self.search_attributes = search_attributes
+        self.sandboxed = sandboxed
         self._executor = ThreadPoolExecutor(16)
 
     async def __aenter__(self) -> Harness:
-        # Sandboxed, unlike production: every branch then also proves it makes no call the sandbox forbids.
+        # Sandboxed by default, unlike production: every branch then also proves it makes no call the sandbox
+        # forbids.
         self.worker = make_worker(self.client, self.task_queue, self.services.activities(self.settings), self._executor,
-                                  sandboxed=True)
+                                  self.settings.workflow_cache, self.sandboxed)
         await self.worker.__aenter__()
         return self
 

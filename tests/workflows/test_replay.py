@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from workers.eviction import FreedOnEvictionRunner
 from workers.temporal import DATA_CONVERTER
 from workflows.transfer import TransferWorkflow
 
@@ -20,8 +21,9 @@ def test_histories_are_recorded():
     assert len(HISTORIES) >= 4, "the replay test needs recorded histories of several branches"
 
 
-# Production runs transfers unsandboxed (workers.temporal.make_worker); the sandbox also checks what replay runs.
-RUNNERS = {"unsandboxed": UnsandboxedWorkflowRunner, "sandboxed": SandboxedWorkflowRunner}
+# Production runs transfers unsandboxed, freed on eviction (workers.temporal.make_worker); the sandbox also
+# checks what replay runs.
+RUNNERS = {"unsandboxed": FreedOnEvictionRunner, "sandboxed": SandboxedWorkflowRunner}
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
