@@ -8,7 +8,8 @@ and opens `--count` of them over HTTP (a start and the prospect's `proceed` each
 process (and of its API's) as they pile up, and `POST /v1/transfers` to the first bot line for another team,
 idle and with all of them open. The loaded probes begin `--settle` seconds after the last one opened, so they
 measure transfers waiting, not the burst that opened them; the cores `up` kept busy are recorded in 5-second
-windows over that wait (they show whether the burst left work behind) and during each set of probes.
+windows over that wait (they show whether the burst left work behind) and during each set of probes, and the
+garbage collections of `up`'s processes while the transfers opened and during the loaded probes.
 Writes bench/results/open_transfers.json.
 """
 
@@ -81,7 +82,7 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,  
 
 
 async def main(count: int, concurrency: int, probes: int, settle_seconds: float = 60.0) -> dict:
-    async with running_stack() as stack:
+    async with running_stack(gc_log=True) as stack:
         await stack.add_rep("busy-rep", capacity=1, presence="busy")
         await stack.add_rep("probe-rep", capacity=50)
         async with stack.http() as admin:
@@ -97,15 +98,20 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
                                "api_rss_mib": round(stack.rss_mib("api"), 1)})
                 print(json.dumps(memory[-1]), flush=True)
 
+        opening = time.monotonic()
         rate = await open_queued(stack, count, concurrency, progress)
+        settling = time.monotonic()
         draining = await settle(stack, settle_seconds)
+        probing = time.monotonic()
         loaded = await probe_latency(stack, probes)
         loaded_rss = stack.rss_mib()
+        collections = {"while_opening": stack.gc_pauses(opening, settling),
+                       "during_loaded_probes": stack.gc_pauses(probing)}
     result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
               "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,
               "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2),
               "ratio_p99_open_to_idle": round(loaded["p99"] / idle["p99"], 2), "settle_seconds": settle_seconds,
-              "cores_busy_while_settling": draining}
+              "cores_busy_while_settling": draining, "gc_pauses": collections}
     write_result("open_transfers", result)
     return result
 
