@@ -7,7 +7,9 @@ Starts `warm-transfer up` with every Python process logging its collections (ben
 transfers that stay queued behind a busy rep (more than the worker's cache of 1,000, so the cache is full and
 stays full), then keeps `--concurrency` happy-path transfers in flight for `--seconds` (closed loop). The pauses
 are counted from the collections' own timings, so the host's noise does not enter them the way it enters a
-latency percentile. Writes bench/results/gc_pauses.json.
+latency percentile. At the end, a census of the worker: the objects its collector tracks, and how many of them a
+full collection finds to be garbage (cycles that reference counting could not free). Writes
+bench/results/gc_pauses.json.
 """
 
 from __future__ import annotations
@@ -47,9 +49,14 @@ async def main(open_count: int, concurrency: int, seconds: float) -> dict:
         finally:
             await paths.close()
         worker_rss = stack.rss_mib()
+        census = await stack.census("worker")
     result = {"open_transfers": open_count, "concurrency": concurrency, "seconds": seconds, "completed": done,
               "per_second": round(done / elapsed, 2), "worker_rss_mib": round(worker_rss, 1), **cpu,
-              "gc_ms_per_transfer": per_transfer(pauses, done), "gc_pauses": pauses}
+              "gc_ms_per_transfer": per_transfer(pauses, done), "gc_pauses": pauses,
+              "worker_census": {**{key: census[key] for key in ("young", "middle", "old", "frozen", "garbage",
+                                                                 "survivors")},
+                                "garbage_types": census["garbage_types"][:10],
+                                "survivor_types": census["survivor_types"][:10]}}
     write_result("gc_pauses", result)
     return result
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import sqlite3
 import statistics
 import sys
@@ -118,6 +119,20 @@ class Stack:
                                          "max_ms": round(max(ms, default=0.0), 1)}
                            for gen, ms in pauses.items()}
         return found
+
+    async def census(self, part: str = "worker", timeout: float = 60) -> dict:
+        """The objects one of `up`'s processes tracks for its collector, per generation, and what a full
+        collection then finds unreachable (bench/gc_watch). Needs `running_stack(gc_log=True)`."""
+        pid = self.pids()[part]
+        log = self.data_dir / f"gc-{pid}.jsonl"
+        taken = log.read_text().count('"census"')
+        os.kill(pid, signal.SIGUSR2)
+        deadline = time.monotonic() + timeout
+        while (censuses := [line for line in log.read_text().splitlines() if '"census"' in line])[taken:] == []:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no census from the {part} within {timeout:.0f} s")
+            await asyncio.sleep(0.2)
+        return json.loads(censuses[taken])
 
     def store_check(self) -> str:
         """SQLite's integrity check of the app's database, as it stands under load: "ok", or what is broken."""

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bench import first_task, floor, latency, open_transfers, plots, stack, throughput
+from bench import first_task, floor, gc_pauses, latency, open_transfers, plots, stack, throughput
 from workers.devserver import dynamic_config_args
 
 
@@ -98,6 +98,36 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
     assert plots.main() == [str(results_in / "open_transfers.png")]
+
+
+async def test_gc_pauses_are_logged_per_process_and_the_census_counts_the_workers_objects(results_in):
+    result = await gc_pauses.main(open_count=12, concurrency=2, seconds=2)
+
+    assert result["completed"] >= 1 and set(result["gc_pauses"]) == {"api", "worker"}
+    for name, generations in result["gc_pauses"].items():
+        assert set(generations) == {"gen0", "gen1", "gen2"}
+        total = sum(generation["total_ms"] for generation in generations.values())
+        assert result["gc_ms_per_transfer"][name] == round(total / result["completed"], 2)
+    census = result["worker_census"]
+    assert 0 < census["survivors"] <= census["young"] + census["middle"] + census["old"]
+    assert sum(count for _, count in census["survivor_types"]) <= census["survivors"]
+    assert census["frozen"] > 0  # settle_heap froze what start-up built
+    assert json.loads((results_in / "gc_pauses.json").read_text())["worker_census"] == census
+
+
+def test_gc_pauses_are_summed_per_generation_within_the_window(tmp_path, monkeypatch):
+    running = stack.Stack("http://127.0.0.1:1", "127.0.0.1:2", tmp_path, process=None)
+    monkeypatch.setattr(stack.Stack, "pids", lambda self: {"api": 10, "worker": 11})
+    lines = [{"argv": ["warm-transfer", "worker"]}, {"at": 5.0, "gen": 0, "ms": 1.0, "collected": 0},
+             {"at": 10.0, "gen": 0, "ms": 2.0, "collected": 3}, {"at": 11.0, "gen": 0, "ms": 4.0, "collected": 0},
+             {"at": 12.0, "gen": 2, "ms": 150.0, "collected": 9}, {"at": 20.0, "gen": 1, "ms": 30.0, "collected": 0}]
+    (tmp_path / "gc-11.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (tmp_path / "gc-99.jsonl").write_text(json.dumps({"argv": ["a process not up's"]}) + "\n")
+
+    assert running.gc_pauses(since=10.0, until=20.0) == {"worker": {
+        "gen0": {"n": 2, "total_ms": 6.0, "p99_ms": 4.0, "max_ms": 4.0},
+        "gen1": {"n": 0, "total_ms": 0, "p99_ms": 0.0, "max_ms": 0.0},
+        "gen2": {"n": 1, "total_ms": 150.0, "p99_ms": 150.0, "max_ms": 150.0}}}
 
 
 async def test_first_task_measures_both_ways_to_a_first_answer_on_each_configuration(results_in):
