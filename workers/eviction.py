@@ -18,7 +18,7 @@ from temporalio.converter import SerializationContext
 from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowInstance, WorkflowInstanceDetails
 from temporalio.workflow import Info
 
-FLAGS = (bool, int, float, str, type(None))
+PLAIN_VALUES = (bool, int, float, str, type(None))
 
 
 class FreedOnEvictionRunner(UnsandboxedWorkflowRunner):
@@ -39,8 +39,9 @@ class FreedOnEviction(WorkflowInstance):
         # Only a clean tear-down: if eviction failed, tasks may still be running on the run's loop.
         if completion.HasField("successful") and any(job.HasField("remove_from_cache") for job in act.jobs):
             held = vars(self._run)
-            # Flags stay (such as the one that has futures destroyed later stay quiet); what holds references goes.
-            for name in [name for name, value in held.items() if not isinstance(value, FLAGS)]:
+            # Plain values stay: the SDK's "deleting" flag keeps a future of this run that is destroyed later
+            # quiet. Whatever holds references goes.
+            for name in [name for name, value in held.items() if not isinstance(value, PLAIN_VALUES)]:
                 del held[name]
         return completion
 
