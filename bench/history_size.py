@@ -42,10 +42,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
-from tests.conftest import BIN, SHARED, start_dev_server
+from tests.conftest import SHARED, start_dev_server, start_time_skipping_server
 from tests.workflows.harness import Harness, marked
 from workers import event_loop
-from workers.temporal import DATA_CONVERTER, register_search_attributes
+from workers.temporal import register_search_attributes
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
 
@@ -366,8 +366,7 @@ async def _environment(server: str) -> WorkflowEnvironment:
             os.close(stdout)
         await register_search_attributes(env.client)
         return env
-    return await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER)
+    return await start_time_skipping_server()
 
 
 async def measure(name: str) -> dict:

@@ -59,7 +59,8 @@ async def settle(stack: Stack, seconds: float) -> list[float]:
 
 async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,  # noqa: ANN001
                       team: str = WAITING_TEAM) -> float:
-    """Open `count` transfers for `team`, each queued behind its busy rep; returns how many per second."""
+    """Open `count` transfers for `team`, all queued behind the team's one busy rep; returns how many per
+    second were opened."""
     next_one = opened = 0
     began = time.perf_counter()
     async with stack.http() as bot:

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -56,10 +56,16 @@ def free_port() -> int:
 @pytest.fixture
 async def time_skipping_env():
     """A fresh time-skipping server per test: skipped time and leftover workflows never leak between tests."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER)
+    env = await start_time_skipping_server()
     yield env
     await env.shutdown()
+
+
+async def start_time_skipping_server(attempts: int = 3) -> WorkflowEnvironment:
+    """The time-skipping test server. The SDK gives it 5 s to answer, and a busy host can stall its start past
+    that, so a start that fails is tried again."""
+    return await _first_start(lambda: WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER), attempts)
 
 
 async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) -> WorkflowEnvironment:
@@ -67,12 +73,13 @@ async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) ->
     config, as `make up` runs it). Another process can take the port between the check and the server's
     bind, so a start that fails is tried again on another port."""
     args = ["--log-level", "error", *(dynamic_config_args() if flags is None else flags)]
+    return await _first_start(lambda: WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
+        data_converter=DATA_CONVERTER, dev_server_extra_args=args), attempts)
 
-    async def start() -> WorkflowEnvironment:
-        return await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-            data_converter=DATA_CONVERTER, dev_server_extra_args=args)
 
+async def _first_start(start: Callable[[], Awaitable[WorkflowEnvironment]], attempts: int) -> WorkflowEnvironment:
+    """The first of up to `attempts` starts that succeeds; the last one's error if none does."""
     for _ in range(attempts - 1):
         with suppress(RuntimeError):
             return await start()

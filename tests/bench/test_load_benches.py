@@ -97,6 +97,8 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
     assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
+    assert set(result["gc_pauses"]) == {"while_opening", "during_loaded_probes"}
+    assert all(set(window) == {"api", "worker"} for window in result["gc_pauses"].values())
     assert plots.main() == [str(results_in / "open_transfers.png")]
 
 
