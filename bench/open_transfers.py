@@ -9,7 +9,8 @@ process (and of its API's) as they pile up, and `POST /v1/transfers` to the firs
 idle and with all of them open. The loaded probes begin `--settle` seconds after the last one opened, so they
 measure transfers waiting, not the burst that opened them; the cores `up` kept busy are recorded in 5-second
 windows over that wait (they show whether the burst left work behind) and during each set of probes, and the
-garbage collections of `up`'s processes while the transfers opened and during the loaded probes.
+garbage collections of `up`'s processes while the transfers opened, and of them and this load generator during
+the loaded probes, with the ones that overlapped each of the slowest loaded probes.
 Writes bench/results/open_transfers.json.
 """
 
@@ -20,7 +21,16 @@ import asyncio
 import json
 import time
 
-from bench.stack import CpuMeter, Stack, running_stack, summary, transfer_id, write_result
+from bench.stack import (
+    CpuMeter,
+    Stack,
+    own_collections,
+    pause_summary,
+    running_stack,
+    summary,
+    transfer_id,
+    write_result,
+)
 from workers import event_loop
 
 WAITING_TEAM = "bench"
@@ -28,22 +38,37 @@ PROBE_TEAM = "probe"
 SETTLE_WINDOW = 5.0  # seconds per reading of the cores busy during the wait after the burst
 
 
-async def probe_latency(stack: Stack, count: int) -> dict:
+async def probe_latency(stack: Stack, count: int) -> tuple[dict, list[dict]]:
     """Sequential starts for the probe team, each ended at once: how long the bot waits for its first line, and
-    the cores `up`'s processes kept busy meanwhile."""
-    latencies = []
+    the cores `up`'s processes kept busy meanwhile; and each measured probe, when it began (time.monotonic())
+    and how long it took."""
+    probes = []
     meter = CpuMeter(stack.pids())
     async with stack.http() as bot:
         for n in range(count):
             tid = transfer_id("probe")
             body = {"transfer_id": tid, "routing": {"team": PROBE_TEAM}, "context": {"prospect": {"name": f"P{n}"}}}
-            began = time.perf_counter()
+            at, began = time.monotonic(), time.perf_counter()
             response = await bot.post("/v1/transfers", json=body)
-            latencies.append((time.perf_counter() - began) * 1000)
+            probes.append({"at": at, "ms": (time.perf_counter() - began) * 1000})
             assert response.status_code == 201, response.text
             await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "left"})
     cores = meter.cores()
-    return {**summary(latencies[5:]), "cores_busy": {**cores, "all": round(sum(cores.values()), 2)}}
+    measured = probes[5:]
+    return ({**summary([probe["ms"] for probe in measured]),
+             "cores_busy": {**cores, "all": round(sum(cores.values()), 2)}}, measured)
+
+
+def slowest(probes: list[dict], collections: dict[str, list[dict]], count: int = 3) -> list[dict]:
+    """The `count` slowest probes, each with the garbage collections (of any process) that overlapped it."""
+    def overlapping(probe: dict) -> list[dict]:
+        ends = probe["at"] + probe["ms"] / 1000
+        return [{"process": name, "gen": entry["gen"], "ms": round(entry["ms"], 1)}
+                for name, entries in collections.items() for entry in entries
+                if entry["at"] < ends and entry["at"] + entry["ms"] / 1000 > probe["at"]]
+
+    return [{"ms": round(probe["ms"], 1), "collections": overlapping(probe)}
+            for probe in sorted(probes, key=lambda probe: probe["ms"], reverse=True)[:count]]
 
 
 async def settle(stack: Stack, seconds: float) -> list[float]:
@@ -88,7 +113,7 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
         await stack.add_rep("probe-rep", capacity=50)
         async with stack.http() as admin:
             assert (await admin.patch("/v1/reps/probe-rep", json={"team": PROBE_TEAM})).status_code == 200
-        idle = await probe_latency(stack, probes)
+        idle, _ = await probe_latency(stack, probes)
         idle_rss = stack.rss_mib()
         memory = [{"open": 0, "rss_mib": round(idle_rss, 1), "api_rss_mib": round(stack.rss_mib("api"), 1)}]
         step = max(count // 20, 1)
@@ -104,10 +129,13 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
         settling = time.monotonic()
         draining = await settle(stack, settle_seconds)
         probing = time.monotonic()
-        loaded = await probe_latency(stack, probes)
+        with own_collections() as load_generators:
+            loaded, loaded_probes = await probe_latency(stack, probes)
         loaded_rss = stack.rss_mib()
+        during_probes = {**stack.collections(probing), "load_generator": load_generators}
         collections = {"while_opening": stack.gc_pauses(opening, settling),
-                       "during_loaded_probes": stack.gc_pauses(probing)}
+                       "during_loaded_probes": {name: pause_summary(found) for name, found in during_probes.items()},
+                       "slowest_loaded_probes": slowest(loaded_probes, during_probes)}
     result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
               "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,
               "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -50,6 +51,42 @@ def summary(latencies_ms: list[float]) -> dict:
     return {"n": len(latencies_ms), "p50": round(statistics.median(latencies_ms), 1),
             "p90": round(quantile(latencies_ms, 0.90), 1), "p99": round(quantile(latencies_ms, 0.99), 1),
             "max": round(max(latencies_ms), 1)}
+
+
+def within(at: float, since: float, until: float | None) -> bool:
+    return since <= at and (until is None or at < until)
+
+
+def pause_summary(collections: list[dict]) -> dict[str, dict]:
+    """Garbage collections per generation: how many, their total, p99 and longest milliseconds."""
+    summed = {}
+    for gen in (0, 1, 2):
+        ms = [entry["ms"] for entry in collections if entry["gen"] == gen]
+        summed[f"gen{gen}"] = {"n": len(ms), "total_ms": round(sum(ms), 1),
+                               "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0,
+                               "max_ms": round(max(ms, default=0.0), 1)}
+    return summed
+
+
+@contextlib.contextmanager
+def own_collections() -> Iterator[list[dict]]:
+    """This process's garbage collections while inside, as `Stack.collections` gives `up`'s: the load
+    generator's own pauses reach the latencies it times."""
+    logged: list[dict] = []
+    began = 0.0
+
+    def on_collection(phase: str, info: dict) -> None:
+        nonlocal began
+        if phase == "start":
+            began = time.monotonic()
+        else:
+            logged.append({"at": began, "gen": info["generation"], "ms": (time.monotonic() - began) * 1000})
+
+    gc.callbacks.append(on_collection)
+    try:
+        yield logged
+    finally:
+        gc.callbacks.remove(on_collection)
 
 
 def machine() -> dict:
@@ -99,26 +136,22 @@ class Stack:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
-    def gc_pauses(self, since: float, until: float | None = None) -> dict[str, dict]:
+    def collections(self, since: float, until: float | None = None) -> dict[str, list[dict]]:
         """Each of `up`'s Python processes' garbage collections that began between `since` and `until`
-        (time.monotonic()), per generation: how many, their total, p99 and longest milliseconds. Needs
+        (time.monotonic()): when each began, its generation and milliseconds. Needs
         `running_stack(gc_log=True)`."""
         names = {pid: name for name, pid in self.pids().items()}
-        found: dict[str, dict] = {}
+        found: dict[str, list[dict]] = {}
         for log in self.data_dir.glob("gc-*.jsonl"):
             name = names.get(int(log.stem.removeprefix("gc-")))
-            if name is None:
-                continue
-            pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
-            for line in log.read_text().splitlines()[1:]:
-                entry = json.loads(line)
-                if since <= entry["at"] and (until is None or entry["at"] < until):
-                    pauses[entry["gen"]].append(entry["ms"])
-            found[name] = {f"gen{gen}": {"n": len(ms), "total_ms": round(sum(ms), 1),
-                                         "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0,
-                                         "max_ms": round(max(ms, default=0.0), 1)}
-                           for gen, ms in pauses.items()}
+            if name is not None:
+                entries = (json.loads(line) for line in log.read_text().splitlines())
+                found[name] = [entry for entry in entries if "at" in entry and within(entry["at"], since, until)]
         return found
+
+    def gc_pauses(self, since: float, until: float | None = None) -> dict[str, dict]:
+        """`collections` summed per process and generation (`pause_summary`)."""
+        return {name: pause_summary(entries) for name, entries in self.collections(since, until).items()}
 
     async def census(self, part: str = "worker", timeout: float = 60) -> dict:
         """The objects one of `up`'s processes tracks for its collector, per generation, and what a full

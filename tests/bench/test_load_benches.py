@@ -97,8 +97,12 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
     assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
-    assert set(result["gc_pauses"]) == {"while_opening", "during_loaded_probes"}
-    assert all(set(window) == {"api", "worker"} for window in result["gc_pauses"].values())
+    collections = result["gc_pauses"]
+    assert set(collections["while_opening"]) == {"api", "worker"}
+    assert set(collections["during_loaded_probes"]) == {"api", "worker", "load_generator"}
+    assert [probe["ms"] for probe in collections["slowest_loaded_probes"]] == sorted(
+        (probe["ms"] for probe in collections["slowest_loaded_probes"]), reverse=True)
+    assert collections["slowest_loaded_probes"][0]["ms"] == result["start_ms_with_open"]["max"]
     assert plots.main() == [str(results_in / "open_transfers.png")]
 
 
@@ -117,12 +121,24 @@ async def test_gc_pauses_are_logged_per_process_and_the_census_counts_the_worker
     assert json.loads((results_in / "gc_pauses.json").read_text())["worker_census"] == census
 
 
+def test_a_slow_probe_is_shown_with_the_collections_that_overlapped_it():
+    probes = [{"at": 100.0, "ms": 10.0}, {"at": 200.0, "ms": 50.0}, {"at": 300.0, "ms": 20.0}]
+    collections = {"worker": [{"at": 200.02, "gen": 1, "ms": 30.0}, {"at": 150.0, "gen": 2, "ms": 200.0}],
+                   "load_generator": [{"at": 199.99, "gen": 0, "ms": 20.0}, {"at": 300.03, "gen": 0, "ms": 1.0}]}
+
+    assert open_transfers.slowest(probes, collections, count=2) == [
+        {"ms": 50.0, "collections": [{"process": "worker", "gen": 1, "ms": 30.0},
+                                     {"process": "load_generator", "gen": 0, "ms": 20.0}]},
+        {"ms": 20.0, "collections": []}]
+
+
 def test_gc_pauses_are_summed_per_generation_within_the_window(tmp_path, monkeypatch):
     running = stack.Stack("http://127.0.0.1:1", "127.0.0.1:2", tmp_path, process=None)
     monkeypatch.setattr(stack.Stack, "pids", lambda self: {"api": 10, "worker": 11})
     lines = [{"argv": ["warm-transfer", "worker"]}, {"at": 5.0, "gen": 0, "ms": 1.0, "collected": 0},
              {"at": 10.0, "gen": 0, "ms": 2.0, "collected": 3}, {"at": 11.0, "gen": 0, "ms": 4.0, "collected": 0},
-             {"at": 12.0, "gen": 2, "ms": 150.0, "collected": 9}, {"at": 20.0, "gen": 1, "ms": 30.0, "collected": 0}]
+             {"at": 12.0, "gen": 2, "ms": 150.0, "collected": 9}, {"census": 15.0, "garbage": 3},
+             {"at": 20.0, "gen": 1, "ms": 30.0, "collected": 0}]
     (tmp_path / "gc-11.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     (tmp_path / "gc-99.jsonl").write_text(json.dumps({"argv": ["a process not up's"]}) + "\n")
 
