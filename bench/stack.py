@@ -53,10 +53,6 @@ def summary(latencies_ms: list[float]) -> dict:
             "max": round(max(latencies_ms), 1)}
 
 
-def within(at: float, since: float, until: float | None) -> bool:
-    return since <= at and (until is None or at < until)
-
-
 def pause_summary(collections: list[dict]) -> dict[str, dict]:
     """Garbage collections per generation: how many, their total, p99 and longest milliseconds."""
     summed = {}
@@ -146,7 +142,8 @@ class Stack:
             name = names.get(int(log.stem.removeprefix("gc-")))
             if name is not None:
                 entries = (json.loads(line) for line in log.read_text().splitlines())
-                found[name] = [entry for entry in entries if "at" in entry and within(entry["at"], since, until)]
+                found[name] = [entry for entry in entries
+                               if "at" in entry and since <= entry["at"] and (until is None or entry["at"] < until)]
         return found
 
     def gc_pauses(self, since: float, until: float | None = None) -> dict[str, dict]:
