@@ -8,9 +8,11 @@ and opens `--count` of them over HTTP (a start and the prospect's `proceed` each
 process (and of its API's) as they pile up, and `POST /v1/transfers` to the first bot line for another team,
 idle and with all of them open. The loaded probes begin `--settle` seconds after the last one opened, so they
 measure transfers waiting, not the burst that opened them; the cores `up` kept busy are recorded in 5-second
-windows over that wait (they show whether the burst left work behind) and during each set of probes, and the
-garbage collections of `up`'s processes while the transfers opened, and of them and this load generator during
-the loaded probes, with the ones that overlapped each of the slowest loaded probes.
+windows over that wait (they show whether the burst left work behind) and during each set of probes; where each
+probe's time went (`start_phases`: the API and frontend, matching, the worker, the history service, the way
+back); and the garbage collections of `up`'s processes (its Temporal server's too) while the transfers opened,
+and of them and this load generator during the loaded probes, with the ones that overlapped each of the slowest
+loaded probes.
 Writes bench/results/open_transfers.json.
 """
 
@@ -25,7 +27,9 @@ from bench.stack import (
     CpuMeter,
     Stack,
     own_collections,
-    pause_summary,
+    pause_summaries,
+    phase_summary,
+    phases_of_starts,
     running_stack,
     summary,
     transfer_id,
@@ -40,34 +44,39 @@ SETTLE_WINDOW = 5.0  # seconds per reading of the cores busy during the wait aft
 
 async def probe_latency(stack: Stack, count: int) -> tuple[dict, list[dict]]:
     """Sequential starts for the probe team, each ended at once: how long the bot waits for its first line, and
-    the cores `up`'s processes kept busy meanwhile; and each measured probe, when it began (time.monotonic())
-    and how long it took."""
+    the cores `up`'s processes kept busy meanwhile; and each measured probe: when it began (time.monotonic()),
+    how long it took, and where that time went (`start_phases`)."""
     probes = []
     meter = CpuMeter(stack.pids())
     async with stack.http() as bot:
         for n in range(count):
             tid = transfer_id("probe")
             body = {"transfer_id": tid, "routing": {"team": PROBE_TEAM}, "context": {"prospect": {"name": f"P{n}"}}}
-            at, began = time.monotonic(), time.perf_counter()
+            at, sent, began = time.monotonic(), time.time(), time.perf_counter()
             response = await bot.post("/v1/transfers", json=body)
-            probes.append({"at": at, "ms": (time.perf_counter() - began) * 1000})
+            probes.append({"at": at, "ms": (time.perf_counter() - began) * 1000,
+                           "transfer_id": tid, "sent": sent, "answered": time.time()})
             assert response.status_code == 201, response.text
             await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "left"})
     cores = meter.cores()
     measured = probes[5:]
+    for probe, phases in zip(measured, await phases_of_starts(await stack.temporal(), measured), strict=True):
+        probe["phases"] = phases
     return ({**summary([probe["ms"] for probe in measured]),
-             "cores_busy": {**cores, "all": round(sum(cores.values()), 2)}}, measured)
+             "cores_busy": {**cores, "all": round(sum(cores.values()), 2)},
+             "phases": phase_summary([probe["phases"] for probe in measured])}, measured)
 
 
 def slowest(probes: list[dict], collections: dict[str, list[dict]], count: int = 3) -> list[dict]:
-    """The `count` slowest probes, each with the garbage collections (of any process) that overlapped it."""
+    """The `count` slowest probes, each with where its time went and the garbage collections (of any process)
+    that overlapped it."""
     def overlapping(probe: dict) -> list[dict]:
         ends = probe["at"] + probe["ms"] / 1000
         return [{"process": name, "gen": entry["gen"], "ms": round(entry["ms"], 1)}
                 for name, entries in collections.items() for entry in entries
                 if entry["at"] < ends and entry["at"] + entry["ms"] / 1000 > probe["at"]]
 
-    return [{"ms": round(probe["ms"], 1), "collections": overlapping(probe)}
+    return [{"ms": round(probe["ms"], 1), "phases": probe["phases"], "collections": overlapping(probe)}
             for probe in sorted(probes, key=lambda probe: probe["ms"], reverse=True)[:count]]
 
 
@@ -132,9 +141,11 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
         with own_collections() as load_generators:
             loaded, loaded_probes = await probe_latency(stack, probes)
         loaded_rss = stack.rss_mib()
-        during_probes = {**stack.collections(probing), "load_generator": load_generators}
-        collections = {"while_opening": stack.gc_pauses(opening, settling),
-                       "during_loaded_probes": {name: pause_summary(found) for name, found in during_probes.items()},
+        during_probes = {**stack.collections(probing), "temporal": stack.go_collections(probing),
+                         "load_generator": load_generators}
+        while_opening = {**stack.collections(opening, settling), "temporal": stack.go_collections(opening, settling)}
+        collections = {"while_opening": pause_summaries(while_opening),
+                       "during_loaded_probes": pause_summaries(during_probes),
                        "slowest_loaded_probes": slowest(loaded_probes, during_probes)}
     result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
               "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,

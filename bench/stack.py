@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import platform
+import re
 import signal
 import sqlite3
 import statistics
@@ -34,6 +35,10 @@ from workers.temporal import connect
 
 RESULTS = Path(__file__).parent / "results"
 GC_WATCH = Path(__file__).parent / "gc_watch"
+# A line of Go's gctrace: "gc 12 @3.201s 4%: 0.11+611+0.005 ms clock, ...", begun that long after the
+# runtime started, then the wall clock of its three phases.
+GO_GC_TRACE = re.compile(r"gc \d+ @(?P<at>[\d.]+)s \d+%: (?P<sweep_termination>[\d.]+)\+(?P<mark>[\d.]+)"
+                         r"\+(?P<mark_termination>[\d.]+) ms clock")
 ADMIN_KEY = "wt_bench_admin"
 WEBHOOK_SECRET = "bench-webhook-secret"
 ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -53,12 +58,19 @@ def summary(latencies_ms: list[float]) -> dict:
             "max": round(max(latencies_ms), 1)}
 
 
-def pause_summary(collections: list[dict]) -> dict[str, dict]:
-    """Garbage collections per generation: how many, their total, p99 and longest milliseconds."""
+def pause_summaries(by_process: dict[str, list[dict]]) -> dict[str, dict]:
+    """`pause_summary` of each process's collections: Go's for the Temporal server, Python's for the others."""
+    return {name: pause_summary(found, ("go",) if name == "temporal" else (0, 1, 2))
+            for name, found in by_process.items()}
+
+
+def pause_summary(collections: list[dict], generations: tuple = (0, 1, 2)) -> dict[str, dict]:
+    """Garbage collections per generation (Python's 0, 1, 2; or Go's one, "go"): how many, their total, p99
+    and longest milliseconds."""
     summed = {}
-    for gen in (0, 1, 2):
+    for gen in generations:
         ms = [entry["ms"] for entry in collections if entry["gen"] == gen]
-        summed[f"gen{gen}"] = {"n": len(ms), "total_ms": round(sum(ms), 1),
+        summed[f"gen{gen}" if isinstance(gen, int) else gen] = {"n": len(ms), "total_ms": round(sum(ms), 1),
                                "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0,
                                "max_ms": round(max(ms, default=0.0), 1)}
     return summed
@@ -146,9 +158,26 @@ class Stack:
                                if "at" in entry and since <= entry["at"] and (until is None or entry["at"] < until)]
         return found
 
+    def go_collections(self, since: float, until: float | None = None) -> list[dict]:
+        """The Temporal server's garbage collections that began between `since` and `until`
+        (time.monotonic()), from Go's gctrace in its log (`running_stack(gc_log=True)` turns it on): when each
+        began and its wall-clock span in milliseconds, as `collections` gives them, as generation "go". Go's
+        collector marks concurrently, so a span is not a pause: it is time in which the server's collector
+        competes with every process for the cores. Each begins to within a clock tick plus the Go runtime's
+        start-up (the process's start time is only known to 10 ms)."""
+        started = process_start(self.pids()["temporal"])
+        found = []
+        for line in (self.data_dir / "temporal.log").read_text(errors="replace").splitlines():
+            if traced := GO_GC_TRACE.match(line):
+                at = started + float(traced["at"])
+                if since <= at and (until is None or at < until):
+                    span = sum(float(traced[phase]) for phase in ("sweep_termination", "mark", "mark_termination"))
+                    found.append({"at": at, "gen": "go", "ms": span})
+        return found
+
     def gc_pauses(self, since: float, until: float | None = None) -> dict[str, dict]:
         """`collections` summed per process and generation (`pause_summary`)."""
-        return {name: pause_summary(entries) for name, entries in self.collections(since, until).items()}
+        return pause_summaries(self.collections(since, until))
 
     async def census(self, part: str = "worker", timeout: float = 60) -> dict:
         """The objects one of `up`'s processes tracks for its collector, per generation, and what a full
@@ -189,6 +218,14 @@ class Stack:
             assert issued.status_code == 201, issued.text
         self.rep_keys[rep_id] = issued.json()["key"]
         return self.rep_keys[rep_id]
+
+
+def process_start(pid: int) -> float:
+    """When a process started, on time.monotonic()'s clock (to a clock tick): /proc gives it in ticks since
+    boot, and the boot clock runs ahead of the monotonic one by the time the host was suspended."""
+    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    since_boot = ticks / os.sysconf("SC_CLK_TCK")
+    return since_boot - (time.clock_gettime(time.CLOCK_BOOTTIME) - time.monotonic())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -241,13 +278,14 @@ def children(pid: int) -> list[int]:
 @contextlib.asynccontextmanager
 async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
     """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end.
-    With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`."""
+    With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`, and its Temporal
+    server its own for `Stack.go_collections`."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_ports(3)
     env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET}
     if gc_log:
         env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(GC_WATCH), env.get("PYTHONPATH")])),
-                "WT_BENCH_GC_LOG_DIR": str(data_dir)}
+                "WT_BENCH_GC_LOG_DIR": str(data_dir), "GODEBUG": "gctrace=1"}  # the dev server logs Go's
     with (data_dir / "up.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
@@ -278,6 +316,47 @@ async def _until_serving(stack: Stack, timeout: float = 90) -> None:
                     return
             await asyncio.sleep(0.2)
     raise TimeoutError(f"`warm-transfer up` did not serve within {timeout:.0f} s")
+
+
+START_PHASES = ("to_server", "first_task_wait", "worker", "history_service", "to_bot")
+
+
+def start_phases(events: list, sent: float, answered: float) -> dict[str, float]:
+    """Where one `POST /v1/transfers` spent its time, in milliseconds, from its workflow's history: the server
+    stamps each event with its wall clock, the same host's as `sent` and `answered` (time.time() around the
+    request). to_server: the API and the frontend until the workflow exists; first_task_wait: its first
+    workflow task waiting in matching for the worker; worker: from that task's start until the worker completed
+    the task that answered the bot's update; history_service: from then until the update's completion was
+    recorded; to_bot: until the answer reached the bot (persisting it, the frontend, the API)."""
+    stamps: dict[str, float] = {}
+    for event in events:
+        kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
+        at = event.event_time.ToNanoseconds() / 1e9
+        if kind == "workflow_task_completed":
+            stamps["answering_task_completed"] = at  # the last one before the update's completion
+        elif kind == "workflow_execution_update_completed":
+            stamps["answered"] = at
+            break
+        else:
+            stamps.setdefault(kind, at)
+    marks = [sent, stamps["workflow_execution_started"], stamps["workflow_task_scheduled"],
+             stamps["workflow_task_started"], stamps["answering_task_completed"], stamps["answered"], answered]
+    spans = [marks[0:2], marks[2:4], marks[3:5], marks[4:6], marks[5:7]]
+    return {phase: round((end - begin) * 1000, 2) for phase, (begin, end) in zip(START_PHASES, spans, strict=True)}
+
+
+async def phases_of_starts(client: Client, starts: list[dict]) -> list[dict[str, float]]:
+    """`start_phases` of each start (`{"transfer_id", "sent", "answered"}`), from the histories on the server."""
+    async def phases(start: dict) -> dict[str, float]:
+        history = await client.get_workflow_handle(start["transfer_id"]).fetch_history()
+        return start_phases(list(history.events), start["sent"], start["answered"])
+
+    return [await phases(start) for start in starts]
+
+
+def phase_summary(phases: list[dict[str, float]]) -> dict[str, dict]:
+    """`summary` of each phase over many starts."""
+    return {phase: summary([one[phase] for one in phases]) for phase in START_PHASES}
 
 
 def transfer_id(prefix: str) -> str:

@@ -98,11 +98,18 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
     collections = result["gc_pauses"]
-    assert set(collections["while_opening"]) == {"api", "worker"}
-    assert set(collections["during_loaded_probes"]) == {"api", "worker", "load_generator"}
+    assert set(collections["while_opening"]) == {"api", "worker", "temporal"}
+    assert set(collections["during_loaded_probes"]) == {"api", "worker", "temporal", "load_generator"}
+    assert set(collections["during_loaded_probes"]["temporal"]) == {"go"}
     assert [probe["ms"] for probe in collections["slowest_loaded_probes"]] == sorted(
         (probe["ms"] for probe in collections["slowest_loaded_probes"]), reverse=True)
     assert collections["slowest_loaded_probes"][0]["ms"] == result["start_ms_with_open"]["max"]
+    for probes in (result["start_ms_idle"], result["start_ms_with_open"]):  # where each start's time went
+        assert set(probes["phases"]) == set(stack.START_PHASES)
+        assert all(phase["n"] == 2 and phase["p50"] >= 0 for phase in probes["phases"].values())
+        assert probes["phases"]["worker"]["p50"] > 0
+    slowest = collections["slowest_loaded_probes"][0]
+    assert 0 < sum(slowest["phases"].values()) <= slowest["ms"] + 1  # the phases add up to the start, to a clock tick
     assert plots.main() == [str(results_in / "open_transfers.png")]
 
 
@@ -122,14 +129,16 @@ async def test_gc_pauses_are_logged_per_process_and_the_census_counts_the_worker
 
 
 def test_a_slow_probe_is_shown_with_the_collections_that_overlapped_it():
-    probes = [{"at": 100.0, "ms": 10.0}, {"at": 200.0, "ms": 50.0}, {"at": 300.0, "ms": 20.0}]
+    probes = [{"at": 100.0, "ms": 10.0, "phases": {"worker": 5.0}},
+              {"at": 200.0, "ms": 50.0, "phases": {"worker": 40.0}},
+              {"at": 300.0, "ms": 20.0, "phases": {"worker": 6.0}}]
     collections = {"worker": [{"at": 200.02, "gen": 1, "ms": 30.0}, {"at": 150.0, "gen": 2, "ms": 200.0}],
                    "load_generator": [{"at": 199.99, "gen": 0, "ms": 20.0}, {"at": 300.03, "gen": 0, "ms": 1.0}]}
 
     assert open_transfers.slowest(probes, collections, count=2) == [
-        {"ms": 50.0, "collections": [{"process": "worker", "gen": 1, "ms": 30.0},
-                                     {"process": "load_generator", "gen": 0, "ms": 20.0}]},
-        {"ms": 20.0, "collections": []}]
+        {"ms": 50.0, "phases": {"worker": 40.0}, "collections": [{"process": "worker", "gen": 1, "ms": 30.0},
+                                                                 {"process": "load_generator", "gen": 0, "ms": 20.0}]},
+        {"ms": 20.0, "phases": {"worker": 6.0}, "collections": []}]
 
 
 def test_gc_pauses_are_summed_per_generation_within_the_window(tmp_path, monkeypatch):
@@ -146,6 +155,25 @@ def test_gc_pauses_are_summed_per_generation_within_the_window(tmp_path, monkeyp
         "gen0": {"n": 2, "total_ms": 6.0, "p99_ms": 4.0, "max_ms": 4.0},
         "gen1": {"n": 0, "total_ms": 0, "p99_ms": 0.0, "max_ms": 0.0},
         "gen2": {"n": 1, "total_ms": 150.0, "p99_ms": 150.0, "max_ms": 150.0}}}
+
+
+def test_the_temporal_servers_collections_are_read_from_gos_trace_on_the_monotonic_clock(tmp_path, monkeypatch):
+    running = stack.Stack("http://127.0.0.1:1", "127.0.0.1:2", tmp_path, process=None)
+    monkeypatch.setattr(stack.Stack, "pids", lambda self: {"api": 10, "temporal": 12})
+    monkeypatch.setattr(stack, "process_start", lambda pid: {12: 1000.0}[pid])
+    (tmp_path / "temporal.log").write_text(
+        "gc 1 @0.011s 2%: 0.010+1.5+0.004 ms clock, 0.021+0.1/1.2/0+0.009 ms cpu, 4->4->1 MB, 4 MB goal, 2 P\n"
+        '{"level":"warn","msg":"a server log line"}\n'
+        "gc 2 @5.250s 4%: 0.11+611+0.005 ms clock, 0.22+0.16/316/186+0.010 ms cpu, 295->313->158 MB, 2 P\n"
+        "gc 3 @9.000s 4%: 0.37+479+0.008 ms clock, 0.74+3.5/242/151+0.017 ms cpu, 286->306->160 MB, 2 P\n")
+
+    assert running.go_collections(since=1001.0, until=1009.0) == [{"at": 1005.25, "gen": "go", "ms": 611.115}]
+    assert stack.pause_summaries({"temporal": running.go_collections(since=1000.0)})["temporal"]["go"] == {
+        "n": 3, "total_ms": 1092.0, "p99_ms": 611.1, "max_ms": 611.1}
+
+
+def test_a_process_start_is_on_the_monotonic_clock():
+    assert 0 < time.monotonic() - stack.process_start(os.getpid()) < 3600  # this test's process started before it
 
 
 async def test_first_task_measures_both_ways_to_a_first_answer_on_each_configuration(results_in):
