@@ -67,17 +67,27 @@ async def probe_latency(stack: Stack, count: int) -> tuple[dict, list[dict]]:
              "phases": phase_summary([probe["phases"] for probe in measured])}, measured)
 
 
+def overlapping(probe: dict, collections: dict[str, list[dict]]) -> list[dict]:
+    """The garbage collections (of any process) that overlapped a probe."""
+    ends = probe["at"] + probe["ms"] / 1000
+    return [{"process": name, "gen": entry["gen"], "ms": round(entry["ms"], 1)}
+            for name, entries in collections.items() for entry in entries
+            if entry["at"] < ends and entry["at"] + entry["ms"] / 1000 > probe["at"]]
+
+
 def slowest(probes: list[dict], collections: dict[str, list[dict]], count: int = 3) -> list[dict]:
     """The `count` slowest probes, each with where its time went and the garbage collections (of any process)
     that overlapped it."""
-    def overlapping(probe: dict) -> list[dict]:
-        ends = probe["at"] + probe["ms"] / 1000
-        return [{"process": name, "gen": entry["gen"], "ms": round(entry["ms"], 1)}
-                for name, entries in collections.items() for entry in entries
-                if entry["at"] < ends and entry["at"] + entry["ms"] / 1000 > probe["at"]]
-
-    return [{"ms": round(probe["ms"], 1), "phases": probe["phases"], "collections": overlapping(probe)}
+    return [{"ms": round(probe["ms"], 1), "phases": probe["phases"], "collections": overlapping(probe, collections)}
             for probe in sorted(probes, key=lambda probe: probe["ms"], reverse=True)[:count]]
+
+
+def by_server_collections(probes: list[dict], server_collections: list[dict]) -> dict[str, dict]:
+    """The probes that overlapped a collection of the Temporal server, against the others."""
+    during, clear = [], []
+    for probe in probes:
+        (during if overlapping(probe, {"temporal": server_collections}) else clear).append(probe["ms"])
+    return {"during_a_server_collection": summary(during), "clear_of_them": summary(clear)}
 
 
 async def settle(stack: Stack, seconds: float) -> list[float]:
@@ -146,7 +156,9 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
         while_opening = {**stack.collections(opening, settling), "temporal": stack.go_collections(opening, settling)}
         collections = {"while_opening": pause_summaries(while_opening),
                        "during_loaded_probes": pause_summaries(during_probes),
-                       "slowest_loaded_probes": slowest(loaded_probes, during_probes)}
+                       "slowest_loaded_probes": slowest(loaded_probes, during_probes),
+                       "loaded_probes_by_server_collections": by_server_collections(loaded_probes,
+                                                                                    during_probes["temporal"])}
     result = {"open_transfers": count, "opened_per_second": round(rate, 1), "idle_rss_mib": round(idle_rss, 1),
               "loaded_rss_mib": round(loaded_rss, 1), "memory": memory, "start_ms_idle": idle,
               "start_ms_with_open": loaded, "ratio_p50_open_to_idle": round(loaded["p50"] / idle["p50"], 2),

@@ -101,6 +101,8 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     assert set(collections["while_opening"]) == {"api", "worker", "temporal"}
     assert set(collections["during_loaded_probes"]) == {"api", "worker", "temporal", "load_generator"}
     assert set(collections["during_loaded_probes"]["temporal"]) == {"go"}
+    split = collections["loaded_probes_by_server_collections"]
+    assert split["during_a_server_collection"]["n"] + split["clear_of_them"]["n"] == 2
     assert [probe["ms"] for probe in collections["slowest_loaded_probes"]] == sorted(
         (probe["ms"] for probe in collections["slowest_loaded_probes"]), reverse=True)
     assert collections["slowest_loaded_probes"][0]["ms"] == result["start_ms_with_open"]["max"]
@@ -139,6 +141,16 @@ def test_a_slow_probe_is_shown_with_the_collections_that_overlapped_it():
         {"ms": 50.0, "phases": {"worker": 40.0}, "collections": [{"process": "worker", "gen": 1, "ms": 30.0},
                                                                  {"process": "load_generator", "gen": 0, "ms": 20.0}]},
         {"ms": 20.0, "phases": {"worker": 6.0}, "collections": []}]
+
+
+def test_probes_are_split_by_whether_a_server_collection_overlapped_them():
+    probes = [{"at": 100.0, "ms": 10.0}, {"at": 100.5, "ms": 40.0}, {"at": 101.0, "ms": 30.0}, {"at": 102.0, "ms": 5.0}]
+    server = [{"at": 100.52, "gen": "go", "ms": 500.0}]  # from within the second probe to within the third
+
+    split = open_transfers.by_server_collections(probes, server)
+
+    assert split["during_a_server_collection"]["n"] == 2 and split["during_a_server_collection"]["max"] == 40.0
+    assert split["clear_of_them"]["n"] == 2 and split["clear_of_them"]["max"] == 10.0
 
 
 def test_gc_pauses_are_summed_per_generation_within_the_window(tmp_path, monkeypatch):
