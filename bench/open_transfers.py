@@ -126,6 +126,13 @@ async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,  
     return count / (time.perf_counter() - began)
 
 
+def memory_reading(stack: Stack, opened: int) -> dict:
+    """The resident memory of `up`'s processes with `opened` transfers open: the worker's, the API's, and the
+    Temporal server's (whose Go heap grows with them)."""
+    return {"open": opened, "rss_mib": round(stack.rss_mib(), 1), "api_rss_mib": round(stack.rss_mib("api"), 1),
+            "temporal_rss_mib": round(stack.rss_mib("temporal"), 1)}
+
+
 async def main(count: int, concurrency: int, probes: int, settle_seconds: float = 60.0) -> dict:
     async with running_stack(gc_log=True) as stack:
         await stack.add_rep("busy-rep", capacity=1, presence="busy")
@@ -134,13 +141,12 @@ async def main(count: int, concurrency: int, probes: int, settle_seconds: float 
             assert (await admin.patch("/v1/reps/probe-rep", json={"team": PROBE_TEAM})).status_code == 200
         idle, _ = await probe_latency(stack, probes)
         idle_rss = stack.rss_mib()
-        memory = [{"open": 0, "rss_mib": round(idle_rss, 1), "api_rss_mib": round(stack.rss_mib("api"), 1)}]
+        memory = [memory_reading(stack, 0)]
         step = max(count // 20, 1)
 
         def progress(opened: int) -> None:
             if opened % step == 0:
-                memory.append({"open": opened, "rss_mib": round(stack.rss_mib(), 1),
-                               "api_rss_mib": round(stack.rss_mib("api"), 1)})
+                memory.append(memory_reading(stack, opened))
                 print(json.dumps(memory[-1]), flush=True)
 
         opening = time.monotonic()

@@ -57,9 +57,10 @@ def memory_against_open(result: dict) -> None:
     figure, axes = plt.subplots(figsize=(7, 4.5))
     opened = [m["open"] for m in result["memory"]]
     axes.plot(opened, [m["rss_mib"] for m in result["memory"]], marker=".", label="worker process")
-    if all("api_rss_mib" in m for m in result["memory"]):
-        axes.plot(opened, [m["api_rss_mib"] for m in result["memory"]], marker=".", label="API process")
-    axes.axhline(1024, color="red", linestyle="--", label="goal: 1 GiB")
+    for key, label in (("api_rss_mib", "API process"), ("temporal_rss_mib", "Temporal dev server")):
+        if all(key in m for m in result["memory"]):  # older results lack them
+            axes.plot(opened, [m[key] for m in result["memory"]], marker=".", label=label)
+    axes.axhline(1024, color="red", linestyle="--", label="goal: 1 GiB (the worker)")
     _finish(figure, axes, "open_transfers", "open (queued) transfers", "resident memory (MiB)",
             "Memory against open transfers")
 

@@ -94,6 +94,7 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
     result = await open_transfers.main(count=6, concurrency=2, probes=7, settle_seconds=6)
 
     assert result["memory"][0]["open"] == 0 and result["memory"][-1]["open"] == 6
+    assert all(reading[f"{part}rss_mib"] > 0 for reading in result["memory"] for part in ("", "api_", "temporal_"))
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
     assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
