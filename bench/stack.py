@@ -71,9 +71,9 @@ def pause_summary(collections: list[dict], generations: tuple = (0, 1, 2)) -> di
     summed = {}
     for gen in generations:
         ms = [entry["ms"] for entry in collections if entry["gen"] == gen]
-        summed[f"gen{gen}" if isinstance(gen, int) else gen] = {"n": len(ms), "total_ms": round(sum(ms), 1),
-                               "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0,
-                               "max_ms": round(max(ms, default=0.0), 1)}
+        key = f"gen{gen}" if isinstance(gen, int) else gen
+        summed[key] = {"n": len(ms), "total_ms": round(sum(ms), 1),
+                       "p99_ms": round(quantile(ms, 0.99), 1) if ms else 0.0, "max_ms": round(max(ms, default=0.0), 1)}
     return summed
 
 
