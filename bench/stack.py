@@ -226,13 +226,18 @@ class Stack:
 def process_start(pid: int) -> float:
     """When a process started, on time.monotonic()'s clock (to a clock tick): /proc gives it in ticks since
     boot, and the boot clock runs ahead of the monotonic one by the time the host was suspended."""
-    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    ticks = int(stat_fields(pid)[19])
     since_boot = ticks / os.sysconf("SC_CLK_TCK")
     return since_boot - (time.clock_gettime(time.CLOCK_BOOTTIME) - time.monotonic())
 
 
+def stat_fields(pid: int) -> list[str]:
+    """A process's /proc/<pid>/stat after its name (which may hold spaces): field 3 (state) comes first."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
