@@ -9,9 +9,13 @@ happy path's such steps (`TRANSFER_HAPPY_PATH`, checked against a real transfer'
 nothing at any. This bench runs, in a closed loop and in turns (`--rounds`, so all meet the host at the same
 speed): our happy path over HTTP, the shaped workflow, the shaped workflow with each element left out, a plain
 happy path (one update per step, nothing else) and the one-activity workflow the throughput goal compares with.
-Every plain workflow runs outside the SDK's sandbox, as transfers do, with its worker and client in this process.
-Writes bench/results/floor.json: each variant's rate and CPU per workflow (medians over the rounds), what each
-element costs the server and the worker, and the rates against the one-activity workflow.
+Then the shaped workflow and the plain happy path again, each step taken over HTTP through `bench.relay` (the
+least HTTP service, in a process of its own, as `up`'s API is): the floor of the design, and of any design, for
+a product that bots and reps reach over HTTP, with the same load generator as ours.
+Every plain workflow runs outside the SDK's sandbox, as transfers do, with its worker in this process (and its
+client, or the load generator for the relayed ones). Writes bench/results/floor.json: each variant's rate and
+CPU per workflow (medians over the rounds), what each element costs the server and the worker, and the rates
+against the one-activity workflow.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from bench.flows import HappyPaths
+from bench.flows import HappyPaths, RelayedPaths
 from bench.plain import (
     TRANSFER_HAPPY_PATH,
     OneActivityWorkflow,
@@ -40,6 +44,7 @@ from bench.plain import (
     nothing,
     one_activity,
 )
+from bench.relay import running_relay
 from bench.stack import CpuMeter, running_stack, write_result
 from bench.throughput import closed_loop, one_activity_workflow, plain_happy_path
 from workers import event_loop
@@ -67,8 +72,10 @@ async def shaped(client: Client, queue: str, shape: Shape) -> None:
     await handle.result()
 
 
-def variants(client: Client, queue: str, paths: HappyPaths) -> dict[str, Callable[[int], Awaitable]]:
-    """Each variant as one closed-loop run: ours over HTTP, the rest plain workflows on the worker here."""
+def variants(client: Client, queue: str, paths: HappyPaths, relayed: RelayedPaths
+             ) -> dict[str, Callable[[int], Awaitable]]:
+    """Each variant as one closed-loop run: ours over HTTP, the rest plain workflows on the worker here, the last
+    two over HTTP through the relay."""
     return {
         "ours": paths.play,
         "transfer_shaped": lambda _: shaped(client, queue, TRANSFER_HAPPY_PATH),
@@ -76,7 +83,14 @@ def variants(client: Client, queue: str, paths: HappyPaths) -> dict[str, Callabl
            for name, leave_out in ELEMENTS.items()},
         "plain_happy_path": lambda n: plain_happy_path(client, queue, n),
         "one_activity": lambda n: one_activity_workflow(client, queue, n),
+        "transfer_shaped_over_http": relayed.shaped,
+        "plain_happy_path_over_http": relayed.plain,
     }
+
+
+def total_cpu_ms(row: dict) -> float:
+    """The CPU per workflow of every process measured in a run."""
+    return round(sum(value for key, value in row.items() if key.endswith("_cpu_ms")), 1)
 
 
 def medians(rows: list[dict]) -> dict:
@@ -131,34 +145,43 @@ async def main(rounds: int, seconds: float, concurrency: int) -> dict:
         paths = HappyPaths(stack)
         ours_meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
         plain_meter = CpuMeter({"worker_and_client": os.getpid(), "temporal": stack.pids()["temporal"]})
-        runs = variants(client, queue, paths)
         executor = ThreadPoolExecutor(16)
         worker = Worker(client, task_queue=queue, activities=[nothing, one_activity],
                         workflows=[TransferShapedWorkflow, PlainWorkflow, OneActivityWorkflow],
                         activity_executor=executor, workflow_runner=UnsandboxedWorkflowRunner())
-        async with worker:
+        async with worker, running_relay(stack.temporal_address, queue) as relay:
+            relayed = RelayedPaths(relay.url)
+            relay_meter = CpuMeter({"relay": relay.pid, "worker_and_client": os.getpid(),
+                                    "temporal": stack.pids()["temporal"]})
+            meters = {"ours": ours_meter, "transfer_shaped_over_http": relay_meter,
+                      "plain_happy_path_over_http": relay_meter}
             try:
-                rows = await in_turns(runs, {"ours": ours_meter}, plain_meter, rounds, seconds, concurrency)
+                rows = await in_turns(variants(client, queue, paths, relayed), meters, plain_meter, rounds, seconds,
+                                      concurrency)
                 shape_check = {"transfer": await element_counts(client, "TransferWorkflow"),
                                "transfer_shaped": await element_counts(client, "TransferShapedWorkflow")}
             finally:
                 await paths.close()
+                await relayed.close()
         executor.shutdown()
     measured = {name: medians(runs_of) for name, runs_of in rows.items()}
-    ours, floor, one = measured["ours"], measured["transfer_shaped"], measured["one_activity"]
+
+    def rate(name: str, against: str = "one_activity") -> float:
+        return round(measured[name]["per_second"] / measured[against]["per_second"], 3)
+
     result = {
         "rounds": rounds, "seconds_per_run": seconds, "concurrency": concurrency,
         "runs": rows, "medians": measured, "element_costs": element_costs(measured), "shape_check": shape_check,
-        "ratio_ours_to_one_activity": round(ours["per_second"] / one["per_second"], 3),
-        "ratio_floor_to_one_activity": round(floor["per_second"] / one["per_second"], 3),
-        "ratio_plain_happy_path_to_one_activity": round(
-            measured["plain_happy_path"]["per_second"] / one["per_second"], 3),
-        "ratio_ours_to_floor": round(ours["per_second"] / floor["per_second"], 3),
-        "cpu_ms": {
-            "ours": round(sum(value for key, value in ours.items() if key.endswith("_cpu_ms")), 1),
-            "floor": round(floor["worker_and_client_cpu_ms"] + floor["temporal_cpu_ms"], 1),
-            "one_activity": round(one["worker_and_client_cpu_ms"] + one["temporal_cpu_ms"], 1),
-        },
+        "ratio_ours_to_one_activity": rate("ours"),
+        "ratio_floor_to_one_activity": rate("transfer_shaped"),
+        "ratio_plain_happy_path_to_one_activity": rate("plain_happy_path"),
+        "ratio_floor_over_http_to_one_activity": rate("transfer_shaped_over_http"),
+        "ratio_plain_happy_path_over_http_to_one_activity": rate("plain_happy_path_over_http"),
+        "ratio_ours_to_floor": rate("ours", "transfer_shaped"),
+        "ratio_ours_to_floor_over_http": rate("ours", "transfer_shaped_over_http"),
+        "cpu_ms": {name: total_cpu_ms(measured[name]) for name in
+                   ("ours", "transfer_shaped", "transfer_shaped_over_http", "plain_happy_path",
+                    "plain_happy_path_over_http", "one_activity")},
     }
     result["cpu_ms"]["budget_for_a_third_of_one_activity"] = round(3 * result["cpu_ms"]["one_activity"], 1)
     write_result("floor", result)

@@ -12,8 +12,8 @@ import httpx
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from bench.plain import PlainWorkflow
-from bench.stack import TEAM, Stack, transfer_id
+from bench.plain import TRANSFER_HAPPY_PATH, PlainWorkflow
+from bench.stack import TEAM, Stack, http_client, transfer_id
 
 Timed = Callable[[str, Awaitable[Any]], Awaitable[Any]]
 
@@ -99,6 +99,36 @@ class HappyPaths:
 
     async def close(self) -> None:
         await asyncio.gather(self.bot.aclose(), *(client.aclose() for client in self.reps.values()))
+
+
+class RelayedPaths:
+    """A happy path's steps played over HTTP to bench.relay, each flow started by update-with-start as `up`'s API
+    starts a transfer: the plain workflow's steps (as `happy_path` takes them, then its closing signal) or the
+    transfer-shaped workflow's."""
+
+    def __init__(self, url: str):
+        self.http = http_client(url)
+
+    async def plain(self, n: int) -> None:
+        flow = transfer_id("relay-plain")
+        await self._post(f"/plain/{flow}")
+        for taken, (_, _, step) in enumerate(STEPS, start=1):
+            await self._post(f"/plain/{flow}/steps", {"name": step_name(step), "last": taken == len(STEPS)})
+
+    async def shaped(self, n: int) -> None:
+        flow = transfer_id("relay-shaped")
+        await self._post(f"/shaped/{flow}")
+        for _ in TRANSFER_HAPPY_PATH.steps[1:]:
+            await self._post(f"/shaped/{flow}/steps")
+
+    async def _post(self, path: str, body: dict | None = None) -> dict:
+        response = await self.http.post(path, json=body)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status_code} {response.text}")
+        return response.json()
+
+    async def close(self) -> None:
+        await self.http.aclose()
 
 
 async def _untimed(_: str, call: Awaitable[Any]) -> Any:

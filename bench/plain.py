@@ -93,14 +93,14 @@ class TransferShapedWorkflow:
     """Takes the Temporal steps of a transfer of the given shape and does no work at any: the floor the design
     sets before any of the product's own work."""
 
-    def __init__(self) -> None:
-        self.shape = Shape()
+    @workflow.init  # the shape is known to the first update, which update-with-start may run before `run`
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
         self.taken = 0
         self.opening: workflow.ActivityHandle | None = None
 
     @workflow.run
     async def run(self, shape: Shape) -> None:
-        self.shape = shape
         while self.taken < len(shape.steps):
             taken = self.taken
             deadline = timedelta(hours=1) if taken and shape.steps[taken - 1].deadline else None

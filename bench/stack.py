@@ -124,10 +124,7 @@ class Stack:
     rep_keys: dict[str, str] = field(default_factory=dict)
 
     def http(self, key: str = ADMIN_KEY, timeout: float | None = 60) -> httpx.AsyncClient:
-        # Idle connections are dropped before the server's 5 s keep-alive ends, so none is reused as it closes.
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
-        return httpx.AsyncClient(base_url=self.api_url, headers={"Authorization": f"Bearer {key}"},
-                                 timeout=timeout, limits=limits)
+        return http_client(self.api_url, {"Authorization": f"Bearer {key}"}, timeout)
 
     async def temporal(self) -> Client:
         return await connect(self.temporal_address, "default")
@@ -301,7 +298,7 @@ async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
             stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=env)
     stack = Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir, process)
     try:
-        await _until_serving(stack)
+        await until_serving(stack.api_url, process, data_dir / "up.log", "`warm-transfer up`")
         yield stack
     except BaseException:
         print(f"`warm-transfer up`'s data and logs are kept in {data_dir}", file=sys.stderr)
@@ -317,17 +314,26 @@ async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
     shutil.rmtree(data_dir, ignore_errors=True)  # only after a run that went well (10,000 transfers take 450 MB)
 
 
-async def _until_serving(stack: Stack, timeout: float = 90) -> None:
+async def until_serving(url: str, process: asyncio.subprocess.Process, log: Path, name: str,
+                        timeout: float = 90) -> None:
+    """Until the process serves `GET /healthz` at `url`; an error naming its log if it exits or takes too long."""
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=2) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as http:
         while time.monotonic() < deadline:
-            if stack.process.returncode is not None:
-                raise RuntimeError(f"`warm-transfer up` exited: see {stack.data_dir / 'up.log'}")
+            if process.returncode is not None:
+                raise RuntimeError(f"{name} exited: see {log}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get("/healthz")).status_code == 200:
                     return
             await asyncio.sleep(0.2)
-    raise TimeoutError(f"`warm-transfer up` did not serve within {timeout:.0f} s")
+    raise TimeoutError(f"{name} did not serve within {timeout:.0f} s: see {log}")
+
+
+def http_client(base_url: str, headers: dict[str, str] | None = None, timeout: float | None = 60) -> httpx.AsyncClient:
+    """The load generator's HTTP client: many connections, kept alive. Idle ones are dropped before the server's
+    5 s keep-alive ends, so none is reused as it closes."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits)
 
 
 START_PHASES = ("to_server", "first_task_wait", "worker", "history_service", "to_bot")

@@ -113,7 +113,7 @@ class ApiServer:
         self.server.should_exit = True
 
 
-async def _serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asyncio.Task, ...] = (),
+async def serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asyncio.Task, ...] = (),
                        on_started: Callable[[], None] = lambda: None) -> None:
     """Serve the API until `stop` is set or the API or one of `others` ends (a failure), then stop it."""
     serving = asyncio.create_task(api.serve(), name="api")
@@ -208,7 +208,7 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
         delivering = deliver_outbox(services, delivered)
         api = ApiServer(create_app(settings, services, client), sock, log_level)
         try:
-            await _serve_until(api, stop, (supervising,),
+            await serve_until(api, stop, (supervising,),
                                on_started=lambda: _print_banner(settings, devserver, keys))
         finally:
             delivered.set()
@@ -251,7 +251,7 @@ async def api_only(settings: Settings, log_level: str) -> None:
         register_admin_key(services, settings)
         client = await _connect(settings, stop)
         if client is not None:
-            await _serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)
+            await serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)
     finally:
         sock.close()
 

@@ -81,11 +81,16 @@ async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_ou
     # The shaped workflow has as many markers, upserts, timers, activities and updates as a real transfer.
     assert result["shape_check"]["transfer_shaped"] == result["shape_check"]["transfer"]
     assert result["shape_check"]["transfer"]["TIMER_STARTED"] > 0
-    variants = {"ours", "transfer_shaped", "plain_happy_path", "one_activity",
-                *(f"without_{element}" for element in floor.ELEMENTS)}
+    variants = {"ours", "transfer_shaped", "plain_happy_path", "one_activity", "transfer_shaped_over_http",
+                "plain_happy_path_over_http", *(f"without_{element}" for element in floor.ELEMENTS)}
     assert set(result["runs"]) == variants and all(len(rows) == 2 for rows in result["runs"].values())
     assert all(row["per_second"] > 0 and row["temporal_cpu_ms"] > 0 for row in result["medians"].values())
     assert all(result["medians"]["ours"][f"{part}_cpu_ms"] > 0 for part in ("api", "worker", "load_generator"))
+    # The relayed variants' HTTP service is measured as a process of its own, as our API is.
+    assert all(result["medians"][f"{name}_over_http"]["relay_cpu_ms"] > 0
+               for name in ("transfer_shaped", "plain_happy_path"))
+    relayed = result["medians"]["transfer_shaped_over_http"]
+    assert result["cpu_ms"]["transfer_shaped_over_http"] > relayed["relay_cpu_ms"] + relayed["temporal_cpu_ms"]
     assert set(result["element_costs"]) == set(floor.ELEMENTS)
     assert result["cpu_ms"]["budget_for_a_third_of_one_activity"] == round(3 * result["cpu_ms"]["one_activity"], 1)
     assert json.loads((results_in / "floor.json").read_text())["rounds"] == 2
