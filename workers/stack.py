@@ -114,7 +114,7 @@ class ApiServer:
 
 
 async def serve_until(api: ApiServer, stop: asyncio.Event, others: tuple[asyncio.Task, ...] = (),
-                       on_started: Callable[[], None] = lambda: None) -> None:
+                      on_started: Callable[[], None] = lambda: None) -> None:
     """Serve the API until `stop` is set or the API or one of `others` ends (a failure), then stop it."""
     serving = asyncio.create_task(api.serve(), name="api")
     stopping = asyncio.create_task(stop.wait())
@@ -209,7 +209,7 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
         api = ApiServer(create_app(settings, services, client), sock, log_level)
         try:
             await serve_until(api, stop, (supervising,),
-                               on_started=lambda: _print_banner(settings, devserver, keys))
+                              on_started=lambda: _print_banner(settings, devserver, keys))
         finally:
             delivered.set()
             await asyncio.gather(*delivering)
