@@ -6,14 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.accounts import AccountProfile
 from domain.context import ContextPackage, Prospect
 from domain.enrichment import Enrichment
+from domain.notices import Notice
+from domain.placement import Placement
+from domain.records import TransferEvent, TransferFacts
 from domain.requests import Routing
 from domain.view import RepSummary
-from integrations.crm.base import AccountProfile
-from integrations.notify.base import Notice
-from store.capacity import Placement
-from store.transfers import TransferEvent, TransferFacts
 
 
 class PlanInput(BaseModel):

@@ -12,10 +12,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.models import PublishInput, Released
 from activities.routing import release_place
+from domain.notices import Notice
 from domain.scripts import RepAlert, alert_chat, alert_email
 from integrations.calendar.base import Calendar
 from integrations.crm.base import CRM
-from integrations.notify.base import DeliveryError, Notice, Notifier
+from integrations.notify.base import DeliveryError, Notifier
 from store.capacity import CapacityStore
 from store.reps import RepStore
 from store.transfers import TransferStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, Reserved, ReserveInput
-from domain.enrichment import AccountFacts, enrich
+from domain.enrichment import enrich
 from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
 from domain.reps import RepState
@@ -42,8 +42,7 @@ class RoutingActivities:
         now = inp.now
         ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
         account = self.crm.lookup(inp.context.prospect)
-        facts = AccountFacts.model_validate(account.model_dump()) if account else None
-        enrichment = enrich(inp.context, facts, self.trigger_policy, inp.locale)
+        enrichment = enrich(inp.context, account, self.trigger_policy, inp.locale)
         if not ranked:
             return Plan(account=account, enrichment=enrichment)
         working = [s for s in ranked if on_shift(s, now)]

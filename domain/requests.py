@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, StringConstraints, model_validator
 
 from domain.context import ContextPackage, Strict
+from domain.lifecycle import ProspectActionName, RepActionName
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 RepId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -52,8 +53,6 @@ class TransferRequest(Strict):
         return self
 
 
-ProspectActionName = Literal["note", "proceed", "wait", "callback", "email", "replied", "left"]
-RepActionName = Literal["accept", "decline", "defer", "schedule_callback", "ack", "outcome"]
 Outcome = Literal["converted", "demo_booked", "nurture", "lost"]
 
 

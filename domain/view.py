@@ -7,13 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-Status = Literal[
-    "requested", "preparing", "checking", "offered", "connecting", "connected", "completed",
-    "queued", "callback_scheduled", "email_follow_up", "after_hours", "async_follow_up",
-    "recovering", "abandoned", "cancelled",
-]
-FINAL_STATUSES: frozenset[str] = frozenset({"completed", "abandoned", "cancelled"})
-Branch = Literal["immediate", "queued", "callback", "email", "async", "failed", "abandoned", "cancelled"]
+from domain.lifecycle import Branch, Status
+
 BotLineKind = Literal[
     "prepare", "available", "queued", "queue_update", "callback_offered", "callback_confirmed",
     "email_confirmed", "after_hours", "async_confirmed", "connecting", "rerouting", "failed",

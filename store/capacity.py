@@ -25,11 +25,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from pydantic import BaseModel
 from sqlalchemy import Connection, Text, and_, bindparam, cast, delete, func, insert, literal_column, or_, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import select
 
+from domain.placement import Assignment, Placement, QueueChange
 from domain.reps import RepState
 from domain.requests import Routing
 from domain.routing import ShiftClock, best_free
@@ -39,30 +39,6 @@ from store.reps import FreeReps, rep_state, seats_on_shift, teams_with_free_seat
 from store.tables import QueueRow, RepRow, SeatRow
 
 _PG_CAPACITY_LOCK = 7_263_001  # one advisory lock serialises routing decisions on PostgreSQL
-
-
-class Assignment(BaseModel):
-    transfer_id: str
-    rep_id: str
-
-
-class QueueChange(BaseModel):
-    """What a capacity decision changed for other transfers, so they can be told at once."""
-
-    handed_over: list[Assignment] = []  # transfers this decision gave a seat to
-    moved: list[str] = []  # transfers still waiting whose place in the queue changed
-
-    def to_wake(self, besides: str | None = None) -> list[str]:
-        ids = [a.transfer_id for a in self.handed_over] + self.moved
-        return [t for t in dict.fromkeys(ids) if t != besides]
-
-
-class Placement(QueueChange):
-    """Where a transfer stands: holding a seat with a rep, or waiting at a place in the queue."""
-
-    rep_id: str | None = None
-    position: int | None = None
-    seats_on_shift: int = 0
 
 
 class _Entry(NamedTuple):

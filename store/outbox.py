@@ -31,11 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
+from domain.notices import Audience
 from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts, insert_returning_new
 from store.wakeup import Wakeup, wakeup_for
 
-Audience = Literal["bot", "rep", "prospect", "ops"]
 Channel = Literal["webhook", "email", "chat"]
 
 # Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream

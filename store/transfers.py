@@ -4,34 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
 from sqlmodel import select
 
+from domain.records import TransferEvent, TransferFacts
 from store.db import Database
 from store.portable import insert_ignoring_conflicts, upsert
 from store.tables import FeedbackRow, TransferEventRow, TransferRow
-
-
-class TransferFacts(BaseModel):
-    transfer_id: str
-    status: str
-    branch: str | None = None
-    team: str | None = None
-    rep_id: str | None = None
-    score: int | None = None
-    outcome: str | None = None
-    created_at: datetime
-    summary: dict = {}
-
-
-class TransferEvent(BaseModel):
-    seq: int
-    at: datetime
-    status: str
-    kind: str
-    rep_id: str | None = None
-    detail: str
-    data: dict = {}
 
 
 class TransferStore:

@@ -35,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.context import ContextPackage
     from domain.enrichment import Enrichment
     from domain.eta import recheck_seconds
+    from domain.notices import Notice
+    from domain.records import TransferEvent, TransferFacts
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
     from domain.scripts import LineFacts, bot_line, rep_alert
     from domain.view import (
@@ -44,8 +46,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         TransferView,
     )
-    from integrations.notify.base import Notice
-    from store.transfers import TransferEvent, TransferFacts
     from workflows import search
     from workflows.models import TransferInput, TransferResult
     from workflows.state import FollowUp, PendingInput

@@ -19,12 +19,12 @@ from api.auth import require
 from api.errors import ApiError
 from api.sse import outbox_stream
 from config import Settings
+from domain.accounts import AccountProfile
 from domain.context import ContextPackage
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
 from domain.scripts import RepAlert, checklist, opener, quick_summary, rep_alert, talking_points, things_to_avoid
 from domain.scripts.render import first_name
 from domain.view import Status, TransferView
-from integrations.crm.base import AccountProfile
 from store.errors import NotFound
 from store.keys import Principal
 from store.outbox import transfer_topic

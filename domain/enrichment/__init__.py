@@ -8,13 +8,11 @@ Pure and deterministic. enrich() runs the trigger evaluator once on the transcri
 
 from domain.enrichment.enrich import enrich
 from domain.enrichment.essentials import ESSENTIALS, missing
-from domain.enrichment.models import AccountEvent, AccountFacts, Derived, Enrichment, ScorePart
+from domain.enrichment.models import Derived, Enrichment, ScorePart
 from domain.enrichment.transcript import parse_transcript
 
 __all__ = [
     "ESSENTIALS",
-    "AccountEvent",
-    "AccountFacts",
     "Derived",
     "Enrichment",
     "ScorePart",

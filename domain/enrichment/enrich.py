@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from domain.accounts import AccountProfile
 from domain.context import ContextPackage
 from domain.enrichment.essentials import is_known, missing
-from domain.enrichment.models import AccountFacts, Derived, Enrichment, ScorePart
+from domain.enrichment.models import Derived, Enrichment, ScorePart
 from domain.enrichment.score import score_parts
 from domain.enrichment.transcript import Reading, Sign, parse_transcript, quoted, read
 from domain.scripts import checklist, language_of, talking_points, things_to_avoid
@@ -25,7 +26,7 @@ APPROACH_LIMIT = 2000  # ContextPackage.recommended_approach's limit
 
 def enrich(
     context: ContextPackage,
-    account: AccountFacts | None = None,
+    account: AccountProfile | None = None,
     policy: Policy | None = None,
     locale: str | None = None,
 ) -> Enrichment:
@@ -73,7 +74,7 @@ def _fill(
     return context, derived
 
 
-def _from_crm(account: AccountFacts | None) -> list[Derived]:
+def _from_crm(account: AccountProfile | None) -> list[Derived]:
     if account is None:
         return []
     found = [Derived(field="prospect.account_id", value=account.account_id, source="crm",

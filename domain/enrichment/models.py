@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from domain.accounts import AccountActivity
 from domain.context import ContextPackage
-
-
-class AccountEvent(BaseModel):
-    at: datetime
-    kind: str
-    text: str
-
-
-class AccountFacts(BaseModel):
-    """What the CRM knows; extra fields are ignored so a CRM AccountProfile.model_dump() validates."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    account_id: str
-    company: str | None = None
-    history: list[AccountEvent] = []
 
 
 class Derived(BaseModel):
@@ -53,4 +37,4 @@ class Enrichment(BaseModel):
     next_step: str
     missing: list[str]
     """The seed's must-include essentials still unknown, as short labels, in the seed's order."""
-    account_history: list[AccountEvent]
+    account_history: list[AccountActivity]

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel
-
+from domain.accounts import AccountProfile
 from domain.context import Prospect
-
-
-class AccountActivity(BaseModel):
-    at: datetime
-    kind: str
-    text: str
-
-
-class AccountProfile(BaseModel):
-    account_id: str
-    company: str | None
-    contact_name: str | None
-    email: str | None
-    phone: str | None
-    matched_by: Literal["account_id", "email", "phone", "company"]
-    history: list[AccountActivity]  # newest first
 
 
 class CRM(ABC):

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select, update
 
+from domain.accounts import AccountActivity, AccountProfile
 from domain.context import Prospect
-from integrations.crm.base import CRM, AccountActivity, AccountProfile
+from integrations.crm.base import CRM
 from store.crm import CrmAccount, CrmActivity, email_key, phone_key
 from store.db import Database
 from store.portable import insert_ignoring_conflicts

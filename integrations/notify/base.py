@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field
 
-from store.outbox import Audience
-
-
-class Notice(BaseModel):
-    key: str = Field(min_length=1, max_length=200, description="Idempotency key, unique within the transfer.")
-    transfer_id: str = Field(min_length=1, max_length=100)
-    audience: Audience
-    rep_id: str | None = None
-    kind: str = Field(min_length=1, max_length=64)
-    payload: dict[str, Any] = {}
-    callback_url: str | None = Field(default=None, description="The bot's webhook target.")
-    email_to: str | None = Field(default=None, description="Send as e-mail: payload needs 'subject' and 'body'.")
-    chat_to: str | None = Field(default=None, description="Post to this chat channel: payload needs 'chat_text'.")
+from domain.notices import Notice
 
 
 class DeliveryError(Exception):

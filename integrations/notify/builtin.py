@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from integrations.notify.base import DeliveryError, Notice, Notifier, ensure_deliverable
+from domain.notices import Notice
+from integrations.notify.base import DeliveryError, Notifier, ensure_deliverable
 from store.db import Database
 from store.outbox import OutboxStore
 

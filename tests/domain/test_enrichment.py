@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.accounts import AccountActivity, AccountProfile
 from domain.context import ContextPackage, Prospect, Qualification, Sentiment
-from domain.enrichment import ESSENTIALS, AccountFacts, Enrichment, enrich, parse_transcript
+from domain.enrichment import ESSENTIALS, Enrichment, enrich, parse_transcript
 from domain.scripts import checklist, talking_points, things_to_avoid
-from integrations.crm.base import AccountActivity, AccountProfile
 
 ACME_PATH = Path("/work/shared/examples/context_package_acme.json")
 FRUSTRATED = """\
@@ -170,7 +170,7 @@ def test_crm_account_fills_company_account_id_and_history():
         matched_by="email", history=history,
     )  # fmt: skip
     context = ContextPackage(prospect=Prospect(email="priya@globex.com"), qualification=Qualification(budget="$20k"))
-    enrichment = enrich(context, AccountFacts.model_validate(profile.model_dump()))
+    enrichment = enrich(context, profile)
     assert (enrichment.context.prospect.company, enrichment.context.prospect.account_id) == ("Globex", "acc_42")
     assert derived_fields(enrichment) == {
         "prospect.account_id": "crm",
@@ -200,7 +200,9 @@ def test_what_the_bot_gave_is_never_overwritten():
         recommended_approach="Lead with the migration plan",
         conversation_transcript=FRUSTRATED,
     )
-    enrichment = enrich(given_values, AccountFacts(account_id="crm_acc", company="CRM Co"))
+    crm_account = AccountProfile(account_id="crm_acc", company="CRM Co", contact_name=None, email=None, phone=None,
+                                 matched_by="company", history=[])
+    enrichment = enrich(given_values, crm_account)
     assert derived_fields(enrichment) == {"sentiment.frustration_level": "transcript"}
     assert flat(enrichment.context) == flat(given_values) | {"sentiment.frustration_level": "high"}
     assert enrichment.score_parts == []

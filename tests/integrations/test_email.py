@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.notify.base import DeliveryError, Notice
+from domain.notices import Notice
+from integrations.notify.base import DeliveryError
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.email import EmailDispatcher, SmtpMailer
 from tests.conftest import Inbox, free_port

@@ -4,7 +4,8 @@ from datetime import UTC
 
 import pytest
 
-from integrations.notify.base import DeliveryError, Notice
+from domain.notices import Notice
+from integrations.notify.base import DeliveryError
 from integrations.notify.builtin import BuiltinNotifier
 from store.outbox import OutboxStore
 

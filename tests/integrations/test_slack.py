@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import respx
 
-from integrations.notify.base import Notice
+from domain.notices import Notice
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.slack import POST_MESSAGE, SlackDispatcher
 from tests.integrations.conftest import delivery_state

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.notify.base import Notice
+from domain.notices import Notice
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.dispatch import backoff
 from integrations.notify.webhooks import WebhookDispatcher, sign, verify_signature

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain.placement import Assignment
 from domain.requests import Routing
-from store.capacity import Assignment, CapacityStore
+from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
 from tests.store.support import NOW, profile, seats_per_rep

@@ -6,8 +6,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from domain.placement import Assignment
 from domain.requests import Routing
-from store.capacity import Assignment, CapacityStore
+from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
 from tests.store.support import NOW, profile, run_at_once, seats_per_rep

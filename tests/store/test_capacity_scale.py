@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from domain.placement import Assignment
 from domain.reps import WEEKDAYS, RepPatch, RepProfile, RepState
 from domain.requests import Routing
 from domain.routing import can_take_now, eligible, on_shift, rank
-from store.capacity import Assignment, CapacityStore
+from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
 from store.tables import RepRow, SeatRow

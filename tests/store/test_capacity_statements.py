@@ -10,8 +10,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.engine.interfaces import CacheStats
 
+from domain.placement import Assignment
 from domain.requests import Routing
-from store.capacity import Assignment, CapacityStore
+from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import _FREE_REPS_OF_TEAM, RepStore
 from tests.store.support import NOW, profile

@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 from domain.metrics import metrics
+from domain.records import TransferEvent, TransferFacts
 from domain.requests import Routing
 from store.capacity import CapacityStore
 from store.db import Database
 from store.metrics import MetricsStore, Scope
-from store.transfers import TransferEvent, TransferFacts, TransferStore
+from store.transfers import TransferStore
 from store.usage import UsageStore
 from tests.store.support import NOW
 

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, inspect, text
 
+from domain.placement import Assignment
 from domain.requests import Routing
-from store.capacity import Assignment, CapacityStore
+from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
 from store.tables import profile_columns

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlmodel import select
 
+from domain.records import TransferEvent, TransferFacts
 from store.db import Database
 from store.tables import FeedbackRow
-from store.transfers import TransferEvent, TransferFacts, TransferStore
+from store.transfers import TransferStore
 from tests.store.support import NOW, run_at_once
 
 LATER = NOW + timedelta(minutes=5)
