@@ -6,22 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from domain.view import RepSummary
 
 
 @dataclass
-class PendingInput:
-    """An action waiting for the workflow to act on it; `ticket` ties it to the update that sent it."""
-
-    ticket: int
-    source: str  # prospect | rep | feedback | queue
-    payload: Any
-
-
-@dataclass
 class FollowUp:
-    owner: RepSummary | None
+    owner: RepSummary | None  # None: the first rep free when it is due
     due: datetime
-    channel: str  # phone | email
+    channel: Literal["phone", "email"]
