@@ -1,18 +1,288 @@
-"""Value types a transfer keeps in its state. They live outside workflows/transfer.py and are imported passed
-through the sandbox, so they are built once per worker process: a dataclass generates and compiles its
-methods when it is defined, and the sandbox runs the workflow's own module afresh for every new run."""
+"""A transfer's state, and what follows from it alone: what each step says and records, the choices that need
+no outside answer, which actions it allows now, and its view. No Temporal calls (the clock is passed in), so
+all of it is deterministic and is tested on its own; workflows/transfer.py runs the flow on top of it.
+
+Imported passed through the sandbox, so its classes are built once per worker process: a dataclass compiles
+its methods when it is defined, and the sandbox runs the workflow's own module afresh for every new run.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from domain.view import RepSummary
+from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskRequest
+from domain.context import ContextPackage
+from domain.enrichment import Enrichment
+from domain.lifecycle import (
+    PROSPECT_ACTIONS,
+    REP_ACTIONS,
+    ActionRefused,
+    Branch,
+    Status,
+    branch_on_entering,
+    check_action,
+    follow_up_owner_acts,
+)
+from domain.notices import Audience
+from domain.records import TransferFacts
+from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
+from domain.scripts import LineFacts, bot_line, rep_alert
+from domain.scripts.follow_up import confirmation, prospect_label, task_description
+from domain.view import BotLine, QueueInfo, RepSummary, TransferView
+from workflows.inbox import Inbox, PendingInput
+from workflows.models import TransferInput
+from workflows.steps import StepRecord
+
+Channel = Literal["phone", "email"]
+_CONFIRMED_LINE = {Status.CALLBACK_SCHEDULED: "callback_confirmed", Status.EMAIL_FOLLOW_UP: "email_confirmed"}
+_FEEDBACK_QUESTIONS = ["context_helpful", "missing", "prospect_repeated", "improve"]
 
 
 @dataclass
 class FollowUp:
     owner: RepSummary | None  # None: the first rep free when it is due
     due: datetime
-    channel: Literal["phone", "email"]
+    channel: Channel
+
+
+class TransferState:
+    def __init__(self, inp: TransferInput, transfer_id: str, clock: Callable[[], datetime]) -> None:
+        self.inp, self.request, self.tid, self.clock = inp, inp.request, transfer_id, clock
+        self.ctx: ContextPackage = inp.request.context.model_copy(update={"transfer_id": transfer_id}, deep=True)
+        self.routing: Routing = inp.request.routing
+        self.created_at = clock()
+        self.status = Status.REQUESTED
+        self.branch: Branch | None = None
+        self.plan = Plan()
+        self.enrichment: Enrichment | None = None
+        self.rep: RepSummary | None = None
+        self.exclude: list[str] = []  # reps this transfer is not offered to again
+        self.queue: QueueInfo | None = None
+        self.offer_expires_at: datetime | None = None
+        self.follow_up: FollowUp | None = None
+        self.failure: str | None = None  # why the transfer is recovering
+        self.outcome: str | None = None
+        self.feedback: dict[str, dict] = {}
+        self.live = True  # the prospect is still in the chat, so the bot has lines to say
+        self.continued = False
+        self.bot_lines: list[BotLine] = []
+        self.inbox = Inbox()
+        callback = inp.request.bot.callback_url
+        self.step = StepRecord(transfer_id, str(callback) if callback else None)
+
+    def after(self, seconds: float) -> datetime:
+        return self.clock() + timedelta(seconds=seconds)
+
+    # ---- what the transfer says and records ------------------------------------------------------
+
+    def enter(self, status: Status, detail: str, kind: str | None = None, rep_id: str | None = None,
+              data: dict | None = None) -> None:
+        self.branch = branch_on_entering(status, self.branch)
+        self.status = status
+        self.log(kind or status, detail, rep_id=rep_id, data=data)
+        self.notify("bot", "status", {"status": status, "detail": detail,
+                                      "rep": self.rep.model_dump() if self.rep else None,
+                                      "queue": self.queue.model_dump() if self.queue else None})
+
+    def log(self, kind: str, detail: str, rep_id: str | None = None, data: dict | None = None) -> None:
+        self.step.log(self.clock(), self.status, kind, detail, rep_id, data)
+
+    def notify(self, audience: Audience, kind: str, payload: dict, rep_id: str | None = None,
+               email_to: str | None = None, key: str | None = None) -> None:
+        self.step.notify(audience, kind, payload, rep_id=rep_id, email_to=email_to, key=key)
+
+    def say(self, kind: str, choices: list[str] | None = None, at: datetime | None = None) -> None:
+        """The bot's next line to the prospect, in the bot's language."""
+        rep, queue, prospect, locale = self.rep, self.queue, self.ctx.prospect, self.request.bot.locale
+        facts = LineFacts(
+            rep_name=rep and rep.name, rep_title=rep and rep.title, rep_expertise=rep and rep.expertise,
+            team=self.routing.team, prospect_name=prospect.name, bot_name=self.request.bot.name,
+            position=queue and queue.position, wait_seconds=queue and queue.eta_seconds, at=at,
+            prospect_timezone=prospect.timezone, phone=prospect.phone, email=prospect.email,
+            recovery_minutes=self.inp.timings.recovery_minutes, now=self.clock())
+        line = BotLine(seq=len(self.bot_lines) + 1, kind=kind, text=bot_line(kind, locale, facts), locale=locale,
+                       choices=choices or [])
+        self.bot_lines.append(line)
+        self.notify("bot", "bot_line", line.model_dump(mode="json"), key=f"line-{line.seq}")
+
+    def alert_rep(self, kind: str, rep: RepSummary | None = None) -> None:
+        """The rep's alert with the whole context package, in the rep's language."""
+        rep, follow_up = rep or self.rep, self.follow_up
+        self.notify("rep", kind, {
+            "alert": rep_alert(self.ctx, rep.locale, self.ctx.transfer_reason).model_dump(mode="json"),
+            "context": self.ctx.model_dump(mode="json"),
+            "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
+            "enrichment": self.enrichment.model_dump(mode="json", exclude={"context"}) if self.enrichment else None,
+            "expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
+            "follow_up": None if follow_up is None else {
+                "channel": follow_up.channel, "due": follow_up.due.isoformat(),
+                "phone": self.ctx.prospect.phone, "email": self.ctx.prospect.email},
+        }, rep_id=rep.id)
+
+    def adopt(self, plan: Plan) -> None:
+        """The plan, and the package completed before any rep sees it; what was derived is logged with its source."""
+        self.plan, self.rep = plan, plan.best
+        who = ""  # the seed's internal check, for ops: the best rep and who else could take it
+        if self.rep is not None:
+            others = ", ".join(rep.name.split()[0] for rep in plan.alternatives)
+            who = f". Best placed: {self.rep.name}" + (f"; also able to help: {others}" if others else "")
+        reason = self.ctx.transfer_reason or "no reason given"
+        self.enter(Status.REQUESTED, f"{self.request.bot.name} asked for a rep: {reason}{who}")
+        if plan.enrichment is not None:
+            self.enrichment = plan.enrichment
+            self.ctx = plan.enrichment.context.model_copy(update={"transfer_id": self.tid})
+            if derived := plan.enrichment.derived:
+                self.log("enriched", "Completed the context package: " +
+                         "; ".join(f"{d.field} from {d.source}" for d in derived),
+                         data={"derived": [d.model_dump(mode="json") for d in derived]})
+        if plan.account is not None:
+            self.log("crm", f"CRM account {plan.account.account_id} found by {plan.account.matched_by}")
+
+    def add_note(self, note: str) -> None:
+        self.ctx.prospect_notes.append(note)
+        self.log("note", f"The prospect added: {note}")
+        if self.rep is not None and self.status in (Status.OFFERED, Status.CONNECTING, Status.CONNECTED):
+            self.notify("rep", "note", {"note": note}, rep_id=self.rep.id)
+
+    def mark_continued(self) -> None:
+        if not self.continued:
+            self.continued = True
+            self.log("continuation", "The prospect replied to the rep")
+
+    def announce_failure(self) -> None:
+        """Recovery: the CRM and ops hear why, the rep gets the context, the prospect an apology."""
+        self.step.note_in_crm(CrmNote(key=f"{self.tid}:failure:{len(self.step.timeline)}",
+                                      prospect=self.ctx.prospect, kind="transfer_failed", text=self.failure))
+        self.notify("ops", "transfer_failed", {"reason": self.failure})
+        self.alert_rep("recovery")
+        if self.live:
+            self.say("failed", ["callback", "email"])
+
+    def announce_outcome(self) -> None:
+        self.step.note_in_crm(CrmNote(key=f"{self.tid}:outcome", prospect=self.ctx.prospect, kind="transfer_outcome",
+                                      text=f"Warm transfer {self.tid} handled by {self.rep.name}: {self.outcome}"))
+        self.notify("rep", "feedback_request", {"questions": _FEEDBACK_QUESTIONS}, rep_id=self.rep.id)
+        self.notify("bot", "csat_request", {"scale": [1, 5]})
+
+    def keep_feedback(self, feedback: RepFeedback | ProspectFeedback) -> None:
+        data = feedback.model_dump(mode="json", by_alias=True, exclude={"rep_id"})
+        self.feedback[feedback.source] = data
+        self.step.keep_feedback(FeedbackRecord(source=feedback.source, rep_id=self.rep.id, data=data))
+        self.log("feedback", f"Feedback from the {feedback.source}", data=data)
+
+    def announce_follow_up(self, status: Status) -> None:
+        """Everyone hears of the follow-up: the owner (alert and calendar task), the prospect (e-mail), the bot."""
+        follow_up, owner = self.follow_up, self.follow_up.owner
+        self.enter(status, f"{owner.name if owner else 'the first free rep'} follows up by {follow_up.channel} at "
+                   f"{follow_up.due.isoformat()}", kind="follow_up", rep_id=owner.id if owner else None,
+                   data={"channel": follow_up.channel, "due": follow_up.due.isoformat()})
+        if owner is not None:
+            self.alert_rep("follow_up_scheduled", rep=owner)
+            self.step.schedule(TaskRequest(
+                key=f"{self.tid}:task:{len(self.step.timeline)}", rep_id=owner.id, due_at=follow_up.due,
+                title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
+                description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
+        if self.ctx.prospect.email:
+            self.notify("prospect", "confirmation", confirmation(
+                self.ctx.prospect.name, owner.name if owner else None, follow_up.channel, follow_up.due),
+                email_to=self.ctx.prospect.email)
+        if self.live:
+            self.say(_CONFIRMED_LINE.get(status, "async_confirmed"), at=follow_up.due)
+        self.live = False
+
+    # ---- choices that need no outside answer -----------------------------------------------------
+
+    def failed(self, reason: str) -> Status:
+        self.failure = reason
+        return Status.RECOVERING
+
+    def soonest_callback(self) -> datetime:
+        return self.after(self.inp.timings.recovery_minutes * 60)
+
+    def queued_at(self, placed: Placed) -> None:
+        self.queue = QueueInfo(position=placed.placement.position, eta_seconds=placed.eta_seconds or 0)
+
+    def choose_follow_up(self, action: ProspectAction | None, default_due: datetime) -> Status:
+        """The prospect's choice of callback or e-mail; with none, what we know of them decides."""
+        if action is None:
+            channel = "phone" if self.ctx.prospect.phone else "email"
+            return self._follow_up_by(channel, default_due)
+        if action.phone:
+            self.ctx.prospect.phone = action.phone
+        if action.email:
+            self.ctx.prospect.email = action.email
+        if action.action == "email":
+            return self._follow_up_by("email", default_due)
+        due = action.callback_at if action.callback_at and action.callback_at > self.clock() else default_due
+        return self._follow_up_by("phone", due)
+
+    def _follow_up_by(self, channel: Channel, due: datetime) -> Status:
+        self.follow_up = FollowUp(self.rep, due, channel)
+        return Status.CALLBACK_SCHEDULED if channel == "phone" else Status.EMAIL_FOLLOW_UP
+
+    def follow_up_at_next_opening(self) -> Status:
+        """A follow-up found nobody on shift: wait for the owner's next opening."""
+        due = self.plan.next_opening or self.after(3600)
+        self.follow_up = FollowUp(self.rep, due, "phone" if self.ctx.prospect.phone else "email")
+        return Status.ASYNC_FOLLOW_UP
+
+    # ---- which actions it allows now -------------------------------------------------------------
+
+    def check_prospect(self, action: ProspectAction) -> None:
+        check_action(PROSPECT_ACTIONS, self.status, action.action)
+
+    def check_rep(self, action: RepAction) -> None:
+        check_action(REP_ACTIONS, self.status, action.action)
+        owner = self.follow_up.owner if follow_up_owner_acts(self.status) and self.follow_up else self.rep
+        if owner is None or action.rep_id != owner.id:
+            raise ActionRefused("this transfer is not yours to act on")
+        if self.status == Status.OFFERED and self.offer_expires_at and self.clock() >= self.offer_expires_at:
+            raise ActionRefused("the offer has expired")
+        if action.action == "defer" and action.defer_to == action.rep_id:
+            raise ActionRefused("defer to a colleague, not to yourself")
+        if action.action == "schedule_callback" and action.callback_at <= self.clock():
+            raise ActionRefused("callback_at must be in the future")
+
+    def check_feedback(self, feedback: RepFeedback | ProspectFeedback) -> None:
+        if self.status != Status.COMPLETED:
+            raise ActionRefused(f"feedback is asked for once the transfer is completed; it is {self.status}")
+        if feedback.source in self.feedback or any(
+                item.payload.source == feedback.source for item in self.inbox.waiting("feedback")):
+            raise ActionRefused(f"feedback from the {feedback.source} was already given")
+        if feedback.source == "rep" and (self.rep is None or feedback.rep_id != self.rep.id):
+            raise ActionRefused("only the rep who handled the transfer can give rep feedback")
+
+    def still_valid(self, item: PendingInput) -> bool:
+        """Validators ran when the action arrived; check again now, since an earlier input or a timer
+        may have moved the transfer on (the prospect left, the offer lapsed). A stale action is refused."""
+        check = {"prospect": self.check_prospect, "rep": self.check_rep, "feedback": self.check_feedback}
+        try:
+            if item.source in check:
+                check[item.source](item.payload)
+        except ActionRefused as refusal:
+            self.inbox.refuse(item, str(refusal))
+            return False
+        return True
+
+    # ---- what others see -------------------------------------------------------------------------
+
+    def as_view(self) -> TransferView:
+        return TransferView(
+            transfer_id=self.tid, status=self.status, branch=self.branch, rep=self.rep, queue=self.queue,
+            follow_up_at=self.follow_up.due if self.follow_up else None, offer_expires_at=self.offer_expires_at,
+            outcome=self.outcome, bot_lines=self.bot_lines, timeline=self.step.timeline,
+            collect=self.enrichment.missing if self.enrichment else [])
+
+    def facts(self) -> TransferFacts:
+        """What the store keeps of the transfer for metrics and the console."""
+        p, trigger = self.ctx.prospect, self.request.trigger
+        return TransferFacts(
+            transfer_id=self.tid, status=self.status, branch=self.branch, team=self.routing.team,
+            rep_id=self.rep.id if self.rep else None, score=self.ctx.qualification.score, outcome=self.outcome,
+            created_at=self.created_at,
+            summary={"prospect": p.name, "company": p.company, "reason": self.ctx.transfer_reason,
+                     "locale": self.request.bot.locale, "bot": self.request.bot.name, "continued": self.continued,
+                     "category": trigger.category, "triggers": trigger.triggers})

@@ -24,6 +24,8 @@ from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# Where this code records its histories; older code's stay where they are, so every recording keeps replaying.
+RECORDING = HISTORIES / "lifecycle"
 ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
 
@@ -154,7 +156,8 @@ class Harness:
         """With WT_RECORD_HISTORIES=1, save the history for the replay test (tests/workflows/histories/)."""
         if os.environ.get("WT_RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            RECORDING.mkdir(exist_ok=True)
+            (RECORDING / f"{name}.json").write_text(history.to_json())
 
     def outbox(self, transfer_id: str, audience: str | None = None) -> list:
         return self.services.outbox.for_transfer(transfer_id, 0, audience)

@@ -1,5 +1,9 @@
 """Recorded histories must replay on today's workflow code: a change that would break running transfers
-fails here and belongs behind workflow.patched. Re-record with WT_RECORD_HISTORIES=1 only for new branches."""
+fails here and belongs behind workflow.patched.
+
+After a change to the workflow, keep every recording and add one of every branch on the new code: point
+tests.workflows.harness.RECORDING at a new folder, then `WT_RECORD_HISTORIES=1 .venv/bin/python -m pytest
+tests/workflows/test_transfer.py`."""
 
 from __future__ import annotations
 
@@ -10,15 +14,21 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from tests.workflows.harness import RECORDING
 from workers.eviction import FreedOnEvictionRunner
 from workers.temporal import DATA_CONVERTER
 from workflows.transfer import TransferWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 
 
-def test_histories_are_recorded():
-    assert len(HISTORIES) >= 4, "the replay test needs recorded histories of several branches"
+BRANCHES = {"immediate", "offer_timeout", "decline_defer", "cancelled", "queued_deep", "queued_callback",
+            "queued_email", "abandoned", "after_hours", "after_hours_chinese", "no_rep", "failed_recovery",
+            "ack_timeout_recovery", "feedback_timeout"}
+
+
+def test_every_branch_is_recorded_on_the_current_code():
+    assert {path.stem for path in RECORDING.glob("*.json")} == BRANCHES
 
 
 # Production runs transfers unsandboxed, freed on eviction (workers.temporal.make_worker); the sandbox also
@@ -27,7 +37,7 @@ RUNNERS = {"unsandboxed": FreedOnEvictionRunner, "sandboxed": SandboxedWorkflowR
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.parent.name + "/" + p.stem for p in HISTORIES])
 async def test_history_replays(path: Path, runner: str):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=[TransferWorkflow], data_converter=DATA_CONVERTER,

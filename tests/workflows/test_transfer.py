@@ -87,7 +87,7 @@ async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     # of its own; the first step's publish runs as an activity after the bot's first answer.
     assert await harness.local_activities(handle) == ["plan", "place"] + ["publish"] * 7
     assert await harness.activities(handle) == ["publish"]
-    await harness.keep_history(handle, "immediate_opening_publish_after_answer")
+    await harness.keep_history(handle, "immediate")
 
 
 async def test_actions_are_refused_with_a_reason_and_change_nothing(harness):
@@ -142,6 +142,7 @@ async def test_decline_and_defer_move_on_without_restarting(harness):
     assert declined.status == "offered" and declined.rep.id == "alex"
     assert kinds(declined).count("prepare") == 1
     assert (await harness.finish(handle, "alex")).status == "completed"
+    await harness.keep_history(handle, "decline_defer")
 
 
 async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
@@ -206,6 +207,8 @@ async def test_queued_prospect_can_leave_or_ask_for_callback_or_email(harness, t
     # Who gets Priya's seat when she frees up: tests/e2e/test_follow_ups.py, on the real server (the
     # time-skipping server intermittently answers an update sent after a long skip with 'update not found').
     await harness.keep_history(leaver, "abandoned")
+    await harness.keep_history(caller, "queued_callback")
+    await harness.keep_history(mailer, "queued_email")
 
 
 async def test_after_hours_follows_up_at_the_next_opening(harness, time_skipping_env):
@@ -294,7 +297,6 @@ async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skippin
         # The rep reaches the prospect first: that confirms the connection was made.
         assert (await harness.rep_act(handle, "sarah", "ack")).status == "connected"
         await harness.keep_history(handle, "failed_recovery")
-        await harness.keep_history(handle, "failed_recovery")
 
 
 async def test_accepted_rep_who_never_takes_over_triggers_recovery(harness, time_skipping_env):
@@ -309,6 +311,7 @@ async def test_accepted_rep_who_never_takes_over_triggers_recovery(harness, time
     await time_skipping_env.sleep(601)  # no answer from the prospect: the known phone number is used
     view = await harness.view(handle)
     assert view.status == "callback_scheduled"
+    await harness.keep_history(handle, "ack_timeout_recovery")
 
 
 async def test_prospect_leaving_mid_offer_releases_the_rep(harness):
@@ -322,6 +325,7 @@ async def test_prospect_leaving_mid_offer_releases_the_rep(harness):
     assert "release" not in await harness.local_activities(handle)
     assert any(r.kind == "withdrawn" for r in harness.services.outbox.for_rep("sarah"))
     assert (await handle.result()).view.status == "cancelled"
+    await harness.keep_history(handle, "cancelled")
 
 
 async def test_feedback_is_waited_for_durably_then_the_transfer_closes(harness, time_skipping_env):
@@ -342,6 +346,7 @@ async def test_feedback_is_waited_for_durably_then_the_transfer_closes(harness, 
     result = (await handle.result()).view  # waits out the seven-day feedback window
     assert result.status == "completed"
     assert result.timeline[-1].detail.startswith("Closed with feedback from: prospect")
+    await harness.keep_history(handle, "feedback_timeout")
 
 
 async def test_no_rep_at_all_waits_durably_for_one(harness, time_skipping_env):
@@ -360,6 +365,7 @@ async def test_no_rep_at_all_waits_durably_for_one(harness, time_skipping_env):
     await time_skipping_env.sleep(130)  # the queue's own check finds her back (the API also signals at once)
     view = await harness.view(handle)
     assert view.status == "offered" and view.rep.id == "nina"
+    await harness.keep_history(handle, "no_rep")
 
 
 async def test_an_action_overtaken_by_another_is_refused_not_applied_later(harness):
@@ -460,6 +466,7 @@ async def test_a_chinese_speaking_prospect_hears_chinese_with_times_in_their_zon
     await harness.prospect(handle, "email", email="wang.wei@xingchen.cn")
     alert = next(r for r in harness.services.outbox.for_rep("wei") if r.kind == "follow_up_scheduled").payload
     assert any("\u4e00" <= ch <= "\u9fff" for ch in alert["alert"]["headline"])  # in the rep's language
+    await harness.keep_history(handle, "after_hours_chinese")
 
 
 async def test_alerts_and_confirmations_go_out_by_email_when_smtp_is_set(time_skipping_env, tmp_path, smtp_server,

@@ -1,0 +1,161 @@
+"""The transfer's deterministic core on its own, with a clock of the test's: what it says, records and allows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from activities.models import Plan
+from domain.lifecycle import ActionRefused, Branch, Status
+from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
+from domain.view import RepSummary
+from workflows.models import TransferInput
+from workflows.state import FollowUp, TransferState
+from workflows.transfer import TransferWorkflow
+
+NOW = datetime(2026, 12, 7, 15, tzinfo=UTC)
+SARAH = RepSummary(id="sarah", name="Sarah Chen", locale="en")
+ALEX = RepSummary(id="alex", name="Alex Kim", locale="zh-CN")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def transfer(prospect: dict | None = None, **request) -> TransferState:
+    body = {"context": {"prospect": prospect or {"name": "Dana Lee", "email": "dana@northwind.io"}},
+            "bot": {"name": "Ava", "callback_url": "https://bot.example.com/hook"}, **request}
+    return TransferState(TransferInput(request=TransferRequest.model_validate(body)), "xfer_1", Clock())
+
+
+def batch(state: TransferState):
+    return state.step.take(state.clock(), state.facts(), release=False)
+
+
+def test_the_opening_names_the_best_rep_and_who_else_could_help():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, alternatives=[ALEX], on_shift=True))
+    assert state.rep == SARAH and state.status == Status.REQUESTED
+    assert state.step.timeline[0].detail == ("Ava asked for a rep: no reason given. Best placed: Sarah Chen; "
+                                             "also able to help: Alex")
+    [status] = batch(state).notices
+    assert status.payload["status"] == "requested" and status.callback_url == "https://bot.example.com/hook"
+
+
+def test_entering_a_state_sets_its_branch_and_tells_the_bot():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.OFFERED, "Offered to Sarah")
+    assert state.branch == Branch.IMMEDIATE
+    state.enter(Status.QUEUED, "In queue")
+    assert state.branch == Branch.QUEUED
+    assert [n.payload["status"] for n in batch(state).notices] == ["requested", "offered", "queued"]
+
+
+def test_only_the_offered_rep_acts_and_not_after_the_offer_expires():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.OFFERED, "Offered")
+    state.offer_expires_at = NOW + timedelta(seconds=30)
+    state.check_rep(RepAction(action="accept", rep_id="sarah"))
+    with pytest.raises(ActionRefused, match="not yours"):
+        state.check_rep(RepAction(action="accept", rep_id="alex"))
+    with pytest.raises(ActionRefused, match="not possible while the transfer is offered"):
+        state.check_rep(RepAction(action="ack", rep_id="sarah"))
+    with pytest.raises(ActionRefused, match="not to yourself"):
+        state.check_rep(RepAction(action="defer", rep_id="sarah", defer_to="sarah"))
+    with pytest.raises(ActionRefused, match="in the future"):
+        state.check_rep(RepAction(action="schedule_callback", rep_id="sarah", callback_at=NOW))
+    state.clock.now = NOW + timedelta(seconds=30)
+    with pytest.raises(ActionRefused, match="expired"):
+        state.check_rep(RepAction(action="accept", rep_id="sarah"))
+
+
+def test_a_follow_up_is_acted_on_by_its_owner():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.follow_up = FollowUp(ALEX, NOW + timedelta(hours=1), "phone")
+    state.enter(Status.CALLBACK_SCHEDULED, "Alex calls back")
+    state.check_rep(RepAction(action="ack", rep_id="alex"))
+    with pytest.raises(ActionRefused, match="not yours"):
+        state.check_rep(RepAction(action="ack", rep_id="sarah"))
+
+
+def test_feedback_comes_once_per_side_after_the_outcome_and_rep_feedback_from_the_rep_who_handled_it():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    csat = ProspectFeedback.model_validate({"from": "prospect", "csat": 4})
+    with pytest.raises(ActionRefused, match="once the transfer is completed"):
+        state.check_feedback(csat)
+    state.enter(Status.COMPLETED, "Outcome: converted")
+    state.check_feedback(csat)
+    state.inbox.put("feedback", csat)
+    with pytest.raises(ActionRefused, match="already given"):  # one is waiting to be acted on
+        state.check_feedback(csat)
+    rep_feedback = {"from": "rep", "context_helpful": True, "prospect_repeated": False}
+    with pytest.raises(ActionRefused, match="only the rep who handled"):
+        state.check_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "alex"}))
+    state.keep_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "sarah"}))
+    with pytest.raises(ActionRefused, match="already given"):
+        state.check_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "sarah"}))
+    assert state.feedback["rep"] == {"from": "rep", "context_helpful": True, "missing": [],
+                                     "prospect_repeated": False, "improve": None}
+
+
+def test_a_stale_action_is_refused_with_its_reason():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.CONNECTED, "Sarah took over")
+    ticket = state.inbox.put("prospect", ProspectAction(action="proceed"))
+    assert not state.still_valid(state.inbox.take())
+    assert "not possible while the transfer is connected" in state.inbox.answer(ticket)
+    state.inbox.put("queue", None)
+    assert state.still_valid(state.inbox.take())  # queue news is never stale
+
+
+@pytest.mark.parametrize(("prospect", "action", "status", "channel", "due"), [
+    ({"name": "Dana", "phone": "+1 555 0100"}, None, Status.CALLBACK_SCHEDULED, "phone", NOW + timedelta(minutes=15)),
+    ({"name": "Dana"}, None, Status.EMAIL_FOLLOW_UP, "email", NOW + timedelta(minutes=15)),
+    ({"name": "Dana"}, {"action": "email", "email": "dana@x.io"}, Status.EMAIL_FOLLOW_UP, "email",
+     NOW + timedelta(minutes=15)),
+    ({"name": "Dana"}, {"action": "callback", "phone": "+1 555 0100", "callback_at": "2026-12-08T09:00:00+00:00"},
+     Status.CALLBACK_SCHEDULED, "phone", datetime(2026, 12, 8, 9, tzinfo=UTC)),
+    ({"name": "Dana"}, {"action": "callback", "callback_at": "2026-12-07T14:00:00+00:00"},  # in the past
+     Status.CALLBACK_SCHEDULED, "phone", NOW + timedelta(minutes=15)),
+])
+def test_the_follow_up_the_prospect_chose_or_what_we_know_of_them(prospect, action, status, channel, due):
+    state = transfer(prospect)
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    choice = ProspectAction.model_validate(action) if action else None
+    assert state.choose_follow_up(choice, state.soonest_callback()) == status
+    assert (state.follow_up.owner, state.follow_up.channel, state.follow_up.due) == (SARAH, channel, due)
+    if action and action.get("email"):
+        assert state.ctx.prospect.email == action["email"]
+
+
+def test_a_follow_up_is_announced_to_the_owner_the_prospect_and_the_bot_once():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    batch(state)
+    state.follow_up = FollowUp(ALEX, NOW + timedelta(hours=2), "email")
+    state.announce_follow_up(Status.EMAIL_FOLLOW_UP)
+    assert not state.live and state.branch == Branch.EMAIL
+    published = batch(state)
+    assert [(n.audience, n.kind) for n in published.notices] == [
+        ("bot", "status"), ("rep", "follow_up_scheduled"), ("prospect", "confirmation"), ("bot", "bot_line")]
+    assert published.notices[2].email_to == "dana@northwind.io"
+    assert "Alex Kim will e-mail you at 2026-12-07 17:00 UTC" in published.notices[2].payload["body"]
+    [task] = published.tasks
+    assert task.rep_id == "alex" and task.title == "Follow up: Dana Lee"
+    state.announce_follow_up(Status.EMAIL_FOLLOW_UP)  # no longer live: the bot has nothing more to say
+    assert [n.kind for n in batch(state).notices] == ["status", "follow_up_scheduled", "confirmation"]
+
+
+def test_the_workflow_overrides_no_part_of_its_state_but_entering_a_state():
+    shadowed = {name for name in vars(TransferWorkflow) if name in dir(TransferState) and not name.startswith("__")}
+    assert shadowed == {"enter"}
