@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
-import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -15,25 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
+from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.routers import console, dashboard, keys, metrics, reps, transfers, triggers
+from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
 from store.wakeup_relay import RelayListener
-from workers.services import Services
 
 
-def create_app(settings: Settings, services: Services, client: Client | None = None) -> FastAPI:
-    """The app; without a client it connects to Temporal at startup (with one, the caller owns it)."""
+def create_app(settings: Settings, services: ApiServices, client: Client) -> FastAPI:
+    """The app, on the stores, integrations and Temporal client it is given (the caller owns them)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.admin_key:  # the first admin key, from the environment
-            await _run_sync(services.keys.register, settings.admin_key, "admin", None, datetime.now(UTC))
-        if client is None:
-            from workers.temporal import connect
-
-            app.state.client = await connect(settings.temporal_address, settings.temporal_namespace)
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()
@@ -51,12 +43,10 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
         description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
         "a word. Every transfer is a durable Temporal workflow.",
     )
-    app.state.settings = settings
-    app.state.services = services
-    app.state.client = client
-    app.state.poll_interval = settings.stream_poll_seconds
-    app.state.run_sync = _run_sync
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
+    app.state.services = services
+    app.state.transfers = TransferClient(client, settings, services.capacity)
+    app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
                    metrics.router, dashboard.router):
@@ -83,5 +73,3 @@ def create_app(settings: Settings, services: Services, client: Client | None = N
     return app
 
 
-async def _run_sync(fn, *args):  # noqa: ANN001, ANN202 - a thin bridge from async handlers to the sync store
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))

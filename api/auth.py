@@ -7,18 +7,19 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.deps import Services, blocking
 from api.errors import ApiError
 from store.keys import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
-async def principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+async def principal(request: Request, services: Services,
+                    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     key = credentials.credentials if credentials else request.query_params.get("key")
     if not key:
         raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-    keys = request.app.state.services.keys
-    found = keys.remembered(key) or await request.app.state.run_sync(keys.resolve, key)
+    found = services.keys.remembered(key) or await blocking(services.keys.resolve, key)
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
     return found

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.accounts import AccountProfile
+from domain.context import ContextPackage
 from domain.lifecycle import Branch, Status
 
 BotLineKind = Literal[
@@ -55,3 +57,11 @@ class TransferView(BaseModel):
     bot_lines: list[BotLine] = []
     timeline: list[TimelineEntry] = []
     collect: list[str] = []  # essentials of the context package still unknown: ask when timing allows
+
+
+class BriefFacts(BaseModel):
+    """What the rep console's brief is written from, beside the view: the package, the CRM account, the bot."""
+
+    context: ContextPackage
+    account: AccountProfile | None = None
+    bot_name: str | None = None

@@ -29,7 +29,7 @@ from workers import children
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
-from workers.services import Services, build_services
+from workers.services import build_services
 from workers.worker import connect_when_ready, deliver_outbox, run_worker
 
 CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
@@ -56,11 +56,6 @@ def stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     return stop
-
-
-def register_admin_key(services: Services, settings: Settings) -> None:
-    if settings.admin_key:
-        services.keys.register(settings.admin_key, "admin", None, datetime.now(UTC))
 
 
 def bind_api_socket(host: str, port: int) -> socket.socket:
@@ -201,7 +196,6 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
         client = await devserver.start()
         services = build_services(settings)
         keys = seed_demo(services, datetime.now(UTC))
-        register_admin_key(services, settings)
         await worker.start()
         supervising = asyncio.create_task(worker.keep_running())
         delivered = asyncio.Event()
@@ -248,7 +242,6 @@ async def api_only(settings: Settings, log_level: str) -> None:
     sock = bind_api_socket(settings.api_host, settings.api_port)
     try:
         services = build_services(settings)
-        register_admin_key(services, settings)
         client = await _connect(settings, stop)
         if client is not None:
             await serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)

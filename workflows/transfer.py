@@ -22,11 +22,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, ReserveInput
     from activities.publish import PublishActivities
     from activities.routing import RoutingActivities
-    from domain.context import ContextPackage
     from domain.eta import recheck_seconds
     from domain.lifecycle import IllegalTransition, Status, check_transition
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback
-    from domain.view import TransferView
+    from domain.view import BriefFacts, TransferView
     from workflows import search
     from workflows.inbox import PendingInput, Source
     from workflows.models import TransferInput, TransferResult
@@ -487,5 +486,5 @@ class TransferWorkflow(TransferState):
         return self.inp.request_digest
 
     @workflow.query
-    def context(self) -> ContextPackage:
-        return self.ctx
+    def brief_facts(self) -> BriefFacts:
+        return BriefFacts(context=self.ctx, account=self.plan.account, bot_name=self.request.bot.name)

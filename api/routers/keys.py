@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from api.auth import require
+from api.deps import Services, blocking
 from api.errors import ApiError
 from domain.requests import RepId
 from store.keys import Principal
@@ -35,9 +36,8 @@ class KeyOut(BaseModel):
 
 
 @router.post("", response_model=KeyOut, status_code=201, summary="Issue an API key")
-async def issue_key(body: KeyRequest, request: Request, _: Principal = Depends(require("admin"))) -> KeyOut:
-    services = request.app.state.services
-    if body.rep_id and not await request.app.state.run_sync(services.reps.exists, body.rep_id):
+async def issue_key(body: KeyRequest, services: Services, _: Principal = Depends(require("admin"))) -> KeyOut:
+    if body.rep_id and not await blocking(services.reps.exists, body.rep_id):
         raise ApiError(404, "not_found", f"No rep {body.rep_id!r}.")
-    key = await request.app.state.run_sync(services.keys.issue, body.role, body.rep_id, datetime.now(UTC))
+    key = await blocking(services.keys.issue, body.role, body.rep_id, datetime.now(UTC))
     return KeyOut(key=key, role=body.role, rep_id=body.rep_id)

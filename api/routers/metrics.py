@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require
+from api.deps import Services, blocking
 from api.errors import ApiError
 from domain.metrics import (
     BucketMetrics,
@@ -89,40 +90,43 @@ def _window(chosen: Scope) -> Window:
     return Window(start=chosen.start, end=chosen.end, team=chosen.team, rep=chosen.rep)
 
 
-def _store(request: Request) -> MetricsStore:
-    return MetricsStore(request.app.state.services.db)
+def _store(services: Services) -> MetricsStore:
+    return MetricsStore(services.db)
+
+
+Figures = Annotated[MetricsStore, Depends(_store)]
 
 
 @router.get("/v1/metrics", response_model=MetricsOut, dependencies=[admin],
             summary="The six transfer metrics over a window, with counts by branch and trigger category")
-async def get_metrics(request: Request, chosen: Scope = Depends(chosen_scope)) -> MetricsOut:
-    records = await request.app.state.run_sync(_store(request).transfers, chosen)
+async def get_metrics(store: Figures, chosen: Scope = Depends(chosen_scope)) -> MetricsOut:
+    records = await blocking(store.transfers, chosen)
     return MetricsOut(window=_window(chosen), metrics=metrics(records))
 
 
 @router.get("/v1/metrics/series", response_model=SeriesOut, dependencies=[admin],
             summary="The same metrics per hour or per (UTC) day of transfer creation")
-async def get_series(request: Request, chosen: Scope = Depends(chosen_scope),
+async def get_series(store: Figures, chosen: Scope = Depends(chosen_scope),
                      bucket: Literal["hour", "day"] = Query("day")) -> SeriesOut:
     if len(bucket_starts(chosen.start, chosen.end, bucket)) > MAX_BUCKETS:
         raise ApiError(422, "invalid_request", f"bucket: more than {MAX_BUCKETS} {bucket}s; use a shorter window",
                        [{"field": "bucket", "problem": f"more than {MAX_BUCKETS} buckets"}])
-    records = await request.app.state.run_sync(_store(request).transfers, chosen)
+    records = await blocking(store.transfers, chosen)
     return SeriesOut(window=_window(chosen), bucket=bucket,
                      buckets=series(records, chosen.start, chosen.end, bucket))
 
 
 @router.get("/v1/feedback/report", response_model=FeedbackOut, dependencies=[admin],
             summary="What reps said was missing and how often prospects had to repeat themselves")
-async def get_feedback_report(request: Request, chosen: Scope = Depends(chosen_scope)) -> FeedbackOut:
-    reps, prospects = await request.app.state.run_sync(_store(request).feedback, chosen)
+async def get_feedback_report(store: Figures, chosen: Scope = Depends(chosen_scope)) -> FeedbackOut:
+    reps, prospects = await blocking(store.feedback, chosen)
     return FeedbackOut(window=_window(chosen), report=feedback_report(reps, prospects))
 
 
 @router.get("/v1/queue", response_model=QueueOut, dependencies=[admin],
             summary="Transfers waiting for a rep now, per team, in serving order")
-async def get_queue(request: Request, team: str | None = Query(None, max_length=40)) -> QueueOut:
-    teams = await request.app.state.run_sync(_store(request).queue, team)
+async def get_queue(store: Figures, team: str | None = Query(None, max_length=40)) -> QueueOut:
+    teams = await blocking(store.queue, team)
     return QueueOut(at=datetime.now(UTC), teams=teams)
 
 
@@ -130,12 +134,11 @@ async def get_queue(request: Request, team: str | None = Query(None, max_length=
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus(request: Request) -> Response:
+async def prometheus(request: Request, store: Figures) -> Response:
     """No key, as scrapers expect: the figures are aggregates (no prospect or rep data)."""
     end = datetime.now(UTC)
-    store = _store(request)
-    records = await request.app.state.run_sync(store.transfers, Scope(start=end - PROMETHEUS_WINDOW, end=end))
-    queue = await request.app.state.run_sync(store.queue, None)
+    records = await blocking(store.transfers, Scope(start=end - PROMETHEUS_WINDOW, end=end))
+    queue = await blocking(store.queue, None)
     figures = CollectorRegistry()
     figures.register(_FiguresCollector(metrics(records), queue, step_seconds(records)))
     body = generate_latest(request.app.state.prometheus) + generate_latest(figures)

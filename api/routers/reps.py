@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from api.auth import require
+from api.deps import Services, StreamPollSeconds, Transfers, blocking
 from api.errors import ApiError
 from api.sse import outbox_stream
 from domain.reps import Presence, RepPatch, RepProfile, RepState
@@ -17,7 +19,9 @@ from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound
 from store.keys import Principal
 from store.outbox import rep_topic
-from workflows.transfer import TransferWorkflow
+
+T = TypeVar("T")
+
 
 router = APIRouter(prefix="/v1/reps", tags=["reps"])
 
@@ -36,24 +40,13 @@ def _out(state: RepState) -> RepOut:
     return RepOut(rep=state.profile, presence=state.presence, active=state.active)
 
 
-async def _store_call(request: Request, fn, *args):  # noqa: ANN001, ANN202
+async def _directory(fn: Callable[..., T], *args: Any) -> T:
     try:
-        return await request.app.state.run_sync(fn, *args)
+        return await blocking(fn, *args)
     except NotFound as err:
         raise ApiError(404, "not_found", str(err)) from err
     except Conflict as err:
         raise ApiError(409, "conflict", str(err)) from err
-
-
-async def hand_free_seats(request: Request) -> None:
-    """Give seats freed by a directory change to waiting transfers, and wake those transfers.
-
-    A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
-    services = request.app.state.services
-    change = await request.app.state.run_sync(services.capacity.dispatch, datetime.now(UTC))
-    client = request.app.state.client
-    await asyncio.gather(*(client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
-                           for t in change.to_wake()), return_exceptions=True)
 
 
 def _own_or_admin(who: Principal, rep_id: str) -> None:
@@ -62,45 +55,40 @@ def _own_or_admin(who: Principal, rep_id: str) -> None:
 
 
 @router.get("", response_model=list[RepOut], summary="List reps, optionally of one team")
-async def list_reps(
-    request: Request, team: str | None = None, _: Principal = Depends(require("admin", "rep"))
-) -> list[RepOut]:
-    return [_out(s) for s in await _store_call(request, request.app.state.services.reps.list, team)]
+async def list_reps(services: Services, team: str | None = None,
+                    _: Principal = Depends(require("admin", "rep"))) -> list[RepOut]:
+    return [_out(s) for s in await _directory(services.reps.list, team)]
 
 
 @router.post("", response_model=RepOut, status_code=201, summary="Add a rep")
-async def create_rep(profile: RepProfile, request: Request, _: Principal = Depends(require("admin"))) -> RepOut:
-    return _out(await _store_call(request, request.app.state.services.reps.create, profile))
+async def create_rep(profile: RepProfile, services: Services, _: Principal = Depends(require("admin"))) -> RepOut:
+    return _out(await _directory(services.reps.create, profile))
 
 
 @router.get("/me", response_model=RepOut, summary="The rep this key belongs to")
-async def me(request: Request, who: Principal = Depends(require("rep"))) -> RepOut:
-    return _out(await _store_call(request, request.app.state.services.reps.get, who.rep_id))
+async def me(services: Services, who: Principal = Depends(require("rep"))) -> RepOut:
+    return _out(await _directory(services.reps.get, who.rep_id))
 
 
 @router.get("/{rep_id}", response_model=RepOut, summary="One rep")
-async def get_rep(rep_id: str, request: Request, _: Principal = Depends(require("admin", "rep"))) -> RepOut:
-    return _out(await _store_call(request, request.app.state.services.reps.get, rep_id))
+async def get_rep(rep_id: str, services: Services, _: Principal = Depends(require("admin", "rep"))) -> RepOut:
+    return _out(await _directory(services.reps.get, rep_id))
 
 
 @router.patch("/{rep_id}", response_model=RepOut, summary="Change a rep's profile, skills, capacity or hours")
-async def update_rep(
-    rep_id: str, patch: RepPatch, request: Request, _: Principal = Depends(require("admin"))
-) -> RepOut:
-    state = await _store_call(request, request.app.state.services.reps.update, rep_id, patch)
-    await hand_free_seats(request)
+async def update_rep(rep_id: str, patch: RepPatch, services: Services, transfers: Transfers,
+                     _: Principal = Depends(require("admin"))) -> RepOut:
+    state = await _directory(services.reps.update, rep_id, patch)
+    await transfers.hand_out_free_seats()
     return _out(state)
 
 
 @router.put("/{rep_id}/presence", response_model=RepOut, summary="Set presence: available, busy, away, offline")
-async def set_presence(
-    rep_id: str, body: PresenceBody, request: Request, who: Principal = Depends(require("admin", "rep"))
-) -> RepOut:
+async def set_presence(rep_id: str, body: PresenceBody, services: Services, transfers: Transfers,
+                       who: Principal = Depends(require("admin", "rep"))) -> RepOut:
     _own_or_admin(who, rep_id)
-    state = await _store_call(
-        request, request.app.state.services.reps.set_presence, rep_id, body.status, datetime.now(UTC)
-    )
-    await hand_free_seats(request)
+    state = await _directory(services.reps.set_presence, rep_id, body.status, datetime.now(UTC))
+    await transfers.hand_out_free_seats()
     return _out(state)
 
 
@@ -109,15 +97,16 @@ async def set_presence(
     response_class=PlainTextResponse,
     summary="The rep's follow-up tasks as an iCalendar feed (a key may be passed as ?key=)",
 )
-async def calendar_feed(rep_id: str, request: Request, who: Principal = Depends(require("admin", "rep"))):
+async def calendar_feed(rep_id: str, services: Services, who: Principal = Depends(require("admin", "rep"))):
     _own_or_admin(who, rep_id)
-    services = request.app.state.services
-    state = await _store_call(request, services.reps.get, rep_id)
-    tasks = await request.app.state.run_sync(services.integrations.calendar.tasks_for, rep_id)
+    state = await _directory(services.reps.get, rep_id)
+    tasks = await blocking(services.integrations.calendar.tasks_for, rep_id)
     return PlainTextResponse(render_ics(tasks, f"Warm Transfer: {state.profile.name}"), media_type="text/calendar")
 
 
 @router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
-async def my_stream(request: Request, who: Principal = Depends(require("rep"))):
-    outbox = request.app.state.services.outbox
-    return outbox_stream(request, lambda after: outbox.for_rep(who.rep_id, after), rep_topic(who.rep_id))
+async def my_stream(request: Request, services: Services, poll_seconds: StreamPollSeconds,
+                    who: Principal = Depends(require("rep"))):
+    outbox = services.outbox
+    return outbox_stream(request, outbox.appended, poll_seconds, lambda after: outbox.for_rep(who.rep_id, after),
+                         rep_topic(who.rep_id))

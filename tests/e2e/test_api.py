@@ -205,5 +205,5 @@ def test_a_broken_trigger_policy_stops_the_api_with_a_clear_error(tmp_path):
     bad.write_text("[triggers.demo_request]\npatterns = { en = ['(unclosed'] }\n")
     settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", trigger_policy=str(bad))
     with pytest.raises(PolicyError) as error:
-        create_app(settings, build_services(Settings(database_url=settings.database_url)))
+        create_app(settings, build_services(Settings(database_url=settings.database_url)), client=None)
     assert str(bad) in str(error.value)

@@ -1,0 +1,60 @@
+"""Typed dependencies: what routers are handed. The app factory (api.app.create_app) receives the services;
+routers declare what they need and never reach into the app's state."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol, TypeVar
+
+import anyio.to_thread
+from fastapi import Depends, Request
+
+from api.transfer_client import TransferClient
+from domain.triggers import Policy
+from integrations.factory import Integrations
+from store.capacity import CapacityStore
+from store.db import Database
+from store.keys import KeyStore
+from store.outbox import OutboxStore
+from store.reps import RepStore
+
+T = TypeVar("T")
+
+
+class ApiServices(Protocol):
+    """What the API needs from the stores and integrations (workers.services.Services provides it)."""
+
+    db: Database
+    reps: RepStore
+    capacity: CapacityStore
+    keys: KeyStore
+    outbox: OutboxStore
+    integrations: Integrations
+
+
+def _services(request: Request) -> ApiServices:
+    return request.app.state.services
+
+
+def _transfers(request: Request) -> TransferClient:
+    return request.app.state.transfers
+
+
+def _trigger_policy(request: Request) -> Policy:
+    return request.app.state.trigger_policy
+
+
+def _stream_poll_seconds(request: Request) -> float:
+    return request.app.state.poll_interval
+
+
+Services = Annotated[ApiServices, Depends(_services)]
+Transfers = Annotated[TransferClient, Depends(_transfers)]
+TriggerPolicy = Annotated[Policy, Depends(_trigger_policy)]
+StreamPollSeconds = Annotated[float, Depends(_stream_poll_seconds)]
+
+
+async def blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Run a synchronous store or integration call off the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))

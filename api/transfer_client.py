@@ -1,0 +1,153 @@
+"""The API's way to transfer workflows, through the Temporal client: every call, with Temporal's failures
+turned into clear HTTP errors."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WithStartWorkflowOperation,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from config import Settings
+from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
+from domain.scripts.follow_up import prospect_label
+from domain.view import BriefFacts, TransferView
+from store.capacity import CapacityStore
+from workflows.models import Timings, TransferInput
+from workflows.transfer import TransferWorkflow
+
+# What the SDK raises once the start's outcome is known, so the operation's handle is settled by then.
+_START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledError)
+
+
+class TransferClient:
+    def __init__(self, client: Client, settings: Settings, capacity: CapacityStore):
+        self.client, self.settings, self.capacity = client, settings, capacity
+
+    async def start(self, request: TransferRequest) -> tuple[TransferView, bool]:
+        """The new transfer's view and True; or, for a transfer_id already used by the same request, its view
+        and False (a 409 for a different request)."""
+        transfer_id = request.transfer_id or f"xfer_{secrets.token_hex(8)}"
+        request = request.model_copy(update={"transfer_id": transfer_id})
+        digest = _digest(request)
+        # The start and the first answer in one call: the `ready` update rides on the workflow's first task, so
+        # the answer needs one workflow task, not two (a start, then an update).
+        start = WithStartWorkflowOperation(
+            TransferWorkflow.run,
+            TransferInput(request=request, timings=_timings(self.settings), request_digest=digest),
+            id=transfer_id,
+            task_queue=self.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary=f"{prospect_label(request.context.prospect, 'Prospect')}: "
+                           f"{request.context.transfer_reason or 'transfer'}"[:200],
+        )
+        try:
+            with _update_errors(transfer_id):
+                return await self._ready_with_start(start), True
+        except WorkflowAlreadyStartedError:
+            if await self._query(transfer_id, TransferWorkflow.request_digest) != digest:
+                raise ApiError(409, "conflict",
+                               f"transfer_id {transfer_id} is already used for a different request.") from None
+            return await self.view(transfer_id), False
+
+    async def _ready_with_start(self, start: WithStartWorkflowOperation) -> TransferView:
+        try:
+            return await self.client.execute_update_with_start_workflow(TransferWorkflow.ready,
+                                                                        start_workflow_operation=start)
+        except _START_FAILURES:
+            # The SDK hands a failed start's error (or cancellation) to the operation's handle as well; unread there,
+            # asyncio logs it with its traceback ("Future exception was never retrieved") once it is collected.
+            with suppress(Exception, asyncio.CancelledError):
+                await start.workflow_handle()
+            raise
+
+    async def view(self, transfer_id: str) -> TransferView:
+        return await self._query(transfer_id, TransferWorkflow.view)
+
+    async def brief_facts(self, transfer_id: str) -> BriefFacts:
+        return await self._query(transfer_id, TransferWorkflow.brief_facts)
+
+    async def prospect_action(self, transfer_id: str, action: ProspectAction) -> TransferView:
+        return await self._update(transfer_id, TransferWorkflow.prospect, action)
+
+    async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
+        return await self._update(transfer_id, TransferWorkflow.rep_action, action)
+
+    async def feedback(self, transfer_id: str, feedback: Feedback) -> TransferView:
+        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback)
+
+    async def hand_out_free_seats(self) -> None:
+        """Give seats freed by a directory change to waiting transfers, and wake those transfers.
+
+        A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
+        change = await anyio.to_thread.run_sync(self.capacity.dispatch, datetime.now(UTC))
+        await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
+                               for t in change.to_wake()), return_exceptions=True)
+
+    async def _update(self, transfer_id: str, method: Any, arg: Any) -> TransferView:
+        with _update_errors(transfer_id):
+            return await self.client.get_workflow_handle(transfer_id).execute_update(method, arg)
+
+    async def _query(self, transfer_id: str, method: Any) -> Any:
+        try:
+            return await self.client.get_workflow_handle(transfer_id).query(method)
+        except WorkflowQueryFailedError as err:
+            raise ApiError(503, "unavailable", f"The transfer could not be read: {err}") from err
+        except RPCError as err:
+            raise _rpc_error(err, transfer_id) from err
+
+
+def _timings(settings: Settings) -> Timings:
+    """The timings a new transfer starts with; a running transfer keeps its own."""
+    return Timings(offer=settings.offer_timeout, ack=settings.ack_timeout, prepare=settings.prepare_timeout,
+                   choice=settings.choice_timeout, queue_recheck=settings.queue_recheck,
+                   recovery_minutes=settings.recovery_minutes, feedback_wait=settings.feedback_wait)
+
+
+def _digest(request: TransferRequest) -> str:
+    """Tells a repeated start with a different body apart (409)."""
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@contextmanager
+def _update_errors(transfer_id: str) -> Iterator[None]:
+    try:
+        yield
+    except WorkflowUpdateFailedError as err:
+        raise ApiError(409, "rejected", _rejection_message(err)) from err
+    except RPCError as err:
+        raise _rpc_error(err, transfer_id) from err
+
+
+def _rejection_message(err: WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    return cause.message if cause is not None else str(err)
+
+
+def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in err.message:
+            return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
+        return ApiError(404, "not_found", f"No transfer {transfer_id}.")
+    return ApiError(503, "unavailable", f"The workflow service did not answer: {err.message}")
