@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+
+# What the SDK raises once the start's outcome is known, so the operation's handle is settled by then.
+_START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledError)
 
 
 def _rejection_message(err: WorkflowUpdateFailedError) -> str:
@@ -36,7 +41,14 @@ async def update(handle: WorkflowHandle, method: Any, arg: Any = None) -> Any:
 async def update_with_start(client: Client, method: Any, start: WithStartWorkflowOperation, workflow_id: str) -> Any:
     """Start a workflow with an update in one call; WorkflowAlreadyStartedError if its id is taken."""
     with _update_errors(workflow_id):
-        return await client.execute_update_with_start_workflow(method, start_workflow_operation=start)
+        try:
+            return await client.execute_update_with_start_workflow(method, start_workflow_operation=start)
+        except _START_FAILURES:
+            # The SDK hands a failed start's error (or cancellation) to the operation's handle as well; unread there,
+            # asyncio logs it with its traceback ("Future exception was never retrieved") once it is collected.
+            with suppress(Exception, asyncio.CancelledError):
+                await start.workflow_handle()
+            raise
 
 
 @contextmanager
