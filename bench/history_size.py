@@ -42,7 +42,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.requests import ProspectFeedback, RepFeedback
 from integrations.notify.base import DeliveryError
-from tests.conftest import SHARED, start_dev_server, start_time_skipping_server
+from tests.conftest import start_dev_server, start_time_skipping_server
+from tests.fixtures import acme_context
 from tests.workflows.harness import Harness, marked
 from workers import event_loop
 from workers.temporal import register_search_attributes
@@ -174,8 +175,7 @@ SMB = {"team": "smb"}
 
 async def happy_path(h: Harness, env: WorkflowEnvironment) -> WorkflowHandle:
     h.rep("sarah", name="Sarah Chen", title="Enterprise AE", expertise="enterprise rollouts", capacity=2)
-    acme = json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
-    handle, _ = await h.start_ready(acme, bot={"name": "Ava"})
+    handle, _ = await h.start_ready(acme_context(), bot={"name": "Ava"})
     await h.prospect(handle, "note", note="They also need a SOC 2 report")
     await h.rep_act(handle, "sarah", "accept")
     await h.rep_act(handle, "sarah", "ack")

@@ -16,47 +16,75 @@ EventLoopName = Literal["uvloop", "asyncio"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WT_", env_file=".env", extra="ignore")
 
-    database_url: str = f"sqlite:///{DATA_DIR}/app.db"
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
-    task_queue: str = "warm-transfer"
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
-    public_url: str | None = None  # how reps and bots reach the API, for links in alerts
+    database_url: str = Field(f"sqlite:///{DATA_DIR}/app.db", description="the app database (reps, seats, queue, "
+                              "transfers, outbox): `sqlite:///<file>`, or `postgresql+psycopg://<user>:<password>@"
+                              "<host>/<database>` for PostgreSQL; `up` keeps it in its `--data-dir` unless this is set")
+    temporal_address: str = Field("127.0.0.1:7233", description="the Temporal frontend, `host:port`; `up` runs its "
+                                  "own and sets this from `--temporal-port`")
+    temporal_namespace: str = Field("default", description="the Temporal namespace transfers run in")
+    task_queue: str = Field("warm-transfer", description="the Temporal task queue the worker polls and the API "
+                            "starts transfers on")
+    api_host: str = Field("127.0.0.1", description="the address the API listens on")
+    api_port: int = Field(8000, ge=1, le=65535, description="the port the API listens on (`up --api-port` "
+                          "overrides it)")
+    public_url: str | None = Field(None, description="how reps reach the API, e.g. `https://transfers.example.com`, "
+                                   "for the console link in alert e-mails")
 
-    admin_key: str | None = None  # the first admin key; more are issued with POST /v1/api-keys
-    webhook_secret: str = "change-me-webhook-secret"
-    smtp_host: str | None = None  # e-mail (prospect confirmations, rep alerts) is sent only when this is set
-    smtp_port: int = Field(25, ge=1, le=65535)
-    smtp_sender: str = "Warm Transfer <warm-transfer@localhost>"
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    slack_bot_token: str | None = None  # with slack_channel: rep alerts are posted to Slack too
-    slack_channel: str | None = None  # the channel id alerts go to, e.g. C0123456789
-    trigger_policy: str | None = None  # a policy file of your own; default: the bundled domain/triggers/policy.toml
+    admin_key: str | None = Field(None, description="the first admin key; more keys are issued with "
+                                  "`POST /v1/api-keys`")
+    webhook_secret: str = Field("change-me-webhook-secret", description="the HMAC-SHA256 secret webhooks are signed "
+                                "with (`X-WT-Signature`); set your own")
+    smtp_host: str | None = Field(None, description="an SMTP server; when set, prospect confirmations and rep "
+                                  "alerts (in the same words as the console card) are e-mailed")
+    smtp_port: int = Field(25, ge=1, le=65535, description="the SMTP server's port")
+    smtp_sender: str = Field("Warm Transfer <warm-transfer@localhost>", description="the sender of those e-mails")
+    smtp_starttls: bool = Field(False, description="whether to secure the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(None, description="the SMTP login, when the server asks for one")
+    smtp_password: str | None = Field(None, description="the SMTP login's password")
+    slack_bot_token: str | None = Field(None, description="a Slack bot token; with `WT_SLACK_CHANNEL`, rep alerts "
+                                        "are posted to Slack too (Web API `chat.postMessage`), in the same words")
+    slack_channel: str | None = Field(None, description="the Slack channel id alerts go to, e.g. `C0123456789`")
+    trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
+                                       "score bands), checked at start; unset: the bundled "
+                                       "`domain/triggers/policy.toml`")
 
-    offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer")
-    ack_timeout: int = Field(60, ge=5, le=3600, description="seconds an accepted rep has to take over")
-    prepare_timeout: int = Field(120, ge=5, le=3600, description="seconds to wait for the prospect's note")
-    choice_timeout: int = Field(600, ge=10, le=86400, description="seconds to wait for the prospect's choice")
-    queue_recheck: int = Field(120, ge=5, le=3600, description="seconds between a queued transfer's checks")
-    recovery_minutes: int = Field(15, ge=1, le=1440, description="minutes within which a rep calls back")
-    feedback_wait: int = Field(7 * 86400, ge=60, description="seconds to wait for feedback before closing")
-    avg_handle_seconds: int = Field(300, ge=10, description="typical conversation length, for wait estimates")
-    workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory; the others "
-                                "are replayed from their history when they wake (about 0.15 MiB each, bench/README.md)")
-    deliver_outbox: bool = Field(True, description="a `worker` process delivers the outbox (webhooks, e-mail, "
-                                 "Slack); `up` delivers it from its API process instead, to share the load")
-    wakeup_dir: Path | None = Field(None, description="a directory the API and worker processes of one host share: "
-                                    "notices a worker writes wake the API's event streams at once (`up` sets it)")
-    stream_poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an event stream looks for notices "
-                                       "no wake-up told it of (written on another host)")
-    workflow_sandbox: bool = Field(False, description="run transfers in the Temporal SDK's sandbox (slower; the "
-                                   "tests run every branch sandboxed, so production need not)")
-    event_loop: EventLoopName = Field("uvloop", description="the processes' event loop: uvloop "
-                                                     "(less CPU; asyncio's where uvloop is not installed) or asyncio")
-
+    offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer; a rep who lets "
+                               "it lapse is set away, and the transfer moves to the next best rep")
+    ack_timeout: int = Field(60, ge=5, le=3600, description="seconds an accepted rep has to take over (`ack`) before "
+                             "recovery starts")
+    prepare_timeout: int = Field(120, ge=5, le=3600, description="seconds to wait for the prospect's answer to "
+                                 "\"anything else to pass on?\" before going ahead without one")
+    choice_timeout: int = Field(600, ge=10, le=86400, description="seconds to wait for the prospect's choice between "
+                                "a callback and an e-mail; then the follow-up goes by what is known of them")
+    queue_recheck: int = Field(120, ge=5, le=3600, description="seconds between a queued transfer's own checks, a "
+                               "safety net: a seat handed over or a new place in the queue reaches it at once. Places "
+                               "1-10 check this often; place k×10 checks k times less often, at most hourly, so a "
+                               "long queue stays cheap")
+    recovery_minutes: int = Field(15, ge=1, le=1440, description="minutes within which a rep calls back after a "
+                                  "failed transfer")
+    feedback_wait: int = Field(7 * 86400, ge=60, description="seconds to wait for the rep's feedback and the "
+                               "prospect's CSAT before closing")
+    avg_handle_seconds: int = Field(300, ge=10, description="a typical conversation's length, for the queue's wait "
+                                    "estimates")
+    workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory (about 0.15 "
+                                "MiB each); the others are replayed from their history when something happens to them")
+    deliver_outbox: bool = Field(True, description="whether a `worker` process delivers the outbox (webhooks, "
+                                 "e-mail, Slack); `up` turns it off for its worker and delivers from its API process")
+    wakeup_dir: Path | None = Field(None, description="a directory the `api` and `worker` processes of one host "
+                                    "share, so a notice a worker writes wakes the API's event streams at once; `up` "
+                                    "uses `<data-dir>/wakeup`")
+    stream_poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an event stream looks for notices no "
+                                       "wake-up told it of (from a worker on another host). Each poll costs: at 0.2 s "
+                                       "an idle rep console took 0.75% of a core, so `up`, whose processes all share "
+                                       "`WT_WAKEUP_DIR`, polls every 5 s unless this is set")
+    workflow_sandbox: bool = Field(False, description="run transfers inside the Temporal SDK's workflow sandbox. Off "
+                                   "because it costs a fifth of the worker's CPU and half a cached transfer's memory; "
+                                   "the tests run every branch sandboxed and replay recorded histories both ways, so a "
+                                   "forbidden call (the clock, randomness, I/O outside `workflow.*`) fails them "
+                                   "instead")
+    event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
+                                      "costs about a tenth less of the worker's CPU; where it is not installed (as on "
+                                      "Windows), asyncio's own runs")
 
 @lru_cache
 def get_settings() -> Settings:

@@ -25,12 +25,12 @@ from sqlmodel import SQLModel
 from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
+from tests import fixtures
 from workers.devserver import dynamic_config_args
 from workers.temporal import DATA_CONVERTER
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 
 
@@ -96,7 +96,7 @@ async def local_env():
 
 @pytest.fixture
 def acme_context() -> dict:
-    return json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
+    return fixtures.acme_context()
 
 
 @contextmanager

@@ -1,8 +1,6 @@
 """Context enrichment: the bot's package kept, its gaps filled from the CRM and the transcript, nothing invented."""
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +10,8 @@ from domain.accounts import AccountActivity, AccountProfile
 from domain.context import ContextPackage, Prospect, Qualification, Sentiment
 from domain.enrichment import ESSENTIALS, Enrichment, enrich, parse_transcript
 from domain.scripts import checklist, talking_points, things_to_avoid
+from tests import fixtures
 
-ACME_PATH = Path("/work/shared/examples/context_package_acme.json")
 FRUSTRATED = """\
 Prospect: How do I migrate my historical reports?
 Bot: You can export reports from Settings > Reports.
@@ -37,7 +35,7 @@ SEED_ESSENTIALS = [
 
 @pytest.fixture(scope="module")
 def acme() -> ContextPackage:
-    return ContextPackage.model_validate(json.loads(ACME_PATH.read_text()))
+    return ContextPackage.model_validate(fixtures.acme_context())
 
 
 def derived_fields(enrichment: Enrichment) -> dict[str, str]:

@@ -1,7 +1,5 @@
-import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +18,8 @@ from domain.scripts import (
     talking_points,
     things_to_avoid,
 )
+from tests import fixtures
 
-ACME_PATH = Path("/work/shared/examples/context_package_acme.json")
 NOW = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)  # Monday; 09:30 in New York
 TOMORROW_9_NY = datetime(2024, 1, 16, 14, 0, tzinfo=UTC)
 
@@ -48,7 +46,7 @@ GENDERED = re.compile(r"\b(he|she|him|her|his|hers)\b", re.IGNORECASE)
 
 @pytest.fixture(scope="module")
 def acme() -> ContextPackage:
-    return ContextPackage.model_validate(json.loads(ACME_PATH.read_text()))
+    return ContextPackage.model_validate(fixtures.acme_context())
 
 
 def assert_clean(text: str) -> None:

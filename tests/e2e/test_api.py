@@ -12,8 +12,8 @@ from temporalio.client import Client
 from api.app import create_app
 from config import Settings
 from domain.triggers import PolicyError
-from tests.conftest import SHARED
 from tests.e2e.conftest import ADMIN_KEY
+from tests.fixtures import CONVERSATIONS
 from workers.services import build_services
 
 
@@ -161,7 +161,7 @@ async def test_rep_directory_presence_and_keys(stack):
 
 
 async def test_trigger_evaluation_over_http(stack):
-    conversation = json.loads((SHARED / "examples" / "conversations" / "chinese_language_routing.json").read_text())
+    conversation = json.loads((CONVERSATIONS / "chinese_language_routing.json").read_text(encoding="utf-8"))
     expected = conversation.pop("expected")
     async with stack.http(await _bot_key(stack)) as bot:
         answer = await bot.post("/v1/triggers/evaluate", json={"messages": conversation["messages"]})

@@ -1,4 +1,4 @@
-"""The shared examples: every one must give the expected answer."""
+"""The example conversations (tests/fixtures/conversations): every one must give the expected answer."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 
 from domain.context import Prospect
 from domain.triggers import EvaluateRequest, KnownFacts, evaluate
+from tests.fixtures import CONVERSATIONS
 
-EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "examples" / "conversations"
-CASES = sorted(EXAMPLES.glob("*.json"))
+CASES = sorted(CONVERSATIONS.glob("*.json"))
 
 
 def test_the_examples_are_there():
-    assert len(CASES) >= 8, f"no examples found in {EXAMPLES}"
+    assert len(CASES) >= 8, f"no examples found in {CONVERSATIONS}"
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda path: path.stem)
