@@ -21,8 +21,10 @@ up: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m tests.run
 
+## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: $(STAMP)
 	$(BIN)/warm-transfer demo

@@ -8,6 +8,7 @@ from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, Rel
 from domain.enrichment import enrich
 from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
+from domain.placement import Placement
 from domain.reps import RepState
 from domain.routing import on_shift, rank
 from domain.triggers import Policy
@@ -75,7 +76,7 @@ class RoutingActivities:
         ok = self.capacity.reserve(inp.transfer_id, inp.rep_id, inp.now)
         return Reserved(ok=ok, rep=rep_summary(self.reps.get(inp.rep_id)) if ok else None)
 
-    def _described(self, placement) -> Placed:  # noqa: ANN001 - Placement
+    def _described(self, placement: Placement) -> Placed:
         if placement.rep_id is not None:
             return Placed(placement=placement, rep=rep_summary(self.reps.get(placement.rep_id)))
         eta = estimate_wait_seconds(placement.position or 1, placement.seats_on_shift, self.avg_handle_seconds)

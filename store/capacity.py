@@ -55,12 +55,12 @@ _queue, _seats, _reps = QueueRow.__table__.c, SeatRow.__table__.c, RepRow.__tabl
 _ENTRY_COLUMNS = (_queue.transfer_id, _queue.team, _queue.priority, _queue.arrival, cast(_queue.routing, Text))
 
 
-def _after(priority, arrival):  # noqa: ANN001, ANN202 - SQL expressions in, a SQL condition out
+def _after(priority, arrival):  # SQL expressions in, a SQL condition out
     """Queue entries served after the one at (priority, arrival): lower priority, or equal and later."""
     return or_(_queue.priority < priority, and_(_queue.priority == priority, _queue.arrival > arrival))
 
 
-def _before(priority, arrival):  # noqa: ANN001, ANN202
+def _before(priority, arrival):
     return or_(_queue.priority > priority, and_(_queue.priority == priority, _queue.arrival < arrival))
 
 

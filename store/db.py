@@ -184,7 +184,7 @@ def _make_engine(url: str, is_sqlite: bool) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - DB-API types
+    def _pragmas(dbapi_connection, _record):  # DB-API types
         # Let SQLAlchemy, not the driver, decide when a transaction begins (so BEGIN IMMEDIATE works).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -196,7 +196,7 @@ def _make_engine(url: str, is_sqlite: bool) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection):  # noqa: ANN001
+    def _begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 

@@ -41,12 +41,12 @@ class CodePointOrder(ColumnElement):
 
 
 @compiles(CodePointOrder, "postgresql")
-def _c_collation(element: CodePointOrder, compiler, **kw) -> str:  # noqa: ANN001 - SQLAlchemy hook
+def _c_collation(element: CodePointOrder, compiler, **kw) -> str:  # SQLAlchemy hook
     return f'{compiler.process(element.column, **kw)} COLLATE "C"'
 
 
 @compiles(CodePointOrder)
-def _binary_collation(element: CodePointOrder, compiler, **kw) -> str:  # noqa: ANN001
+def _binary_collation(element: CodePointOrder, compiler, **kw) -> str:
     return f"{compiler.process(element.column, **kw)} COLLATE BINARY"
 
 
@@ -62,12 +62,12 @@ class Position(FunctionElement):
 
 
 @compiles(Position, "postgresql")
-def _strpos(element: Position, compiler, **kw) -> str:  # noqa: ANN001
+def _strpos(element: Position, compiler, **kw) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(Position)
-def _instr(element: Position, compiler, **kw) -> str:  # noqa: ANN001
+def _instr(element: Position, compiler, **kw) -> str:
     return f"instr({compiler.process(element.clauses, **kw)})"
 
 
@@ -144,7 +144,7 @@ def _derived(profile: dict) -> dict:
 
 @event.listens_for(RepRow, "before_insert")
 @event.listens_for(RepRow, "before_update")
-def _new_profile_revision(_mapper, _connection, row: RepRow) -> None:  # noqa: ANN001 - SQLAlchemy hook
+def _new_profile_revision(_mapper, _connection, row: RepRow) -> None:  # SQLAlchemy hook
     """Any ORM write of a profile renews its copies and revision, so no cached parse of the old one is used."""
     if inspect(row).attrs.profile.history.has_changes():
         for column, value in _derived(row.profile).items():

@@ -184,7 +184,7 @@ def receiver() -> Iterator[Receiver]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        def do_POST(self) -> None:  # http.server naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
                 state.in_flight += 1
@@ -221,7 +221,7 @@ class Inbox:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reply = "250 Message accepted"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
         if self.reply.startswith("250"):
             self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

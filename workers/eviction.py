@@ -45,10 +45,10 @@ class FreedOnEviction(WorkflowInstance):
                 del held[name]
         return completion
 
-    def get_serialization_context(self, command_info) -> SerializationContext | None:  # noqa: ANN001 - SDK-internal type
+    def get_serialization_context(self, command_info) -> SerializationContext | None:  # SDK-internal type
         return self._run.get_serialization_context(command_info)
 
-    def get_external_store_context(self, command_info):  # noqa: ANN001, ANN201 - SDK-internal types
+    def get_external_store_context(self, command_info):  # SDK-internal types
         return self._run.get_external_store_context(command_info)
 
     def get_info(self) -> Info:

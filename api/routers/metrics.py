@@ -149,7 +149,7 @@ class _FiguresCollector:
     def __init__(self, figures: Metrics, queue: list[TeamQueue], steps: dict[str, list[float]]):
         self.figures, self.queue, self.steps = figures, queue, steps
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's collector protocol
+    def collect(self):  # prometheus_client's collector protocol
         f = self.figures
         yield _gauge("transfers", "Transfers created in the last 24 hours", f.transfers)
         for name, rate in (("completion", f.completion), ("continuation", f.continuation),
@@ -198,10 +198,10 @@ class _RequestLatency:
 
     Until the response *starts*, so an SSE stream counts its time to first byte, not how long it stayed open."""
 
-    def __init__(self, app, histogram: Histogram):  # noqa: ANN001 - any ASGI app
+    def __init__(self, app, histogram: Histogram):  # any ASGI app
         self.app, self.histogram = app, histogram
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001, ANN204 - ASGI
+    async def __call__(self, scope, receive, send):  # ASGI
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()

@@ -101,7 +101,7 @@ class OutboxDispatcher(ABC):
                 self.send(delivery, now)
             except DeliveryError as exc:
                 sent.failed.append((delivery, str(exc)))
-            except Exception as exc:  # noqa: BLE001 - re-raised by _run_batch once the batch is settled
+            except Exception as exc:  # re-raised by _run_batch once the batch is settled
                 sent.error = exc
                 break
             else:

@@ -23,7 +23,7 @@ ADMIN_KEY = "wt_admin_e2e"
 
 
 class Stack:
-    def __init__(self, client, tmp_path):  # noqa: ANN001
+    def __init__(self, client, tmp_path):
         # Listening from here on: no other server can take the port between choosing and serving it.
         self.sock = bind_api_socket("127.0.0.1", 0)
         self.settings = Settings(

@@ -17,7 +17,7 @@ from tests.fixtures import CONVERSATIONS
 from workers.services import build_services
 
 
-async def _bot_key(stack) -> str:  # noqa: ANN001
+async def _bot_key(stack) -> str:
     async with stack.http(ADMIN_KEY) as admin:
         response = await admin.post("/v1/api-keys", json={"role": "bot"})
         assert response.status_code == 201

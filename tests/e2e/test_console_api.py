@@ -11,7 +11,7 @@ from store.usage import UsageStore
 from tests.e2e.conftest import ADMIN_KEY
 
 
-async def _offer(stack, acme_context: dict, transfer_id: str, rep_id: str) -> None:  # noqa: ANN001
+async def _offer(stack, acme_context: dict, transfer_id: str, rep_id: str) -> None:
     body = {"transfer_id": transfer_id, "context": {**acme_context, "transfer_id": transfer_id},
             "routing": {"team": "enterprise", "preferred_rep_id": rep_id}, "bot": {"name": "Ava"}}
     async with stack.http(ADMIN_KEY) as bot:
@@ -20,7 +20,7 @@ async def _offer(stack, acme_context: dict, transfer_id: str, rep_id: str) -> No
             "status"] == "offered"
 
 
-def _crm_account_for_acme(stack) -> None:  # noqa: ANN001
+def _crm_account_for_acme(stack) -> None:
     crm = stack.services.integrations.crm
     crm.upsert_account("acc-acme", company="Acme Corp", contact_name="John Smith", email="john@acme.com")
     crm.log_activity("webinar", Prospect(email="john@acme.com"), "webinar", "Attended the Q1 webinar",

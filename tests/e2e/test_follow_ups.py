@@ -10,7 +10,7 @@ from tests.workflows.harness import Harness
 from workflows.models import Timings
 
 
-async def _until(condition, seconds: float = 10) -> None:  # noqa: ANN001
+async def _until(condition, seconds: float = 10) -> None:
     for _ in range(int(seconds / 0.1)):
         if await condition():
             return

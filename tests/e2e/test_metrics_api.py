@@ -11,7 +11,7 @@ from store.usage import UsageStore
 from tests.e2e.conftest import ADMIN_KEY
 
 
-async def bot_key(stack) -> str:  # noqa: ANN001
+async def bot_key(stack) -> str:
     async with stack.http(ADMIN_KEY) as admin:
         return (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
 
@@ -27,12 +27,12 @@ async def _step(client: httpx.AsyncClient, path: str, **body) -> dict:
     return response.json()
 
 
-def transfer_id(stack, name: str) -> str:  # noqa: ANN001
+def transfer_id(stack, name: str) -> str:
     """Ids unique to this stack: the Temporal server outlives it, and a workflow id is taken for good."""
     return f"{name}-{stack.settings.task_queue}"
 
 
-async def drive_transfers(stack, acme_context: dict) -> None:  # noqa: ANN001
+async def drive_transfers(stack, acme_context: dict) -> None:
     """`won`: Sarah picks up, the prospect replies, a demo is booked, both give feedback.
     `waiting`: queued behind it while Sarah's one seat is taken, then the prospect leaves (abandoned).
     `gone`: the prospect leaves while the bot is still introducing the rep (cancelled)."""

@@ -91,7 +91,7 @@ def _body(path: str, name: str) -> dict:
 class Driver:
     """Posts README bodies as a bot and as the demo reps would, and checks each is taken (2xx)."""
 
-    def __init__(self, bot, reps: dict) -> None:  # noqa: ANN001
+    def __init__(self, bot, reps: dict) -> None:
         self.bot, self.reps = bot, reps
 
     async def start(self, transfer_id: str) -> dict:
@@ -110,7 +110,7 @@ class Driver:
         return await self.post(client, FEEDBACK.format(id=transfer_id), _body(FEEDBACK, source))
 
     @staticmethod
-    async def post(client, path: str, body: dict, status: int = 200) -> dict:  # noqa: ANN001
+    async def post(client, path: str, body: dict, status: int = 200) -> dict:
         answer = await client.post(path, json=body)
         assert answer.status_code == status, f"POST {path} {body}: {answer.status_code} {answer.text}"
         return answer.json()

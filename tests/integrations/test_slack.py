@@ -14,7 +14,7 @@ from integrations.notify.slack import POST_MESSAGE, SlackDispatcher
 from tests.integrations.conftest import delivery_state
 
 
-def _post_alert(db) -> int:  # noqa: ANN001
+def _post_alert(db) -> int:
     notice = Notice(key="alert-1", transfer_id="t1", audience="rep", rep_id="sarah", kind="offer",
                     payload={"chat_text": "*Hot transfer incoming*\nJohn from Acme Corp"}, chat_to="C0123")
     return BuiltinNotifier(db).publish([notice])[0]

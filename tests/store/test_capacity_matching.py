@@ -88,7 +88,7 @@ def test_the_sql_ranking_reads_the_index_entries_alone(db: Database, reps: RepSt
               "off_shift": ["x"], "offset": 0, "size": 8}
     sent = []
 
-    def record(_conn, _cursor, statement: str, parameters, _context, _many) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement: str, parameters, _context, _many) -> None:
         sent.append((statement, parameters))
 
     with db.read() as session:

@@ -24,7 +24,7 @@ def statements(db: Database) -> Iterator[list[tuple[str, bool]]]:
     COMMIT are left out (SQLAlchemy sends them as plain driver SQL or driver calls)."""
     sent: list[tuple[str, bool]] = []
 
-    def record(_conn, _cursor, statement: str, _params, context: DefaultExecutionContext, _many) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement: str, _params, context: DefaultExecutionContext, _many) -> None:
         if context.compiled is not None:
             sent.append((statement, context.cache_hit == CacheStats.CACHE_HIT))
 
@@ -142,7 +142,7 @@ def test_the_line_is_read_in_order_along_its_index(db: Database, reps: RepStore,
     capacity.place("waiting", Routing(team="enterprise", language="en"), NOW)
     sent = []
 
-    def record(_conn, _cursor, statement: str, parameters, _context, _many) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement: str, parameters, _context, _many) -> None:
         sent.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", record)

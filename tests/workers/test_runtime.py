@@ -19,7 +19,7 @@ def test_settle_heap_freezes_start_up_objects_and_collects_less_often():
         gc.set_threshold(*threshold)
 
 
-def _module(tmp_path: Path):  # noqa: ANN202 - a module object
+def _module(tmp_path: Path):
     source = tmp_path / "some_workflow.py"
     source.write_text("ANSWER = 42\n")
     spec = importlib.util.spec_from_file_location("some_workflow", source)
@@ -40,7 +40,7 @@ def test_a_tree_that_cannot_be_written_gets_a_private_cache(tmp_path, monkeypatc
     in_tree = importlib.util.cache_from_source(module.__file__)
     compile_for_real = py_compile.compile
 
-    def refuse_in_tree(source, cfile, doraise):  # noqa: ANN001, ANN202
+    def refuse_in_tree(source, cfile, doraise):
         if cfile == in_tree:
             raise PermissionError("read-only file system")
         return compile_for_real(source, cfile=cfile, doraise=doraise)

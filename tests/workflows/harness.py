@@ -30,7 +30,7 @@ ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
 
 class Harness:
-    def __init__(self, client: Client, tmp_path: Path, wrap_notifier=None, search_attributes: bool = False,  # noqa: ANN001
+    def __init__(self, client: Client, tmp_path: Path, wrap_notifier=None, search_attributes: bool = False,
                  sandboxed: bool = True, **settings):
         self.client = client
         self.settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", **settings)

@@ -240,10 +240,10 @@ async def test_steps_publish_in_order_though_the_first_publish_runs_after_the_an
     class SlowFirstPublish:
         """The first publish's notices take a second to go out; the prospect answers at once meanwhile."""
 
-        def __init__(self, inner):  # noqa: ANN001
+        def __init__(self, inner):
             self.inner, self.calls = inner, 0
 
-        def publish(self, notices):  # noqa: ANN001, ANN201
+        def publish(self, notices):
             self.calls += 1
             if self.calls == 1:
                 time.sleep(1)
@@ -265,10 +265,10 @@ async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skippin
     class FailingOffers:
         """The alert channel is down: offers cannot be delivered (everything else can)."""
 
-        def __init__(self, inner):  # noqa: ANN001
+        def __init__(self, inner):
             self.inner = inner
 
-        def publish(self, notices):  # noqa: ANN001, ANN201
+        def publish(self, notices):
             if any(n.kind == "offer" for n in notices):
                 raise DeliveryError("alert channel unreachable")
             return self.inner.publish(notices)

@@ -22,7 +22,7 @@ TRANSCRIPT = ("Prospect: Hi, what does the enterprise plan cost for 500+ users?\
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
-async def _page(stack, browser, outside: list[str], **options) -> Page:  # noqa: ANN001
+async def _page(stack, browser, outside: list[str], **options) -> Page:
     context = await browser.new_context(**options)
     await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
     page = await context.new_page()
@@ -30,7 +30,7 @@ async def _page(stack, browser, outside: list[str], **options) -> Page:  # noqa:
     return page
 
 
-async def _sign_in(page: Page, stack, key: str, name: str) -> None:  # noqa: ANN001
+async def _sign_in(page: Page, stack, key: str, name: str) -> None:
     await page.goto(f"{stack.url}/console")
     await page.locator("#key").fill(key)
     await page.keyboard.press("Enter")  # the form works from the keyboard
@@ -38,7 +38,7 @@ async def _sign_in(page: Page, stack, key: str, name: str) -> None:  # noqa: ANN
     await expect(page.locator("#stream-state")).not_to_be_empty()
 
 
-async def _bot(stack, *steps: tuple[str, dict]) -> None:  # noqa: ANN001
+async def _bot(stack, *steps: tuple[str, dict]) -> None:
     """A bot's requests, in order: (path, body)."""
     async with stack.http(ADMIN_KEY) as admin:
         bot_key = (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
@@ -55,7 +55,7 @@ def _start(acme_context: dict, transfer_id: str, rep_id: str) -> list[tuple[str,
     return [("/v1/transfers", body), (f"/v1/transfers/{transfer_id}/prospect", {"action": "proceed"})]
 
 
-async def _usage(stack, transfer_id: str, expected: set[str]) -> set[str]:  # noqa: ANN001
+async def _usage(stack, transfer_id: str, expected: set[str]) -> set[str]:
     """The items recorded for the transfer, once `expected` are all in (the console posts them in the background)."""
     for _ in range(50):
         items = {u.item for u in UsageStore(stack.services.db).between() if u.transfer_id == transfer_id}

@@ -19,7 +19,7 @@ PAINTED = """ids => ids.map(id => {
 })"""
 
 
-async def _open(browser, stack, **device) -> tuple[Page, list[str], list[str]]:  # noqa: ANN001
+async def _open(browser, stack, **device) -> tuple[Page, list[str], list[str]]:
     page = await (await browser.new_context(**device)).new_page()
     outside, errors = [], []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(stack.url) else None)
@@ -31,7 +31,7 @@ async def _open(browser, stack, **device) -> tuple[Page, list[str], list[str]]: 
     return page, outside, errors
 
 
-async def _queue_one(stack, acme_context: dict) -> None:  # noqa: ANN001
+async def _queue_one(stack, acme_context: dict) -> None:
     """Sarah is busy, so the next transfer waits in the enterprise queue."""
     async with stack.http(ADMIN_KEY) as admin, stack.http(await bot_key(stack)) as bot:
         assert (await admin.put("/v1/reps/sarah/presence", json={"status": "busy"})).status_code == 200
