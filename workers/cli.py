@@ -18,7 +18,7 @@ from workers.devserver import StackError
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="warm-transfer", description=__doc__,
-                                     epilog="Configuration: WT_* environment variables (see config/__init__.py).")
+                                     epilog="Configuration: WT_* environment variables, listed in docs/configuration.md.")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
