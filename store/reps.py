@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from domain.reps import Presence, RepPatch, RepProfile, RepState
 from domain.requests import Routing
-from domain.routing import ShiftClock
+from domain.routing import ShiftClock, can_take_now
 from store.db import Database
 from store.errors import Conflict, NotFound
 from store.portable import insert_ignoring_conflicts
@@ -78,6 +78,9 @@ class RepStore:
     def list(self, team: str | None = None) -> list[RepState]:
         with self.db.read() as session:
             return states_of_team(session.connection(), team)
+
+    def anyone_can_take_now(self, now: datetime) -> bool:
+        return any(can_take_now(state, now) for state in self.list())
 
 
 def _row_for_update(session: Session, rep_id: str) -> RepRow:

@@ -24,7 +24,7 @@ class TransferInput(BaseModel):
     request: TransferRequest
     timings: Timings = Timings()
     request_digest: str = ""  # lets a repeated start with a different body be told apart (409)
-    search_attributes: bool = True
+    search_attributes: bool = True  # off only where they cannot be registered: the SDK's time-skipping test server
 
 
 class TransferResult(BaseModel):

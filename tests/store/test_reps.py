@@ -73,3 +73,11 @@ def test_load_counts_the_seats_each_rep_holds(reps: RepStore, capacity: Capacity
     assert reps.get("ana").last_assigned_at == NOW
     capacity.release("t1", NOW)
     assert reps.get("ana").active == 1
+
+
+def test_anyone_can_take_now_only_when_a_rep_is_available_on_shift_with_a_free_seat(reps: RepStore) -> None:
+    assert not reps.anyone_can_take_now(NOW)
+    reps.create(profile("ana"), presence="away")
+    assert not reps.anyone_can_take_now(NOW)
+    reps.set_presence("ana", "available", NOW)
+    assert reps.anyone_can_take_now(NOW)
