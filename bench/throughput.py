@@ -1,6 +1,6 @@
 """Throughput: completed happy-path transfers per second on one machine, against a one-activity plain workflow.
 
-    .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8 16] [--seconds 20]
+    .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8] [--seconds 20]
 
 Starts `warm-transfer up` (dev server on SQLite, the API, the worker in a process of its own), then for each
 level of concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the
@@ -131,7 +131,8 @@ async def main(levels: list[int], seconds: float) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8],
+                        help="the levels of transfers in flight (default 1 2 4 8)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each level runs (default 20)")
     arguments = parser.parse_args()
     print(json.dumps(event_loop.run(main(arguments.concurrency, arguments.seconds)), indent=2))
