@@ -21,7 +21,7 @@ import time
 from bench.flows import HappyPaths
 from bench.open_transfers import open_queued
 from bench.stack import CpuMeter, running_stack, write_result
-from bench.throughput import REPS, closed_loop
+from bench.throughput import REPS, closed_loop, warm_up
 from workers import event_loop
 
 WAITING_TEAM = "waiting"
@@ -42,7 +42,7 @@ async def main(open_count: int, concurrency: int, seconds: float) -> dict:
         await open_queued(stack, open_count, 8, lambda opened: None, team=WAITING_TEAM)
         paths = HappyPaths(stack)
         try:
-            await closed_loop(2, 5, paths.play)  # warm-up
+            await warm_up(seconds, paths.play)
             meter, began = CpuMeter(stack.pids()), time.monotonic()
             done, elapsed = await closed_loop(concurrency, seconds, paths.play)
             pauses, cpu = stack.gc_pauses(began), meter.per_run(done, "transfer")

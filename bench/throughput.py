@@ -31,6 +31,7 @@ from bench.stack import CpuMeter, Stack, running_stack, write_result
 from workers import event_loop
 
 REPS = 4
+WARM_UP_SECONDS = 5.0
 
 
 async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awaitable[None]]) -> tuple[int, float]:
@@ -51,13 +52,18 @@ async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awa
     return done, time.perf_counter() - began
 
 
+async def warm_up(seconds: float, one: Callable[[int], Awaitable[None]]) -> None:
+    """Two in flight, not counted, for as long as a measured run but at most `WARM_UP_SECONDS`."""
+    await closed_loop(2, min(seconds, WARM_UP_SECONDS), one)
+
+
 async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
     paths = HappyPaths(stack)
     # The load generator (this process: the bots' and reps' HTTP clients) shares the machine, so its CPU counts.
     meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
     rows = []
     try:
-        await closed_loop(2, 5, paths.play)  # warm-up
+        await warm_up(seconds, paths.play)
         for level in levels:
             meter.restart()
             done, elapsed = await closed_loop(level, seconds, paths.play)
@@ -77,7 +83,7 @@ async def plain(stack: Stack, levels: list[int], seconds: float, name: str, work
     meter = CpuMeter({"worker_and_client": os.getpid(), "temporal": stack.pids()["temporal"]})
     rows = []
     async with Worker(client, task_queue=queue, **worker):
-        await closed_loop(2, 5, lambda n: one(client, queue, n))  # warm-up
+        await warm_up(seconds, lambda n: one(client, queue, n))
         for level in levels:
             meter.restart()
             done, elapsed = await closed_loop(level, seconds, lambda n: one(client, queue, n))

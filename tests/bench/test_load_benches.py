@@ -1,6 +1,6 @@
-"""The load benchmarks run end to end against the shipped stack (`warm-transfer up`), briefly: what they
-count adds up, and their results are written; the plots are drawn from the results. Speed itself is never
-asserted here."""
+"""The load benchmarks run end to end against the shipped stack (`warm-transfer up`), as briefly as proves they
+work: what they count adds up, and their results are written; the plots are drawn from the results. Speed itself
+is never asserted here."""
 
 from __future__ import annotations
 
@@ -26,19 +26,19 @@ def results_in(tmp_path, monkeypatch):
 
 
 async def test_latency_times_every_step_and_both_alerts_of_every_transfer(results_in):
-    result = await latency.main(rate=4, seconds=2, rounds=2, reply_after=0.1)
+    result = await latency.main(rate=8, seconds=0.5, rounds=2, reply_after=0.1)
 
     steps = ["start", "proceed", "accept", "ack", "replied", "outcome", "feedback_rep", "feedback_prospect"]
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
-        steps + ["alert_sse", "alert_webhook"], 8)
-    assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
+        steps + ["alert_sse", "alert_webhook"], 4)
+    assert result["plain_ms"]["update"]["n"] == 4 * 7 and result["plain_ms"]["update_with_start"]["n"] == 4
     assert result["rounds"] == 2 and result["reply_after_seconds"] == 0.1 and result["store_check"] == "ok"
     busy = result["cores_busy"]
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
     assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
     assert all(result["cpu_ms"][f"{part}_cpu_ms_per_transfer"] > 0 for part in ("api", "worker", "temporal"))
     written = json.loads((results_in / "latency.json").read_text())
-    assert len(written["samples_ms"]["ours"]["alert_sse"]) == 8 and written["machine"]["cpus"] >= 1
+    assert len(written["samples_ms"]["ours"]["alert_sse"]) == 4 and written["machine"]["cpus"] >= 1
 
 
 def _burn_cpu(seconds: float) -> None:
@@ -66,7 +66,7 @@ def test_latency_rounds_split_the_arrivals_evenly():
 
 
 async def test_throughput_counts_completed_transfers_and_plain_workflows(results_in):
-    result = await throughput.main([1, 2], seconds=2)
+    result = await throughput.main([1, 2], seconds=0.1)  # each of the loops runs at least once
 
     for rows in (result["happy_path_transfers"], result["one_activity_workflows"], result["plain_happy_paths"]):
         assert [row["concurrency"] for row in rows] == [1, 2] and all(row["completed"] >= 1 for row in rows)
@@ -78,7 +78,7 @@ async def test_throughput_counts_completed_transfers_and_plain_workflows(results
 
 
 async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_out_in_turn(results_in):
-    result = await floor.main(rounds=2, seconds=0.5, concurrency=2)
+    result = await floor.main(rounds=2, seconds=0.05, concurrency=2)  # each of the loops runs at least once
 
     # The shaped workflow has as many markers, upserts, timers, activities and updates as a real transfer.
     assert result["shape_check"]["transfer_shaped"] == result["shape_check"]["transfer"]
@@ -98,13 +98,14 @@ async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_ou
     assert json.loads((results_in / "floor.json").read_text())["rounds"] == 2
 
 
-async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in):
-    result = await open_transfers.main(count=6, concurrency=2, probes=7, settle_seconds=6)
+async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in, monkeypatch):
+    monkeypatch.setattr(open_transfers, "SETTLE_WINDOW", 0.5)
+    result = await open_transfers.main(count=6, concurrency=2, probes=7, settle_seconds=0.6)
 
     assert result["memory"][0]["open"] == 0 and result["memory"][-1]["open"] == 6
     assert all(reading[f"{part}rss_mib"] > 0 for reading in result["memory"] for part in ("", "api_", "temporal_"))
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
-    assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
+    assert len(result["cores_busy_while_settling"]) == 2  # a whole window and what was left of the wait
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
     collections = result["gc_pauses"]
     assert set(collections["while_opening"]) == {"api", "worker", "temporal"}
@@ -124,7 +125,7 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
 
 
 async def test_gc_pauses_are_logged_per_process_and_the_census_counts_the_workers_objects(results_in):
-    result = await gc_pauses.main(open_count=12, concurrency=2, seconds=2)
+    result = await gc_pauses.main(open_count=12, concurrency=2, seconds=0.1)  # each of the loops runs at least once
 
     assert result["completed"] >= 1 and set(result["gc_pauses"]) == {"api", "worker"}
     for name, generations in result["gc_pauses"].items():
