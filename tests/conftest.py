@@ -35,8 +35,10 @@ PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeo
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's exit status for tests/run.py, written once: by the process that controls pytest-xdist's
+    workers (or runs the tests itself), not by each worker."""
     record = os.environ.get("WT_TEST_RESULT_FILE")
-    if record:
+    if record and not hasattr(session.config, "workerinput"):
         Path(record).write_text(json.dumps({"exitstatus": int(exitstatus)}))
 
 
