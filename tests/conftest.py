@@ -101,13 +101,18 @@ def acme_context() -> dict:
     return json.loads((SHARED / "examples" / "context_package_acme.json").read_text())
 
 
+def postgres_admin() -> psycopg.Connection:
+    """An autocommit connection to the PostgreSQL server's `test` database (skips the test if there is no server)."""
+    try:
+        return psycopg.connect(PG_ADMIN_DSN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
+
+
 @contextmanager
 def throwaway_postgres(prefix: str) -> Iterator[str]:
     """The URL of an empty PostgreSQL database of its own, dropped afterwards (skips if there is no server)."""
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
+    admin = postgres_admin()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
