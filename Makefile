@@ -2,8 +2,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install up test lint demo clean
+.PHONY: install up test bench lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 ## Start the whole embedded stack (Temporal dev server, worker, API, console) with demo data.
 up: $(STAMP)
 	$(BIN)/warm-transfer up
@@ -20,6 +25,19 @@ up: $(STAMP)
 ## Install and run the whole test suite.
 test: $(STAMP)
 	$(BIN)/python -m tests.run
+
+## Install the benchmarks' extra, then run every benchmark once (about 40 minutes): results and plots in bench/results/.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.first_task
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.floor
+	$(BIN)/python -m bench.history_size
+	$(BIN)/python -m bench.open_transfers
+	$(BIN)/python -m bench.gc_pauses
+	$(BIN)/python -m bench.routing
+	$(BIN)/python -m bench.triggers.accuracy
+	$(BIN)/python -m bench.plots
 
 ## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].
 lint: $(STAMP)

@@ -1,6 +1,6 @@
 """Temporal's floor for a transfer: what each element of the design costs, with none of the product's work.
 
-    .venv/bin/python -m bench.floor [--rounds 3] [--seconds 15] [--concurrency 4]
+    .venv/bin/python -m bench.floor [--rounds 4] [--seconds 15] [--concurrency 4]
 
 A transfer asks more of Temporal than one update per step: local activities that make each step's effects
 exactly-once, a timer for each deadline, search attributes for ops, patch markers for safe upgrades, the
@@ -190,7 +190,7 @@ async def main(rounds: int, seconds: float, concurrency: int) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4, help="turns every variant takes (default 4)")
     parser.add_argument("--seconds", type=float, default=15.0, help="how long each variant runs per round")
     parser.add_argument("--concurrency", type=int, default=4, help="workflows in flight (default 4)")
     arguments = parser.parse_args()

@@ -89,7 +89,7 @@ class HappyPaths:
         if self.webhook_url:
             self.latencies["alert_webhook"].append((await self.arrivals.when(tid, "webhook:available") - asked) * 1000)
 
-    async def _timed(self, name: str, call) -> httpx.Response:  # noqa: ANN001 - an awaitable response
+    async def _timed(self, name: str, call) -> httpx.Response:  # call: an awaitable response
         began = time.perf_counter()
         response = await call
         self.latencies[name].append((time.perf_counter() - began) * 1000)

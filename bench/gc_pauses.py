@@ -1,7 +1,7 @@
 """Garbage collection under load with a full workflow cache: how long each of `up`'s processes pauses to collect,
 per generation, and per happy-path transfer.
 
-    .venv/bin/python -m bench.gc_pauses [--open 1500] [--concurrency 4] [--seconds 60]
+    .venv/bin/python -m bench.gc_pauses [--open 1500] [--concurrency 4] [--seconds 120]
 
 Starts `warm-transfer up` with every Python process logging its collections (bench/gc_watch), opens `--open`
 transfers that stay queued behind a busy rep (more than the worker's cache of 1,000, so the cache is full and
@@ -21,7 +21,7 @@ import time
 from bench.flows import HappyPaths
 from bench.open_transfers import open_queued
 from bench.stack import CpuMeter, running_stack, write_result
-from bench.throughput import REPS, closed_loop
+from bench.throughput import REPS, closed_loop, warm_up
 from workers import event_loop
 
 WAITING_TEAM = "waiting"
@@ -42,7 +42,7 @@ async def main(open_count: int, concurrency: int, seconds: float) -> dict:
         await open_queued(stack, open_count, 8, lambda opened: None, team=WAITING_TEAM)
         paths = HappyPaths(stack)
         try:
-            await closed_loop(2, 5, paths.play)  # warm-up
+            await warm_up(seconds, paths.play)
             meter, began = CpuMeter(stack.pids()), time.monotonic()
             done, elapsed = await closed_loop(concurrency, seconds, paths.play)
             pauses, cpu = stack.gc_pauses(began), meter.per_run(done, "transfer")
@@ -65,6 +65,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--open", type=int, default=1500, help="transfers left waiting first (default 1500)")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", type=float, default=120.0, help="how long the closed loop runs (default 120)")
     arguments = parser.parse_args()
     print(json.dumps(event_loop.run(main(arguments.open, arguments.concurrency, arguments.seconds)), indent=2))

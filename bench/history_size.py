@@ -147,10 +147,10 @@ async def _outcome_and_feedback(handle: WorkflowHandle, rep_id: str) -> None:
 class _FailingOffers:
     """The alert channel is down: offers cannot be delivered, everything else can (as in the tests)."""
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self.inner = inner
 
-    def publish(self, notices):  # noqa: ANN001, ANN201
+    def publish(self, notices):
         if any(n.kind == "offer" for n in notices):
             raise DeliveryError("alert channel unreachable")
         return self.inner.publish(notices)

@@ -104,8 +104,7 @@ def round_sizes(count: int, rounds: int) -> list[int]:
     return [count // rounds + (1 if r < count % rounds else 0) for r in range(rounds)]
 
 
-async def main(rate: float, seconds: float, name: str = "latency", rounds: int = ROUNDS,
-               reply_after: float = REPLY_AFTER) -> dict:
+async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: float = REPLY_AFTER) -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
     receiver = await webhook_receiver(arrivals)
@@ -154,7 +153,7 @@ async def main(rate: float, seconds: float, name: str = "latency", rounds: int =
         "cpu_ms": cpu,
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(dict(plain_samples))},
     }
-    write_result(name, result)
+    write_result("latency", result)
     return result
 
 
@@ -166,12 +165,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=5.0, help="transfers arriving per second (default 5)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they keep arriving (default 60)")
-    parser.add_argument("--name", default="latency", help="results file name under bench/results/ (default latency)")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
                         help=f"turns ours and the baseline take, each at the rate (default {ROUNDS})")
     parser.add_argument("--reply-after", type=float, default=REPLY_AFTER,
                         help=f"seconds the prospect takes to answer the first line (default {REPLY_AFTER})")
     arguments = parser.parse_args()
-    figures = event_loop.run(main(arguments.rate, arguments.seconds, arguments.name, arguments.rounds,
-                               arguments.reply_after))
+    figures = event_loop.run(main(arguments.rate, arguments.seconds, arguments.rounds, arguments.reply_after))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

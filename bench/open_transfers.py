@@ -101,7 +101,7 @@ async def settle(stack: Stack, seconds: float) -> list[float]:
     return readings
 
 
-async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,  # noqa: ANN001
+async def open_queued(stack: Stack, count: int, concurrency: int, on_progress,
                       team: str = WAITING_TEAM) -> float:
     """Open `count` transfers for `team`, all queued behind the team's one busy rep; returns how many per
     second were opened."""

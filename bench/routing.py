@@ -1,7 +1,7 @@
 """Routing and the queue at scale: choosing a rep among many, and queue operations with many waiting.
 
     .venv/bin/python -m bench.routing [--reps 10000] [--queued 10000] [--rounds 300]
-                                      [--db sqlite|postgres|both] [--label after] [--profile]
+                                      [--db sqlite|postgres|both] [--profile]
 
 Each database gets a fresh store (a SQLite file in a temporary folder; a uniquely named PostgreSQL
 database on 127.0.0.1:5432, dropped afterwards), filled with a realistic directory: several teams of
@@ -20,9 +20,9 @@ After each set-up step the heap is settled (workers.runtime.settle_heap) as the 
 without it, about 1 operation in 100 took a full garbage collection over the set-up heap (200-250 ms here).
 On PostgreSQL the tables are then vacuumed and analysed (`settle_tables`), as autovacuum would have done.
 
-Results (p50/p99 ms, wall clock and this process's CPU time) go to bench/results/routing.json under
-`--label`, keeping other labels' runs, with the load average before and after (other work on the
-machine inflates wall-clock times; the CPU time is the client's own share).
+Results (p50/p99 ms, wall clock and this process's CPU time) go to bench/results/routing.json, with the
+load average before and after (other work on the machine inflates wall-clock times; the CPU time is the
+client's own share).
 `--profile` prints a cProfile of the place_seat and queue loops instead of only timing them.
 """
 
@@ -181,8 +181,7 @@ def fill_queue(db: Database, queued: int, rnd: random.Random, rep_count: int) ->
         rows.append({"transfer_id": f"q{n:05}", "team": routing.team, "priority": routing.priority,
                      "routing": {**routing.model_dump(mode="json"), "exclude": sorted(exclude)},
                      "arrival": n + 1, "enqueued_at": NOW - timedelta(seconds=queued - n)})
-        if "language" in QueueRow.__table__.c:  # the routing's copy, as CapacityStore writes it (newer schemas)
-            rows[-1]["language"] = routing.language or ""
+        rows[-1]["language"] = routing.language or ""  # the routing's copy, as CapacityStore writes it
     with db.session() as session:
         for start in range(0, len(rows), 1000):
             session.exec(insert(QueueRow.__table__), params=rows[start:start + 1000])
@@ -305,7 +304,7 @@ def run(kind: str, args: argparse.Namespace) -> dict:
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--queued", type=int, default=10_000)
@@ -313,11 +312,10 @@ def main() -> None:
     parser.add_argument("--rank-rounds", type=int, default=50)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--label", default="after", help="the key this run is stored under in the results")
     parser.add_argument("--profile", action="store_true", help="print cProfile reports of the timed calls")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    run_result = {
+    result = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": {"reps": args.reps, "queued": args.queued, "rounds": args.rounds,
                    "rank_rounds": args.rank_rounds, "seed": args.seed, "profiled": args.profile,
@@ -327,13 +325,12 @@ def main() -> None:
         "load_average_before": os.getloadavg(),
         "databases": {kind: run(kind, args) for kind in kinds},
     }
-    run_result["load_average_after"] = os.getloadavg()
+    result["load_average_after"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "routing.json"
-    stored = json.loads(path.read_text()) if path.exists() else {"runs": {}}
-    stored["runs"][args.label] = run_result
-    path.write_text(json.dumps(stored, indent=2) + "\n")
-    print(f"written to {path} under {args.label!r}")
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {path}")
+    return result
 
 
 if __name__ == "__main__":

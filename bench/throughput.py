@@ -1,6 +1,6 @@
 """Throughput: completed happy-path transfers per second on one machine, against a one-activity plain workflow.
 
-    .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8 16] [--seconds 20]
+    .venv/bin/python -m bench.throughput [--concurrency 1 2 4 8] [--seconds 20]
 
 Starts `warm-transfer up` (dev server on SQLite, the API, the worker in a process of its own), then for each
 level of concurrency keeps that many happy-path transfers in flight over HTTP (closed loop: each one starts the
@@ -31,6 +31,7 @@ from bench.stack import CpuMeter, Stack, running_stack, write_result
 from workers import event_loop
 
 REPS = 4
+WARM_UP_SECONDS = 5.0
 
 
 async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awaitable[None]]) -> tuple[int, float]:
@@ -51,13 +52,18 @@ async def closed_loop(concurrency: int, seconds: float, one: Callable[[int], Awa
     return done, time.perf_counter() - began
 
 
+async def warm_up(seconds: float, one: Callable[[int], Awaitable[None]]) -> None:
+    """Two in flight, not counted, for as long as a measured run but at most `WARM_UP_SECONDS`."""
+    await closed_loop(2, min(seconds, WARM_UP_SECONDS), one)
+
+
 async def ours(stack: Stack, levels: list[int], seconds: float) -> list[dict]:
     paths = HappyPaths(stack)
     # The load generator (this process: the bots' and reps' HTTP clients) shares the machine, so its CPU counts.
     meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
     rows = []
     try:
-        await closed_loop(2, 5, paths.play)  # warm-up
+        await warm_up(seconds, paths.play)
         for level in levels:
             meter.restart()
             done, elapsed = await closed_loop(level, seconds, paths.play)
@@ -77,7 +83,7 @@ async def plain(stack: Stack, levels: list[int], seconds: float, name: str, work
     meter = CpuMeter({"worker_and_client": os.getpid(), "temporal": stack.pids()["temporal"]})
     rows = []
     async with Worker(client, task_queue=queue, **worker):
-        await closed_loop(2, 5, lambda n: one(client, queue, n))  # warm-up
+        await warm_up(seconds, lambda n: one(client, queue, n))
         for level in levels:
             meter.restart()
             done, elapsed = await closed_loop(level, seconds, lambda n: one(client, queue, n))
@@ -131,7 +137,8 @@ async def main(levels: list[int], seconds: float) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8],
+                        help="the levels of transfers in flight (default 1 2 4 8)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each level runs (default 20)")
     arguments = parser.parse_args()
     print(json.dumps(event_loop.run(main(arguments.concurrency, arguments.seconds)), indent=2))

@@ -35,8 +35,10 @@ PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeo
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's exit status for tests/run.py, written once: by the process that controls pytest-xdist's
+    workers (or runs the tests itself), not by each worker."""
     record = os.environ.get("WT_TEST_RESULT_FILE")
-    if record:
+    if record and not hasattr(session.config, "workerinput"):
         Path(record).write_text(json.dumps({"exitstatus": int(exitstatus)}))
 
 
@@ -99,13 +101,18 @@ def acme_context() -> dict:
     return fixtures.acme_context()
 
 
+def postgres_admin() -> psycopg.Connection:
+    """An autocommit connection to the PostgreSQL server's `test` database (skips the test if there is no server)."""
+    try:
+        return psycopg.connect(PG_ADMIN_DSN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
+
+
 @contextmanager
 def throwaway_postgres(prefix: str) -> Iterator[str]:
     """The URL of an empty PostgreSQL database of its own, dropped afterwards (skips if there is no server)."""
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {exc}")
+    admin = postgres_admin()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

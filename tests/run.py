@@ -1,9 +1,14 @@
-"""`make test`: run pytest, judged by the result pytest recorded, not by how the interpreter died.
+"""`make test`: run pytest on every core, judged by the result pytest recorded, not by how the interpreter died.
+
+The tests run in pytest-xdist's worker processes, one per core, each test handed to whichever worker is free
+(`--dist worksteal`): much of a test's time is spent waiting on servers and subprocesses, which another test's
+work fills. Arguments are passed on to pytest (`-n 0` runs everything in one process).
 
 The Temporal SDK can abort at interpreter exit after all tests finished (temporalio/sdk-python#300).
 pytest runs in a child process; its conftest writes the session's exit status to a file at session
-end. If the child then dies of a signal, the recorded status decides; with no record the run failed.
-So an abort can neither turn a green run red nor a red run green.
+end (the controlling process does, once every worker has reported). If the child then dies of a signal,
+the recorded status decides; with no record the run failed. So an abort can neither turn a green run red
+nor a red run green. A worker that aborts at exit has already reported its results.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "result.json"
         env = {**os.environ, "WT_TEST_RESULT_FILE": str(record)}
-        child = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+        child = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", *sys.argv[1:]],
+                               env=env)
         if child.returncode >= 0 and child.returncode != 134:
             return child.returncode
         if not record.exists():

@@ -1,8 +1,8 @@
 """The event loop Warm Transfer's processes run on: uvloop where it is installed (Linux and macOS), else asyncio's.
 
 uvloop runs the same asyncio code for less CPU: in `up`'s closed loop a happy path cost the worker about a tenth
-less and the API about a fourteenth less (bench/README.md, ninth pass). WT_EVENT_LOOP=asyncio goes back to the
-standard loop.
+less and the API about a fourteenth less (`git show ca8de1d:bench/README.md`, "Ninth pass").
+WT_EVENT_LOOP=asyncio goes back to the standard loop.
 """
 
 from __future__ import annotations

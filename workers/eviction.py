@@ -4,7 +4,7 @@ The SDK runs each workflow on an event loop of its own, an object full of refere
 bound to it, its tasks, their exceptions' tracebacks). When a transfer is evicted, or ends, that whole graph,
 our state of the transfer included, is unreachable but cyclic: only a full collection frees it. With 10,000
 transfers cycling through a cache of 1,000, 170-230 objects per evicted transfer piled up until full
-collections of 1.3-1.7 s stalled every transfer on the worker (bench/README.md, "Tenth pass").
+collections of 1.3-1.7 s stalled every transfer on the worker (`git show ca8de1d:bench/README.md`, "Tenth pass").
 
 Once the SDK has torn a run down (its tasks are finished, and it then drops the instance for good), emptying
 the instance's attributes breaks those cycles, and reference counting frees the rest straight away.

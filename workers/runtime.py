@@ -15,7 +15,8 @@ from types import ModuleType
 def settle_heap() -> None:
     """Collect once, freeze what start-up built (modules, models, the app) out of the collector's sight, and
     collect the young generation less often. Full collections over that heap were the API's p99 outliers
-    (about 1 request in 100, 150-230 ms; bench/README.md); frozen, they are gone."""
+    (about 1 request in 100, 150-230 ms; `git show ca8de1d:bench/README.md`, "What each change bought"); frozen, they
+    are gone."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
@@ -27,8 +28,8 @@ def cache_bytecode(module: ModuleType) -> None:
 
     The workflow sandbox imports the workflow's module afresh for every new run and every replay, and
     without a cache each import compiles its source: 19 ms of CPU for workflows/transfer.py, the whole
-    of what was measured as the sandbox's set-up cost (bench/README.md). A source tree we may not write
-    to gets its cache under a private prefix instead.
+    of what was measured as the sandbox's set-up cost (`git show ca8de1d:bench/README.md`, "What each change
+    bought"). A source tree we may not write to gets its cache under a private prefix instead.
     """
     source = module.__file__
     try:

@@ -37,7 +37,8 @@ API_SHUTDOWN_GRACE = 5  # seconds open requests (SSE streams, too) get before th
 WORKER_RESTARTS, WORKER_RESTART_WINDOW = 3, 60  # `up` gives up on a worker that dies this often (times, seconds)
 LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never listens beyond this host
 # Every process that writes `up`'s outbox wakes its event streams through the wake-up directory, so their poll is
-# only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle (bench/README.md).
+# only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle
+# (`git show ca8de1d:bench/README.md`, "Fifth pass").
 UP_STREAM_POLL_SECONDS = 5.0
 API_BACKLOG = 2048  # uvicorn's default
 

@@ -52,7 +52,8 @@ def make_worker(client: Client, task_queue: str, activities: list, executor: Thr
                 max_cached_workflows: int = 1000, sandboxed: bool = False) -> Worker:
     """The transfer worker. Transfers run outside the SDK's sandbox unless `sandboxed`: the sandbox builds a
     fresh copy of the workflow module for every run and wraps every activation, which cost a fifth of the
-    worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer (bench/README.md).
+    worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer
+    (`git show ca8de1d:bench/README.md`, "Fourth pass").
     What it enforces (no clock, randomness or I/O outside `workflow.*`) is checked by the workflow tests,
     which run every branch sandboxed, and by the replay of recorded histories. Outside the sandbox, a transfer
     that leaves the cache is freed at once (workers/eviction.py)."""

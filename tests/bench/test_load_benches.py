@@ -1,5 +1,6 @@
-"""The load benchmarks run end to end against the shipped stack (`warm-transfer up`), briefly: what they
-count adds up, and their results and plots are written. Speed itself is never asserted here."""
+"""The load benchmarks run end to end against the shipped stack (`warm-transfer up`), as briefly as proves they
+work: what they count adds up, and their results are written; the plots are drawn from the results. Speed itself
+is never asserted here."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
 from bench import first_task, floor, gc_pauses, latency, open_transfers, plots, stack, throughput
 from workers.devserver import dynamic_config_args
+
+LATEST_RESULTS = stack.RESULTS  # bench/results/, before the tests point the benchmarks elsewhere
 
 
 @pytest.fixture(autouse=True)
@@ -22,38 +26,41 @@ def results_in(tmp_path, monkeypatch):
 
 
 async def test_latency_times_every_step_and_both_alerts_of_every_transfer(results_in):
-    result = await latency.main(rate=4, seconds=2, rounds=2, reply_after=0.1)
+    result = await latency.main(rate=8, seconds=0.5, rounds=2, reply_after=0.1)
 
     steps = ["start", "proceed", "accept", "ack", "replied", "outcome", "feedback_rep", "feedback_prospect"]
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
-        steps + ["alert_sse", "alert_webhook"], 8)
-    assert result["plain_ms"]["update"]["n"] == 8 * 7 and result["plain_ms"]["update_with_start"]["n"] == 8
+        steps + ["alert_sse", "alert_webhook"], 4)
+    assert result["plain_ms"]["update"]["n"] == 4 * 7 and result["plain_ms"]["update_with_start"]["n"] == 4
     assert result["rounds"] == 2 and result["reply_after_seconds"] == 0.1 and result["store_check"] == "ok"
     busy = result["cores_busy"]
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
     assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
     assert all(result["cpu_ms"][f"{part}_cpu_ms_per_transfer"] > 0 for part in ("api", "worker", "temporal"))
     written = json.loads((results_in / "latency.json").read_text())
-    assert len(written["samples_ms"]["ours"]["alert_sse"]) == 8 and written["machine"]["cpus"] >= 1
-    assert plots.main() == [str(results_in / "latency.png")]
+    assert len(written["samples_ms"]["ours"]["alert_sse"]) == 4 and written["machine"]["cpus"] >= 1
 
 
-def _burn_cpu(seconds: float) -> None:
-    began = time.process_time()
+def _burn_cpu(seconds: float) -> float:
+    """Burn `seconds` of this process's CPU; the wall-clock seconds that took (more when other work shares the
+    cores, as other tests do)."""
+    began, began_wall = time.process_time(), time.perf_counter()
     while time.process_time() - began < seconds:
         pass
+    return time.perf_counter() - began_wall
 
 
 def test_a_paused_cpu_meter_counts_neither_the_cpu_nor_the_time_spent_while_paused():
     meter = stack.CpuMeter({"this_process": os.getpid()})
-    _burn_cpu(0.2)
+    counted = _burn_cpu(0.2)
     with meter.paused():
-        _burn_cpu(0.6)
-    _burn_cpu(0.2)
+        paused = _burn_cpu(0.6)
+    counted += _burn_cpu(0.2)
 
     spent = meter.spent()["this_process"]
     assert 0.35 <= spent < 0.65  # the 0.6 s burnt while paused would make it at least 0.95
-    assert meter.cores()["this_process"] > 0.5  # busy the whole counted time, not diluted by the pause
+    measured_time = spent / meter.cores()["this_process"]
+    assert measured_time < counted + paused / 2  # the time spent while paused is left out of the cores' average
 
 
 def test_latency_rounds_split_the_arrivals_evenly():
@@ -63,7 +70,7 @@ def test_latency_rounds_split_the_arrivals_evenly():
 
 
 async def test_throughput_counts_completed_transfers_and_plain_workflows(results_in):
-    result = await throughput.main([1, 2], seconds=2)
+    result = await throughput.main([1, 2], seconds=0.1)  # each of the loops runs at least once
 
     for rows in (result["happy_path_transfers"], result["one_activity_workflows"], result["plain_happy_paths"]):
         assert [row["concurrency"] for row in rows] == [1, 2] and all(row["completed"] >= 1 for row in rows)
@@ -72,11 +79,10 @@ async def test_throughput_counts_completed_transfers_and_plain_workflows(results
     cpu = result["cpu_ms_at_best"]
     assert cpu["budget_for_a_third_of_one_activity"] == round(3 * cpu["one_activity"], 1)
     assert cpu["plain_happy_path_and_our_load_generator"] > cpu["plain_happy_path"] > 0
-    assert plots.main() == [str(results_in / "throughput.png")]
 
 
 async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_out_in_turn(results_in):
-    result = await floor.main(rounds=2, seconds=0.5, concurrency=2)
+    result = await floor.main(rounds=2, seconds=0.05, concurrency=2)  # each of the loops runs at least once
 
     # The shaped workflow has as many markers, upserts, timers, activities and updates as a real transfer.
     assert result["shape_check"]["transfer_shaped"] == result["shape_check"]["transfer"]
@@ -96,13 +102,14 @@ async def test_floor_takes_a_transfers_temporal_steps_and_leaves_each_element_ou
     assert json.loads((results_in / "floor.json").read_text())["rounds"] == 2
 
 
-async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in):
-    result = await open_transfers.main(count=6, concurrency=2, probes=7, settle_seconds=6)
+async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in, monkeypatch):
+    monkeypatch.setattr(open_transfers, "SETTLE_WINDOW", 0.5)
+    result = await open_transfers.main(count=6, concurrency=2, probes=7, settle_seconds=0.6)
 
     assert result["memory"][0]["open"] == 0 and result["memory"][-1]["open"] == 6
     assert all(reading[f"{part}rss_mib"] > 0 for reading in result["memory"] for part in ("", "api_", "temporal_"))
     assert result["start_ms_idle"]["n"] == result["start_ms_with_open"]["n"] == 2
-    assert len(result["cores_busy_while_settling"]) == 2  # a 5-second window and the last second
+    assert len(result["cores_busy_while_settling"]) == 2  # a whole window and what was left of the wait
     assert all(probe["cores_busy"]["all"] > 0 for probe in (result["start_ms_idle"], result["start_ms_with_open"]))
     collections = result["gc_pauses"]
     assert set(collections["while_opening"]) == {"api", "worker", "temporal"}
@@ -119,11 +126,10 @@ async def test_open_transfers_stay_queued_and_the_probe_still_starts(results_in)
         assert probes["phases"]["worker"]["p50"] > 0
     slowest = collections["slowest_loaded_probes"][0]
     assert 0 < sum(slowest["phases"].values()) <= slowest["ms"] + 1  # the phases add up to the start, to a clock tick
-    assert plots.main() == [str(results_in / "open_transfers.png")]
 
 
 async def test_gc_pauses_are_logged_per_process_and_the_census_counts_the_workers_objects(results_in):
-    result = await gc_pauses.main(open_count=12, concurrency=2, seconds=2)
+    result = await gc_pauses.main(open_count=12, concurrency=2, seconds=0.1)  # each of the loops runs at least once
 
     assert result["completed"] >= 1 and set(result["gc_pauses"]) == {"api", "worker"}
     for name, generations in result["gc_pauses"].items():
@@ -216,3 +222,14 @@ async def test_first_task_measures_both_ways_to_a_first_answer_on_each_configura
     assert configurations["ours (up)"]["flags"] == dynamic_config_args()
     assert all(row[way]["n"] == 3 for row in configurations.values() for way in first_task.WAYS)
     assert json.loads((results_in / "first_task.json").read_text())["count"] == 3
+
+
+def test_the_plots_are_drawn_from_the_latest_results(results_in):
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib, the `bench` extra that `make bench` installs")
+    for name in ("latency", "throughput", "open_transfers"):
+        shutil.copy(LATEST_RESULTS / f"{name}.json", results_in)
+
+    drawn = plots.main()
+
+    assert drawn == [str(results_in / f"{name}.png") for name in ("latency", "throughput", "open_transfers")]
+    assert all(Path(png).read_bytes().startswith(b"\x89PNG") for png in drawn)
