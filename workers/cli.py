@@ -17,8 +17,9 @@ from workers.devserver import StackError
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warm-transfer", description=__doc__,
-                                     epilog="Configuration: WT_* environment variables, listed in docs/configuration.md.")
+    parser = argparse.ArgumentParser(
+        prog="warm-transfer", description=__doc__,
+        epilog="Configuration: WT_* environment variables, listed in docs/configuration.md.")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -20,7 +20,7 @@ def _commonest(things: list) -> list:
 
 
 def _watch(log_dir: str) -> None:
-    log = open(os.path.join(log_dir, f"gc-{os.getpid()}.jsonl"), "a", buffering=1)  # lives as long as the process
+    log = open(os.path.join(log_dir, f"gc-{os.getpid()}.jsonl"), "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     log.write(json.dumps({"argv": sys.argv}) + "\n")
     began = 0.0
 
