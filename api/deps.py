@@ -1,5 +1,8 @@
 """Typed dependencies: what routers are handed. The app factory (api.app.create_app) receives the services;
-routers declare what they need and never reach into the app's state."""
+routers declare what they need and never reach into the app's state.
+
+The providers are coroutines because FastAPI runs a plain function dependency in its thread pool: a thread hop
+per dependency per request, for reading an attribute."""
 
 from __future__ import annotations
 
@@ -33,19 +36,19 @@ class ApiServices(Protocol):
     integrations: Integrations
 
 
-def _services(request: Request) -> ApiServices:
+async def _services(request: Request) -> ApiServices:
     return request.app.state.services
 
 
-def _transfers(request: Request) -> TransferClient:
+async def _transfers(request: Request) -> TransferClient:
     return request.app.state.transfers
 
 
-def _trigger_policy(request: Request) -> Policy:
+async def _trigger_policy(request: Request) -> Policy:
     return request.app.state.trigger_policy
 
 
-def _stream_poll_seconds(request: Request) -> float:
+async def _stream_poll_seconds(request: Request) -> float:
     return request.app.state.poll_interval
 
 

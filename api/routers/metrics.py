@@ -90,7 +90,7 @@ def _window(chosen: Scope) -> Window:
     return Window(start=chosen.start, end=chosen.end, team=chosen.team, rep=chosen.rep)
 
 
-def _store(services: Services) -> MetricsStore:
+async def _store(services: Services) -> MetricsStore:
     return MetricsStore(services.db)
 
 
