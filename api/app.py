@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
-from api.routers import console, dashboard, keys, metrics, reps, transfers, triggers
+from api.routers import codec, console, dashboard, keys, metrics, reps, transfers, triggers
 from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
@@ -48,8 +48,9 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.transfers = TransferClient(client, settings, services.capacity)
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
+    app.state.codec_origins = frozenset(settings.codec_origins)
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
-                   metrics.router, dashboard.router):
+                   metrics.router, dashboard.router, codec.router):
         app.include_router(router)
     metrics.install(app)
 

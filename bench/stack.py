@@ -32,7 +32,7 @@ from temporalio.client import Client
 
 from config import Settings
 from tests.conftest import free_ports
-from workers.temporal import connect
+from workers.temporal import connect, data_converter
 
 RESULTS = Path(__file__).parent / "results"
 GC_WATCH = Path(__file__).parent / "gc_watch"
@@ -127,7 +127,9 @@ class Stack:
         return http_client(self.api_url, {"Authorization": f"Bearer {key}"}, timeout)
 
     async def temporal(self) -> Client:
-        return await connect(self.temporal_address, "default")
+        """A client of `up`'s Temporal for the plain workflows we compare with, which run in clear as plain Temporal
+        does, and for reading histories' events (never their payloads)."""
+        return await connect(self.temporal_address, "default", data_converter(None))
 
     def pids(self) -> dict[str, int]:
         """The processes to measure: `up` itself (the API), its worker process and its Temporal dev server."""
@@ -281,13 +283,15 @@ def children(pid: int) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(gc_log: bool = False) -> AsyncIterator[Stack]:
+async def running_stack(gc_log: bool = False, encrypted: bool = True) -> AsyncIterator[Stack]:
     """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end.
     With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`, and its Temporal
-    server its own for `Stack.go_collections`."""
+    server its own for `Stack.go_collections`. Encrypted (as shipped) with the key ring `up` makes; or not."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_ports(3)
-    env = {**os.environ, "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    env = {**{name: value for name, value in os.environ.items() if name != "WT_ENCRYPTION_KEYS"},
+           "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "WT_ALLOW_UNENCRYPTED": "false" if encrypted else "true"}
     if gc_log:
         env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(GC_WATCH), env.get("PYTHONPATH")])),
                 "WT_BENCH_GC_LOG_DIR": str(data_dir), "GODEBUG": "gctrace=1"}  # the dev server logs Go's

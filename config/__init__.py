@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
@@ -32,8 +32,20 @@ class Settings(BaseSettings):
 
     admin_key: str | None = Field(None, description="the first admin key; more keys are issued with "
                                   "`POST /v1/api-keys`")
-    webhook_secret: str = Field("change-me-webhook-secret", description="the HMAC-SHA256 secret webhooks are signed "
-                                "with (`X-WT-Signature`); set your own")
+    webhook_secret: SecretStr | None = Field(None, description="the HMAC-SHA256 secret webhooks are signed with "
+                                             "(`X-WT-Signature`); `api` and `worker` refuse to start without one, "
+                                             "`up` makes one in its data directory")
+    encryption_keys: SecretStr | None = Field(None, description="the key ring every payload to Temporal is encrypted "
+                                              "with (AES-256-GCM): `<id>:<base64 of 32 bytes>` entries, comma-"
+                                              "separated, newest first. The first encrypts, all decrypt, so a key is "
+                                              "rotated by putting a new one first. `api` and `worker` refuse to start "
+                                              "without it (unless `WT_ALLOW_UNENCRYPTED`); `up` makes one in its data "
+                                              "directory")
+    allow_unencrypted: bool = Field(False, description="run without `WT_ENCRYPTION_KEYS`: prospects' personal data "
+                                    "then sits in clear in Temporal's histories")
+    codec_origins: list[str] = Field([], description="the origins of Temporal UIs allowed to call the codec server "
+                                     "(`/codec`) from the browser, e.g. `[\"https://temporal.example.com\"]`; `up` "
+                                     "allows its own UI")
     smtp_host: str | None = Field(None, description="an SMTP server; when set, prospect confirmations and rep "
                                   "alerts (in the same words as the console card) are e-mailed")
     smtp_port: int = Field(25, ge=1, le=65535, description="the SMTP server's port")

@@ -26,12 +26,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
 from tests import fixtures
+from workers.codec import KeyRing
 from workers.devserver import dynamic_config_args
-from workers.temporal import DATA_CONVERTER
+from workers.temporal import data_converter
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+# The tests run encrypted, as the product does, with a key of their own: fixed, so recorded histories replay.
+TEST_KEY_RING = "test-1:dGVzdHMgb25seSwgbmV2ZXIgYSByZWFsIGtleTogMzI="
+CONVERTER = data_converter(KeyRing.parse(TEST_KEY_RING))
+os.environ.setdefault("WT_ENCRYPTION_KEYS", TEST_KEY_RING)
+os.environ.setdefault("WT_WEBHOOK_SECRET", "tests-webhook-secret")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -67,7 +73,7 @@ async def start_time_skipping_server(attempts: int = 3) -> WorkflowEnvironment:
     """The time-skipping test server. The SDK gives it 5 s to answer, and a busy host can stall its start past
     that, so a start that fails is tried again."""
     return await _first_start(lambda: WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=DATA_CONVERTER), attempts)
+        test_server_existing_path=str(BIN / "temporal-test-server"), data_converter=CONVERTER), attempts)
 
 
 async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) -> WorkflowEnvironment:
@@ -77,7 +83,7 @@ async def start_dev_server(flags: list[str] | None = None, attempts: int = 3) ->
     args = ["--log-level", "error", *(dynamic_config_args() if flags is None else flags)]
     return await _first_start(lambda: WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"), ip="127.0.0.1", port=free_port(), ui=False,
-        data_converter=DATA_CONVERTER, dev_server_extra_args=args), attempts)
+        data_converter=CONVERTER, dev_server_extra_args=args), attempts)
 
 
 async def _first_start(start: Callable[[], Awaitable[WorkflowEnvironment]], attempts: int) -> WorkflowEnvironment:

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from config import DATA_DIR, Settings
 from workers import demo, event_loop, stack
+from workers.codec import KeyRingError
 from workers.devserver import StackError
+from workers.secrets import MissingSecret
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             demo.run_demo(args.api, args.bot_key, args.admin_key)
         else:
             event_loop.run(_serve(args, settings), settings.event_loop)
+    except (MissingSecret, KeyRingError) as err:
+        print(f"warm-transfer {args.command}: bad configuration: {err}", file=sys.stderr)
+        return 2
     except (StackError, demo.DemoError, TimeoutError) as err:
         print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
         return 1

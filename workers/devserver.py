@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from workers import children
 from workers.worker import connect_when_ready
@@ -56,6 +57,8 @@ class DevServer:
     port: int
     ui_port: int
     data_dir: Path
+    converter: DataConverter
+    codec_endpoint: str  # where its UI decrypts payloads: the API's codec server
     namespace: str = "default"
     process: asyncio.subprocess.Process | None = None
 
@@ -77,6 +80,7 @@ class DevServer:
                 "--db-filename", str(self.data_dir / "temporal.db"),
                 # WAL with synchronous=normal measured twice the default's throughput; still crash-safe.
                 "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+                "--ui-codec-endpoint", self.codec_endpoint,
                 "--namespace", self.namespace, "--log-level", "warn", *dynamic_config_args()]
 
     async def start(self, ready_timeout: float = 30) -> Client:
@@ -87,7 +91,8 @@ class DevServer:
         with self.log_path.open("ab") as log:
             self.process = await children.spawn(self.command(), stdout=log, stderr=log)
         try:
-            client = await connect_when_ready(self.address, self.namespace, ready_timeout, keep_trying=self._running)
+            client = await connect_when_ready(self.address, self.namespace, self.converter, ready_timeout,
+                                              keep_trying=self._running)
         except TimeoutError as err:
             client, reason = None, str(err)
         else:

@@ -18,6 +18,7 @@ from store.keys import KeyStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
 from store.transfers import TransferStore
+from workers.secrets import webhook_secret
 
 
 @dataclass
@@ -46,7 +47,7 @@ def build_services(settings: Settings) -> Services:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.create_all()
-    integrations = build_integrations(db, webhook_secret=settings.webhook_secret, mailer=_mailer(settings),
+    integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=settings.slack_bot_token)
     services = Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                         keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
@@ -60,3 +61,4 @@ def _mailer(settings: Settings) -> SmtpMailer | None:
         return None
     return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender, starttls=settings.smtp_starttls,
                       username=settings.smtp_username, password=settings.smtp_password)
+

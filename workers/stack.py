@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from sse_starlette.sse import AppStatus
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from api.app import create_app
 from config import DATA_DIR, Settings
@@ -29,7 +30,9 @@ from workers import children
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
+from workers.secrets import encryption_keys, kept_in
 from workers.services import build_services
+from workers.temporal import data_converter
 from workers.worker import connect_when_ready, deliver_outbox, run_worker
 
 CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
@@ -138,7 +141,9 @@ class WorkerProcess:
     def environment(self) -> dict[str, str]:
         """The settings `up` derived (see embedded_settings), on top of the environment it was given."""
         settings = self.settings
-        return {**os.environ, "WT_TEMPORAL_ADDRESS": settings.temporal_address,
+        secrets = {f"WT_{name.upper()}": value.get_secret_value() for name in ("encryption_keys", "webhook_secret")
+                   if (value := getattr(settings, name)) is not None}
+        return {**os.environ, **secrets, "WT_TEMPORAL_ADDRESS": settings.temporal_address,
                 "WT_DATABASE_URL": settings.database_url, "WT_WAKEUP_DIR": str(settings.wakeup_dir),
                 "WT_DELIVER_OUTBOX": "false"}  # `up` delivers it from the API's process
 
@@ -182,15 +187,17 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
         update["wakeup_dir"] = options.data_dir / "wakeup"
     if "stream_poll_seconds" not in settings.model_fields_set:
         update["stream_poll_seconds"] = UP_STREAM_POLL_SECONDS
+    update["codec_origins"] = [*settings.codec_origins, f"http://{LOCALHOST}:{options.ui_port}"]  # its own UI
     return settings.model_copy(update=update)
 
 
 async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     stop = stop_on_signals()
-    settings = embedded_settings(settings, options)
+    settings = kept_in(options.data_dir, embedded_settings(settings, options))
+    converter = data_converter(encryption_keys(settings))
     sock = bind_api_socket(settings.api_host, settings.api_port)
-    devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir,
-                          settings.temporal_namespace)
+    devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir, converter,
+                          f"http://{settings.api_host}:{settings.api_port}/codec", settings.temporal_namespace)
     worker = WorkerProcess(settings, log_level)
     supervising: asyncio.Task | None = None
     try:
@@ -239,11 +246,12 @@ Play the demo: .venv/bin/warm-transfer demo --api {api_url}    Stop: Ctrl-C
 
 
 async def api_only(settings: Settings, log_level: str) -> None:
+    converter = data_converter(encryption_keys(settings))  # no key, no start: before anything else
+    services = build_services(settings)
     stop = stop_on_signals()
     sock = bind_api_socket(settings.api_host, settings.api_port)
     try:
-        services = build_services(settings)
-        client = await _connect(settings, stop)
+        client = await _connect(settings, converter, stop)
         if client is not None:
             await serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)
     finally:
@@ -251,15 +259,16 @@ async def api_only(settings: Settings, log_level: str) -> None:
 
 
 async def worker_only(settings: Settings) -> None:
-    stop = stop_on_signals()
+    converter = data_converter(encryption_keys(settings))  # no key, no start: before anything else
     services = build_services(settings)
-    client = await _connect(settings, stop)
+    stop = stop_on_signals()
+    client = await _connect(settings, converter, stop)
     if client is not None:
         settle_heap()
         await run_worker(client, settings, services, stop)
 
 
-async def _connect(settings: Settings, stop: asyncio.Event) -> Client | None:
+async def _connect(settings: Settings, converter: DataConverter, stop: asyncio.Event) -> Client | None:
     """The Temporal client of `api` and `worker`; None if they are stopped before Temporal answers."""
-    return await connect_when_ready(settings.temporal_address, settings.temporal_namespace, CONNECT_TIMEOUT,
-                                    keep_trying=lambda: not stop.is_set())
+    return await connect_when_ready(settings.temporal_address, settings.temporal_namespace, converter,
+                                    CONNECT_TIMEOUT, keep_trying=lambda: not stop.is_set())

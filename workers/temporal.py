@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import Worker
 
 import workflows.transfer
+from workers.codec import EncryptionCodec, KeyRing
 from workers.eviction import FreedOnEvictionRunner
 from workers.runtime import cache_bytecode
 from workflows import search
@@ -31,11 +32,17 @@ class SharedPydanticPayloadConverter(PydanticPayloadConverter):
         self.converters = SharedPydanticPayloadConverter._built
 
 
-DATA_CONVERTER = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
+def data_converter(keys: KeyRing | None) -> DataConverter:
+    """Pydantic payloads, encrypted with `keys` (None: in clear). Encrypted, a failure's message and stack trace
+    are encrypted too: they can quote personal data."""
+    if keys is None:
+        return DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
+    return DataConverter(payload_converter_class=SharedPydanticPayloadConverter, payload_codec=EncryptionCodec(keys),
+                         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+async def connect(address: str, namespace: str, converter: DataConverter) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=converter)
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from config import Settings
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 64  # matches make_worker's max_concurrent_activities: every slot gets a thread
 
 
-async def connect_when_ready(address: str, namespace: str, timeout: float,
+async def connect_when_ready(address: str, namespace: str, converter: DataConverter, timeout: float,
                              keep_trying: Callable[[], bool] = lambda: True) -> Client | None:
     """Connect, retrying while the server comes up (a fresh dev server, or Temporal starting beside us in compose).
 
@@ -32,7 +33,7 @@ async def connect_when_ready(address: str, namespace: str, timeout: float,
     deadline = loop.time() + timeout
     while keep_trying():
         try:
-            return await connect(address, namespace)
+            return await connect(address, namespace, converter)
         except RuntimeError as err:  # the SDK's connection failure
             if loop.time() >= deadline:
                 raise TimeoutError(f"no answer from Temporal at {address} after {timeout:.0f} s ({err})") from err

@@ -20,6 +20,7 @@ from workers.stack import bind_api_socket
 from workers.temporal import make_worker, register_search_attributes
 
 ADMIN_KEY = "wt_admin_e2e"
+UI_ORIGIN = "http://127.0.0.1:8233"  # a Temporal UI allowed to call the codec server
 
 
 class Stack:
@@ -31,6 +32,7 @@ class Stack:
             admin_key=ADMIN_KEY,
             task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
             api_port=self.sock.getsockname()[1],
+            codec_origins=[UI_ORIGIN],
         )
         self.services = build_services(self.settings)
         self.client = client

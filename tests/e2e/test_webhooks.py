@@ -29,7 +29,8 @@ async def test_bot_lines_and_states_reach_the_bot_webhook_signed(stack, receiver
         "requested", "preparing", "checking", "offered"]
     ids = [int(request.headers["X-WT-Event-Id"]) for request in receiver.requests]
     assert ids == sorted(set(ids))
+    secret = stack.settings.webhook_secret.get_secret_value()
     for request in receiver.requests:
-        assert verify_signature(stack.settings.webhook_secret, request.headers["X-WT-Signature"], request.body)
+        assert verify_signature(secret, request.headers["X-WT-Signature"], request.body)
         tampered = json.dumps({**request.json(), "kind": "forged"}).encode()
-        assert not verify_signature(stack.settings.webhook_secret, request.headers["X-WT-Signature"], tampered)
+        assert not verify_signature(secret, request.headers["X-WT-Signature"], tampered)

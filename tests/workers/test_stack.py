@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from config import Settings
-from tests.conftest import free_port, free_ports
+from tests.conftest import CONVERTER, free_port, free_ports
 from workers import event_loop
 from workers.cli import _settings_error, main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
@@ -123,9 +123,10 @@ def test_the_dev_server_gets_every_dynamic_config_setting(tmp_path: Path) -> Non
     settings = yaml.safe_load(DYNAMIC_CONFIG.read_text())
     assert settings["history.transferProcessorMaxPollRPS"] == [{"value": 1000}]
     assert settings["matching.numTaskqueueReadPartitions"] == [{"value": 1}]
-    command = DevServer("127.0.0.1", 7233, 8233, tmp_path).command()
+    command = DevServer("127.0.0.1", 7233, 8233, tmp_path, CONVERTER, "http://127.0.0.1:8000/codec").command()
     given = [command[i + 1] for i, arg in enumerate(command) if arg == "--dynamic-config-value"]
     assert given == [f"{key}={setting['value']}" for key, [setting] in settings.items()]
+    assert command[command.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:8000/codec"  # its UI decrypts
 
 
 def test_a_bad_setting_is_a_clear_error_naming_its_variable(monkeypatch: pytest.MonkeyPatch,

@@ -11,7 +11,7 @@ from config import Settings
 from domain.view import TransferView
 from tests.workflows.harness import Harness
 from workers.eviction import FreedOnEvictionRunner
-from workers.temporal import DATA_CONVERTER, SharedPydanticPayloadConverter, make_worker
+from workers.temporal import SharedPydanticPayloadConverter, data_converter, make_worker
 
 
 async def test_transfers_run_outside_the_sandbox_unless_asked(local_env):
@@ -31,7 +31,7 @@ async def test_the_workflow_tests_run_every_branch_sandboxed(local_env, tmp_path
 def test_the_payload_converter_is_built_once_and_writes_what_pydantics_writes():
     assert SharedPydanticPayloadConverter().converters is SharedPydanticPayloadConverter().converters
     view = TransferView(transfer_id="xfer_1", status="requested")
-    [ours] = DATA_CONVERTER.payload_converter.to_payloads([view])
+    [ours] = data_converter(None).payload_converter.to_payloads([view])
     [theirs] = pydantic_data_converter.payload_converter.to_payloads([view])
     assert ours == theirs
-    assert DATA_CONVERTER.payload_converter.from_payloads([theirs], [TransferView]) == [view]
+    assert data_converter(None).payload_converter.from_payloads([theirs], [TransferView]) == [view]

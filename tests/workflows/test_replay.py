@@ -14,9 +14,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from tests.conftest import CONVERTER
 from tests.workflows.harness import RECORDING
 from workers.eviction import FreedOnEvictionRunner
-from workers.temporal import DATA_CONVERTER
 from workflows.transfer import TransferWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
@@ -40,6 +40,6 @@ RUNNERS = {"unsandboxed": FreedOnEvictionRunner, "sandboxed": SandboxedWorkflowR
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.parent.name + "/" + p.stem for p in HISTORIES])
 async def test_history_replays(path: Path, runner: str):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[TransferWorkflow], data_converter=DATA_CONVERTER,
+    replayer = Replayer(workflows=[TransferWorkflow], data_converter=CONVERTER,
                         workflow_runner=RUNNERS[runner]())
     await replayer.replay_workflow(history)

@@ -1,0 +1,123 @@
+"""The codec server: lets people who may see prospects' personal data read transfers in the Temporal UI (or the
+`temporal` CLI's --codec-endpoint) by decrypting payloads here, where the key ring is.
+
+Only admins: by `Authorization: Bearer <admin key>` (the CLI's --codec-auth), or from a browser by the session
+cookie `POST /codec/session` sets (the Temporal UI sends it when its Codec Server setting "include cross-origin
+credentials" is on). Browsers may call it only from the Temporal UIs in WT_CODEC_ORIGINS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from google.protobuf import json_format
+from pydantic import BaseModel
+from temporalio.api.common.v1 import Payloads
+
+from api.deps import Services, Transfers, blocking
+from api.errors import ApiError
+from api.transfer_client import TransferClient
+
+router = APIRouter(prefix="/codec", tags=["ops"])
+SESSION_COOKIE = "wt_codec_session"
+SESSION_SECONDS = 8 * 3600
+PAGE_DIR = Path(__file__).resolve().parent.parent / "codec"
+_PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'", "Cache-Control": "no-cache"}
+_bearer = HTTPBearer(auto_error=False, description="An admin key: `Authorization: Bearer <key>`")
+
+
+class PayloadsBody(BaseModel):
+    """Temporal's `Payloads` in its JSON form, as the Temporal UI and CLI send and expect them."""
+
+    payloads: list[dict] = []
+
+
+async def _admin(request: Request, services: Services,
+                 credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    key = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    if not key:
+        raise ApiError(401, "unauthorized", "Send an admin key as 'Authorization: Bearer <key>', or sign in at "
+                       "/codec first.")
+    who = services.keys.remembered(key) or await blocking(services.keys.resolve, key)
+    if who is None or who.role != "admin":
+        raise ApiError(403, "forbidden", "Only an admin key may read or write transfers' payloads.")
+
+
+Admin = Annotated[None, Depends(_admin)]
+
+
+def _cors(request: Request, response: Response) -> None:
+    """Let the Temporal UIs in WT_CODEC_ORIGINS call from the browser, with the session cookie."""
+    origin = request.headers.get("origin")
+    if origin and origin in request.app.state.codec_origins:
+        response.headers.update({"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
+                                 "Vary": "Origin"})
+
+
+@router.options("/encode", include_in_schema=False)
+@router.options("/decode", include_in_schema=False)
+async def preflight(request: Request) -> Response:
+    response = Response(status_code=204)
+    _cors(request, response)
+    response.headers.update({"Access-Control-Allow-Methods": "POST",
+                             "Access-Control-Allow-Headers": "authorization, content-type, x-namespace",
+                             "Access-Control-Max-Age": "600"})
+    return response
+
+
+@router.post("/encode", response_model=PayloadsBody, summary="Encrypt Temporal payloads (admins)")
+async def encode(body: PayloadsBody, request: Request, response: Response, transfers: Transfers,
+                 _: Admin) -> PayloadsBody:
+    return await _transcode("encode", body, request, response, transfers)
+
+
+@router.post("/decode", response_model=PayloadsBody, summary="Decrypt Temporal payloads (admins)")
+async def decode(body: PayloadsBody, request: Request, response: Response, transfers: Transfers,
+                 _: Admin) -> PayloadsBody:
+    return await _transcode("decode", body, request, response, transfers)
+
+
+async def _transcode(operation: Literal["encode", "decode"], body: PayloadsBody, request: Request,
+                     response: Response, transfers: TransferClient) -> PayloadsBody:
+    _cors(request, response)
+    try:
+        payloads = list(json_format.ParseDict({"payloads": body.payloads}, Payloads()).payloads)
+    except json_format.ParseError as err:
+        raise ApiError(422, "invalid_request", f"payloads: not Temporal payloads ({err})") from None
+    codec = transfers.client.data_converter.payload_codec
+    if codec is not None:
+        try:
+            payloads = await (codec.encode(payloads) if operation == "encode" else codec.decode(payloads))
+        except ValueError as err:  # a payload under a key this ring does not have, or altered
+            raise ApiError(422, "invalid_request", f"payloads: {err}") from None
+    return PayloadsBody(payloads=[json_format.MessageToDict(payload) for payload in payloads])
+
+
+@router.get("", include_in_schema=False)
+async def sign_in_page() -> FileResponse:
+    return FileResponse(PAGE_DIR / "index.html", headers=_PAGE_HEADERS)
+
+
+@router.get("/sign-in.js", include_in_schema=False)
+async def sign_in_script() -> FileResponse:
+    return FileResponse(PAGE_DIR / "sign-in.js", media_type="text/javascript", headers=_PAGE_HEADERS)
+
+
+@router.post("/session", status_code=204, response_class=Response,
+             summary="Sign a browser in to the codec server (admins): a session cookie for /codec only")
+async def sign_in(request: Request, response: Response, _: Admin,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "Sign in with 'Authorization: Bearer <admin key>'.")
+    # HttpOnly: no script reads it; SameSite=Strict and Path=/codec: sent only to this codec server, from its site.
+    response.set_cookie(SESSION_COOKIE, credentials.credentials, max_age=SESSION_SECONDS, path="/codec",
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+
+
+@router.delete("/session", status_code=204, response_class=Response, summary="Sign the browser out")
+async def sign_out(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/codec", httponly=True, samesite="strict")

@@ -1,0 +1,142 @@
+"""Prospects' personal data never sits in clear in Temporal; admins read it through the codec server; keys rotate
+without breaking running transfers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+
+from tests.e2e.conftest import ADMIN_KEY, UI_ORIGIN
+from tests.workflows.harness import Harness
+from workers.codec import KEY_ID, KeyRing
+from workers.temporal import data_converter
+from workflows.transfer import TransferWorkflow
+
+TRANSCRIPT = "Prospect: our churn is killing us, call me on my cell\nBot: I can connect you with our team."
+
+
+def personal(context: dict) -> list[str]:
+    p = context["prospect"]
+    return [p["name"], p["email"], p["phone"], p["company"], "churn is killing us"]
+
+
+async def _transfer_through_the_api(stack, acme_context) -> str:
+    sarah = stack.rep("sarah", name="Sarah Chen")
+    context = {**acme_context, "transfer_id": None, "conversation_transcript": TRANSCRIPT}  # a new transfer each
+    async with stack.http(ADMIN_KEY) as bot, stack.http(sarah) as rep:
+        view = (await bot.post("/v1/transfers", json={"context": context, "routing": {"team": "enterprise"}})).json()
+        tid = view["transfer_id"]
+        await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "note", "note": "Reach me at 555-0199"})
+        await rep.post(f"/v1/transfers/{tid}/rep", json={"action": "decline", "reason": "not my account"})
+    return tid
+
+
+async def test_nothing_personal_is_readable_in_temporal(stack, acme_context):
+    tid = await _transfer_through_the_api(stack, acme_context)
+    handle = stack.client.get_workflow_handle(tid)
+    raw_history = (await handle.fetch_history()).to_json()  # payloads as Temporal (and its UI) keep them
+    described = await handle.describe()
+    raw_description = str(described.raw_description)
+    for secret in [*personal(acme_context), "555-0199", "not my account"]:
+        assert secret not in raw_history and secret not in raw_description, secret
+    assert '"encryption-key-id"' in raw_history
+    indexed = json.dumps({key.name: value for key, value in
+                          ((k.key, k.value) for k in described.typed_search_attributes)}, default=str)
+    assert not any(secret in indexed for secret in personal(acme_context))
+    assert (await described.static_summary()).startswith("John Smith @ Acme Corp")  # readable with the key ring
+
+
+async def test_admins_decode_payloads_through_the_codec_server_and_nobody_else(stack, acme_context):
+    tid = await _transfer_through_the_api(stack, acme_context)
+    history = await stack.client.get_workflow_handle(tid).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    body = {"payloads": [json.loads(_json(started))]}
+    bot_key = stack.services.keys.issue("bot", None, datetime.now(UTC))
+    async with stack.http(ADMIN_KEY) as admin, stack.http(bot_key) as bot, stack.http("") as anonymous:
+        decoded = await admin.post("/codec/decode", json=body)
+        assert decoded.status_code == 200
+        assert "John Smith" in _data(decoded.json()["payloads"][0])
+        assert (await bot.post("/codec/decode", json=body)).status_code == 403
+        assert (await anonymous.post("/codec/decode", json=body, headers={"Authorization": ""})).status_code == 401
+        encoded = (await admin.post("/codec/encode", json=decoded.json())).json()
+        assert "John Smith" not in json.dumps(encoded)
+        assert (await admin.post("/codec/decode", json=encoded)).json() == decoded.json()
+        broken = await admin.post("/codec/decode", json={"payloads": [{"metadata": "nope"}]})
+        assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_request"
+
+
+async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme_context):
+    tid = await _transfer_through_the_api(stack, acme_context)
+    history = await stack.client.get_workflow_handle(tid).fetch_history()
+    body = {"payloads": [json.loads(_json(history.events[0].workflow_execution_started_event_attributes.input
+                                          .payloads[0]))]}
+    async with stack.http(ADMIN_KEY) as signing_in, stack.http("") as browser:
+        browser.headers.pop("Authorization")
+        preflight = await browser.options("/codec/decode", headers={"Origin": UI_ORIGIN,
+                                                                     "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == UI_ORIGIN
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        assert (await browser.post("/codec/decode", json=body, headers={"Origin": UI_ORIGIN})).status_code == 401
+        session = await signing_in.post("/codec/session")
+        assert session.status_code == 204
+        cookie = session.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/codec" in cookie
+        browser.cookies.update(session.cookies)
+        from_ui = await browser.post("/codec/decode", json=body, headers={"Origin": UI_ORIGIN})
+        assert from_ui.status_code == 200 and "John Smith" in _data(from_ui.json()["payloads"][0])
+        assert from_ui.headers["access-control-allow-origin"] == UI_ORIGIN
+        elsewhere = await browser.post("/codec/decode", json=body, headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in elsewhere.headers  # the browser keeps the answer from that page
+        await browser.delete("/codec/session")
+        browser.cookies.clear()
+        assert (await browser.post("/codec/decode", json=body)).status_code == 401
+        page = await browser.get("/codec")
+        assert page.status_code == 200 and "Include cross-origin credentials" in page.text
+
+
+async def test_a_key_is_rotated_while_a_transfer_runs(local_env, tmp_path):
+    old, new = KeyRing.new_entry("old"), KeyRing.new_entry("new")
+    address = local_env.client.service_client.config.target_host
+    before = await _client(address, data_converter(KeyRing.parse(old)))
+    async with Harness(before, tmp_path) as first:
+        first.rep("sarah")
+        handle, _ = await first.start_ready()
+        await first.prospect(handle, "proceed")  # offered to Sarah, on the old key
+        task_queue = first.task_queue
+    after = await _client(address, data_converter(KeyRing.parse(f"{new},{old}")))
+    second = Harness(after, tmp_path)
+    second.task_queue = task_queue  # the same transfers, on a worker with the rotated ring
+    async with second:
+        result = await second.finish(after.get_workflow_handle_for(TransferWorkflow.run, handle.id), "sarah")
+    assert result.status == "completed"
+    history = await after.get_workflow_handle(handle.id).fetch_history()
+    assert _key_ids(json.loads(history.to_json())) == {"old", "new"}
+
+
+def _key_ids(node) -> set[str]:
+    """The key ids of every encrypted payload in a history's JSON."""
+    if isinstance(node, list):
+        return set().union(*map(_key_ids, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {base64.b64decode(node["metadata"][KEY_ID]).decode()} if KEY_ID in node.get("metadata", {}) else set()
+    return found.union(*map(_key_ids, node.values()))
+
+
+async def _client(address: str, converter: DataConverter) -> Client:
+    return await Client.connect(address, data_converter=converter)
+
+
+def _json(payload: Payload) -> str:
+    return json_format.MessageToJson(payload)
+
+
+def _data(payload: dict) -> str:
+    return base64.b64decode(payload["data"]).decode()
