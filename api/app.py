@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -12,9 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
+from api.briefs import Briefs
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.routers import codec, console, dashboard, keys, metrics, reps, transfers, triggers
+from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
@@ -26,6 +29,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.admin_key:  # the first admin key, from the environment
+            await blocking(services.keys.register, settings.admin_key, "admin", None, datetime.now(UTC))
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()
@@ -46,6 +51,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     app.state.services = services
     app.state.transfers = TransferClient(client, settings, services.capacity)
+    app.state.briefs = Briefs(app.state.transfers, services.integrations.crm, services.reps)
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
     app.state.codec_origins = frozenset(settings.codec_origins)

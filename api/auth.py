@@ -7,8 +7,9 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import Services, blocking
+from api.deps import Services
 from api.errors import ApiError
+from api.threads import blocking
 from store.keys import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")

@@ -1,18 +1,16 @@
 """Typed dependencies: what routers are handed. The app factory (api.app.create_app) receives the services;
-routers declare what they need and never reach into the app's state.
+routers declare what they need.
 
 The providers are coroutines because FastAPI runs a plain function dependency in its thread pool: a thread hop
 per dependency per request, for reading an attribute."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Protocol
 
-import anyio.to_thread
 from fastapi import Depends, Request
 
+from api.briefs import Briefs
 from api.transfer_client import TransferClient
 from domain.triggers import Policy
 from integrations.factory import Integrations
@@ -21,8 +19,6 @@ from store.db import Database
 from store.keys import KeyStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
-
-T = TypeVar("T")
 
 
 class ApiServices(Protocol):
@@ -44,6 +40,10 @@ async def _transfers(request: Request) -> TransferClient:
     return request.app.state.transfers
 
 
+async def _briefs(request: Request) -> Briefs:
+    return request.app.state.briefs
+
+
 async def _trigger_policy(request: Request) -> Policy:
     return request.app.state.trigger_policy
 
@@ -54,10 +54,6 @@ async def _stream_poll_seconds(request: Request) -> float:
 
 Services = Annotated[ApiServices, Depends(_services)]
 Transfers = Annotated[TransferClient, Depends(_transfers)]
+BriefsService = Annotated[Briefs, Depends(_briefs)]
 TriggerPolicy = Annotated[Policy, Depends(_trigger_policy)]
 StreamPollSeconds = Annotated[float, Depends(_stream_poll_seconds)]
-
-
-async def blocking(fn: Callable[..., T], *args: Any) -> T:
-    """Run a synchronous store or integration call off the event loop."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))

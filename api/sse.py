@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi import Request
 from sse_starlette.sse import EventSourceResponse
 
-from api.deps import blocking
+from api.threads import blocking
 from store.wakeup import Wakeup
 
 

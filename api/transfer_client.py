@@ -12,7 +12,6 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio.to_thread
 from temporalio.client import (
     Client,
     RPCTimeoutOrCancelledError,
@@ -25,6 +24,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.threads import blocking
 from config import Settings
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
 from domain.scripts.follow_up import prospect_label
@@ -98,7 +98,7 @@ class TransferClient:
         """Give seats freed by a directory change to waiting transfers, and wake those transfers.
 
         A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
-        change = await anyio.to_thread.run_sync(self.capacity.dispatch, datetime.now(UTC))
+        change = await blocking(self.capacity.dispatch, datetime.now(UTC))
         await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
                                for t in change.to_wake()), return_exceptions=True)
 

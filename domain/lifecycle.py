@@ -71,7 +71,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.AFTER_HOURS: frozenset({Status.ASYNC_FOLLOW_UP}),
     Status.RECOVERING: frozenset({Status.CALLBACK_SCHEDULED, Status.EMAIL_FOLLOW_UP}),
     **{
-        # The owner reached the prospect early, the due time came (offered again), or nobody owns it yet.
+        # The owner reached the prospect early; the due time came (routed again); or nobody can take it yet.
         status: frozenset({Status.CONNECTED, Status.CHECKING, status})
         for status in FOLLOW_UP_STATUSES
     },
@@ -145,3 +145,21 @@ def branch_on_entering(status: Status, branch: Branch | None) -> Branch | None:
 def follow_up_owner_acts(status: Status) -> bool:
     """While a follow-up is scheduled, the rep who owns it acts on the transfer, not the last rep offered it."""
     return status in FOLLOW_UP_STATUSES
+
+
+def markdown_table() -> str:
+    """Every state's moves and legal actions as a Markdown table, for the README."""
+    rows = ["| state | may move to | the prospect (bot) may | the rep may |", "|---|---|---|---|"]
+    for status in Status:
+        moves = ", ".join(f"`{to}`" for to in Status if to in TRANSITIONS[status]) or "(closes)"
+        rows.append(f"| `{status}` | {moves} | {_listed(PROSPECT_ACTIONS.get(status))} | "
+                    f"{_listed(REP_ACTIONS.get(status))} |")
+    return "\n".join(rows)
+
+
+def _listed(actions: frozenset[str] | None) -> str:
+    return ", ".join(f"`{action}`" for action in sorted(actions)) if actions else "—"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from domain.accounts import AccountProfile
 from domain.context import ContextPackage
 from domain.lifecycle import Branch, Status
 
@@ -60,8 +59,7 @@ class TransferView(BaseModel):
 
 
 class BriefFacts(BaseModel):
-    """What the rep console's brief is written from, beside the view: the package, the CRM account, the bot."""
+    """What the rep console's brief is written from, beside the view: the package and the bot's name."""
 
     context: ContextPackage
-    account: AccountProfile | None = None
     bot_name: str | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from activities.publish import PublishActivities
@@ -49,11 +48,8 @@ def build_services(settings: Settings) -> Services:
     db.create_all()
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=settings.slack_bot_token)
-    services = Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
-                        keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
-    if settings.admin_key:  # the first admin key, from the environment
-        services.keys.register(settings.admin_key, "admin", None, datetime.now(UTC))
-    return services
+    return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
+                    keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

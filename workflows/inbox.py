@@ -1,8 +1,9 @@
 """The transfer's inbox: rep and prospect actions, feedback and queue news, waiting for the workflow to act.
 
-An update puts its action in and gets a ticket. The workflow takes actions one at a time; an action it has
-taken is answered once the workflow waits again (so the caller sees the state the action led to), and an
-action it cannot take is answered at once with the reason. Pure bookkeeping: the workflow does the waiting.
+An update that passed its validator puts its action in and gets a ticket. The workflow takes actions one at a
+time: one it acts on is answered once the workflow waits again (so the caller sees the state its action led
+to); one that an earlier input made stale is refused, with the reason, when the workflow takes it. Pure
+bookkeeping: the workflow does the waiting.
 """
 
 from __future__ import annotations

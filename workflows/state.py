@@ -2,8 +2,8 @@
 no outside answer, which actions it allows now, and its view. No Temporal calls (the clock is passed in), so
 all of it is deterministic and is tested on its own; workflows/transfer.py runs the flow on top of it.
 
-Imported passed through the sandbox, so its classes are built once per worker process: a dataclass compiles
-its methods when it is defined, and the sandbox runs the workflow's own module afresh for every new run.
+Imported passed through the sandbox, so it is loaded once per worker process, not afresh for every run as the
+workflow's own module is (FollowUp, a dataclass, compiles its methods when it is defined).
 """
 
 from __future__ import annotations
@@ -36,16 +36,17 @@ from workflows.inbox import Inbox, PendingInput
 from workflows.models import TransferInput
 from workflows.steps import StepRecord
 
-Channel = Literal["phone", "email"]
+FollowUpChannel = Literal["phone", "email"]
 _CONFIRMED_LINE = {Status.CALLBACK_SCHEDULED: "callback_confirmed", Status.EMAIL_FOLLOW_UP: "email_confirmed"}
 _FEEDBACK_QUESTIONS = ["context_helpful", "missing", "prospect_repeated", "improve"]
+LOOK_AGAIN_SECONDS = 3600  # when nobody can take a follow-up, how soon to look for a rep again
 
 
 @dataclass
 class FollowUp:
     owner: RepSummary | None  # None: the first rep free when it is due
     due: datetime
-    channel: Channel
+    channel: FollowUpChannel
 
 
 class TransferState:
@@ -73,7 +74,7 @@ class TransferState:
         callback = inp.request.bot.callback_url
         self.step = StepRecord(transfer_id, str(callback) if callback else None)
 
-    def after(self, seconds: float) -> datetime:
+    def deadline_in(self, seconds: float) -> datetime:
         return self.clock() + timedelta(seconds=seconds)
 
     # ---- what the transfer says and records ------------------------------------------------------
@@ -195,14 +196,14 @@ class TransferState:
 
     # ---- choices that need no outside answer -----------------------------------------------------
 
-    def failed(self, reason: str) -> Status:
+    def recover_because(self, reason: str) -> Status:
         self.failure = reason
         return Status.RECOVERING
 
     def soonest_callback(self) -> datetime:
-        return self.after(self.inp.timings.recovery_minutes * 60)
+        return self.deadline_in(self.inp.timings.recovery_minutes * 60)
 
-    def queued_at(self, placed: Placed) -> None:
+    def hold_queue_place(self, placed: Placed) -> None:
         self.queue = QueueInfo(position=placed.placement.position, eta_seconds=placed.eta_seconds or 0)
 
     def choose_follow_up(self, action: ProspectAction | None, default_due: datetime) -> Status:
@@ -219,13 +220,13 @@ class TransferState:
         due = action.callback_at if action.callback_at and action.callback_at > self.clock() else default_due
         return self._follow_up_by("phone", due)
 
-    def _follow_up_by(self, channel: Channel, due: datetime) -> Status:
+    def _follow_up_by(self, channel: FollowUpChannel, due: datetime) -> Status:
         self.follow_up = FollowUp(self.rep, due, channel)
         return Status.CALLBACK_SCHEDULED if channel == "phone" else Status.EMAIL_FOLLOW_UP
 
     def follow_up_at_next_opening(self) -> Status:
         """A follow-up found nobody on shift: wait for the owner's next opening."""
-        due = self.plan.next_opening or self.after(3600)
+        due = self.plan.next_opening or self.deadline_in(LOOK_AGAIN_SECONDS)
         self.follow_up = FollowUp(self.rep, due, "phone" if self.ctx.prospect.phone else "email")
         return Status.ASYNC_FOLLOW_UP
 

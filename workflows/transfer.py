@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.inbox import PendingInput, Source
     from workflows.models import TransferInput, TransferResult
-    from workflows.state import FollowUp, TransferState
+    from workflows.state import LOOK_AGAIN_SECONDS, FollowUp, TransferState
 
 # workflow.patched ids, one per change that altered what running transfers do
 RECHECK_BY_PLACE = "queue-recheck-by-place"  # deeper places in the queue recheck less often
@@ -54,6 +54,7 @@ class TransferWorkflow(TransferState):
     @workflow.run
     async def run(self, inp: TransferInput) -> TransferResult:
         phase: Status | None = await self._start()
+        check_transition(Status.REQUESTED, phase)
         while phase is not None:
             following = await self._run_phase(phase)
             if following is not None:
@@ -70,13 +71,13 @@ class TransferWorkflow(TransferState):
             case Status.PREPARING:
                 return await self._prepare()
             case Status.CHECKING:
-                return await self._check()
+                return await self._check_availability()
             case Status.OFFERED:
                 return await self._offer()
             case Status.CONNECTING:
-                return await self._connect()
+                return await self._confirm()
             case Status.CONNECTED:
-                return await self._confirmed()
+                return await self._connected()
             case Status.COMPLETED:
                 return await self._close_with_feedback()
             case Status.QUEUED:
@@ -88,9 +89,9 @@ class TransferWorkflow(TransferState):
             case Status.CALLBACK_SCHEDULED | Status.EMAIL_FOLLOW_UP | Status.ASYNC_FOLLOW_UP:
                 return await self._follow_up(phase)
             case Status.CANCELLED:
-                return await self._close(phase, "The prospect left before a rep took over")
+                return await self._end_without_rep(phase, "The prospect left before a rep took over")
             case Status.ABANDONED:
-                return await self._close(phase, "The prospect left the queue")
+                return await self._end_without_rep(phase, "The prospect left the queue")
         raise IllegalTransition(f"a transfer has no phase {phase}")
 
     # ---- the phases ------------------------------------------------------------------------------
@@ -108,14 +109,14 @@ class TransferWorkflow(TransferState):
         self.enter(Status.PREPARING, f"Introducing {self.rep.name} to the prospect")
         self.say("prepare", ["note", "proceed"])
         await self._flush()
-        item = await self._next(self.after(self.inp.timings.prepare), note_is_answer=True)
+        item = await self._next(self.deadline_in(self.inp.timings.prepare), note_is_answer=True)
         if item is None:
             self.log("timeout", "The prospect added nothing in time; going ahead")
         elif item.payload.action == "left":
             return Status.CANCELLED
         return Status.CHECKING
 
-    async def _check(self) -> Status:
+    async def _check_availability(self) -> Status:
         """Step 2: a seat with the best rep free now, else a place in the queue, else a follow-up."""
         self.enter(Status.CHECKING, "Checking who can take it now")
         placed = await self._place()
@@ -124,14 +125,14 @@ class TransferWorkflow(TransferState):
         if placed.placement.seats_on_shift == 0:
             await self._release()
             return Status.AFTER_HOURS if self.live else self.follow_up_at_next_opening()
-        self.queued_at(placed)
+        self.hold_queue_place(placed)
         return Status.QUEUED
 
     async def _offer(self) -> Status:
         """Step 3: the rep gets the offer with the whole package and a countdown."""
         first_offer = not any(entry.status == Status.OFFERED for entry in self.step.timeline)
         self.queue = None
-        self.offer_expires_at = self.after(self.inp.timings.offer)
+        self.offer_expires_at = self.deadline_in(self.inp.timings.offer)
         self.enter(Status.OFFERED, f"Offered to {self.rep.name}", kind="offered", rep_id=self.rep.id)
         self.alert_rep("offer" if self.live else "follow_up_due")
         if self.live:
@@ -139,7 +140,7 @@ class TransferWorkflow(TransferState):
         try:
             await self._flush(retry=_ALERT)
         except (ActivityError, ApplicationError) as err:  # a local activity's failure may come unwrapped
-            return self.failed(f"The alert to {self.rep.name} could not be delivered ({err.cause or err})")
+            return self.recover_because(f"The alert to {self.rep.name} could not be delivered ({err.cause or err})")
         while True:
             item = await self._next(self.offer_expires_at)
             if item is None:
@@ -164,19 +165,19 @@ class TransferWorkflow(TransferState):
                     self.follow_up = FollowUp(self.rep, action.callback_at, "phone")
                     return Status.CALLBACK_SCHEDULED
 
-    async def _connect(self) -> Status:
+    async def _confirm(self) -> Status:
         """Step 4: the rep accepted and takes over in time, or recovery starts."""
         self.offer_expires_at = None
         self.enter(Status.CONNECTING, f"{self.rep.name} accepted", kind="accepted", rep_id=self.rep.id)
         if self.live:
             self.say("connecting")
         await self._flush()
-        deadline = self.after(self.inp.timings.ack)
+        deadline = self.deadline_in(self.inp.timings.ack)
         while True:
             item = await self._next(deadline)
             if item is None:
                 if self.live:
-                    return self.failed(f"{self.rep.name} accepted but did not take over in time")
+                    return self.recover_because(f"{self.rep.name} accepted but did not take over in time")
                 self.log("ack_timeout", f"{self.rep.name} did not confirm the follow-up", rep_id=self.rep.id)
                 return await self._next_rep(mark_away=True)
             if item.source == "rep":
@@ -186,7 +187,7 @@ class TransferWorkflow(TransferState):
             if item.payload.action == "replied":
                 self.mark_continued()
 
-    async def _confirmed(self) -> Status:
+    async def _connected(self) -> Status:
         """The rep has the prospect: the prospect's first reply counts as continuation; then the outcome."""
         self.follow_up = None  # a follow-up, if this was one, has reached the prospect
         self.enter(Status.CONNECTED, f"{self.rep.name} took over", kind="connected", rep_id=self.rep.id)
@@ -208,7 +209,7 @@ class TransferWorkflow(TransferState):
         self.enter(Status.COMPLETED, f"Outcome: {self.outcome}", kind="outcome", data={"outcome": self.outcome})
         self.announce_outcome()
         await self._flush(release=releasing)
-        deadline = self.after(self.inp.timings.feedback_wait)
+        deadline = self.deadline_in(self.inp.timings.feedback_wait)
         while len(self.feedback) < 2:
             item = await self._next(deadline)
             if item is None:
@@ -226,13 +227,13 @@ class TransferWorkflow(TransferState):
         await self._flush()
         self.exclude = []  # exclusions steer the immediate choice; in the queue any rep may take it
         while True:
-            item = await self._next(self.after(self._recheck_seconds()), want_queue_news=True)
+            item = await self._next(self.deadline_in(self._recheck_seconds()), want_queue_news=True)
             if item is None or item.source == "queue":
                 placed = await self._place()
                 if placed.rep is not None:
                     return Status.OFFERED
                 if placed.placement.position != self.queue.position:
-                    self.queued_at(placed)
+                    self.hold_queue_place(placed)
                     self.log("queue_moved", f"Now at position {self.queue.position}", data=self.queue.model_dump())
                     if self.live:
                         self.say("queue_update")
@@ -270,7 +271,7 @@ class TransferWorkflow(TransferState):
     async def _follow_up(self, status: Status) -> Status:
         """Callback, e-mail and after-hours follow-ups: tell everyone, then a durable timer to the due time."""
         if self.follow_up is None:  # no rep could take it when it started: look again in an hour
-            self.follow_up = FollowUp(None, self.after(3600), "email")
+            self.follow_up = FollowUp(None, self.deadline_in(LOOK_AGAIN_SECONDS), "email")
         follow_up, owner = self.follow_up, self.follow_up.owner
         self.announce_follow_up(status)
         await self._flush()
@@ -289,7 +290,7 @@ class TransferWorkflow(TransferState):
         self.exclude = []
         return Status.CHECKING
 
-    async def _close(self, status: Status, detail: str) -> None:
+    async def _end_without_rep(self, status: Status, detail: str) -> None:
         """The prospect left: the transfer gives up its place and the rep is told."""
         releasing = await self._release_in_publish()
         self.offer_expires_at = None
@@ -300,7 +301,7 @@ class TransferWorkflow(TransferState):
 
     async def _ask_follow_up(self, default_due: datetime) -> Status:
         """The prospect picks callback or e-mail; if they say nothing or leave, use what we know of them."""
-        item = await self._next(self.after(self.inp.timings.choice)) if self.live else None
+        item = await self._next(self.deadline_in(self.inp.timings.choice)) if self.live else None
         return self.choose_follow_up(None if item is None or item.payload.action == "left" else item.payload,
                                      default_due)
 
@@ -487,4 +488,4 @@ class TransferWorkflow(TransferState):
 
     @workflow.query
     def brief_facts(self) -> BriefFacts:
-        return BriefFacts(context=self.ctx, account=self.plan.account, bot_name=self.request.bot.name)
+        return BriefFacts(context=self.ctx, bot_name=self.request.bot.name)

@@ -18,8 +18,9 @@ from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
-from api.deps import Services, Transfers, blocking
+from api.deps import Services, Transfers
 from api.errors import ApiError
+from api.threads import blocking
 from api.transfer_client import TransferClient
 
 router = APIRouter(prefix="/codec", tags=["ops"])

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from api.auth import require
-from api.deps import Services, blocking
+from api.deps import Services
 from api.errors import ApiError
+from api.threads import blocking
 from domain.requests import RepId
 from store.keys import Principal
 

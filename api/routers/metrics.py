@@ -14,8 +14,9 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require
-from api.deps import Services, blocking
+from api.deps import Services
 from api.errors import ApiError
+from api.threads import blocking
 from domain.metrics import (
     BucketMetrics,
     FeedbackReport,

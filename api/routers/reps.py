@@ -11,9 +11,10 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from api.auth import require
-from api.deps import Services, StreamPollSeconds, Transfers, blocking
+from api.deps import Services, StreamPollSeconds, Transfers
 from api.errors import ApiError
 from api.sse import outbox_stream
+from api.threads import blocking
 from domain.reps import Presence, RepPatch, RepProfile, RepState
 from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.auth import require
-from api.deps import Services, StreamPollSeconds, Transfers, blocking
+from api.deps import BriefsService, Services, StreamPollSeconds, Transfers
 from api.errors import ApiError
 from api.sse import outbox_stream
+from api.threads import blocking
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
-from domain.scripts.brief import TransferBrief, rep_brief
+from domain.scripts.brief import TransferBrief
 from domain.view import TransferView
 from store.keys import Principal
 from store.outbox import transfer_topic
@@ -81,10 +82,9 @@ async def events(transfer_id: str, request: Request, transfers: Transfers, servi
 
 @router.get("/{transfer_id}/brief", response_model=TransferBrief,
             summary="What the rep console shows: alert, 10-second summary, talking points, opener, checklist")
-async def brief(transfer_id: str, transfers: Transfers,
+async def brief(transfer_id: str, transfers: Transfers, briefs: BriefsService,
                 who: Principal = Depends(require("rep", "admin"))) -> TransferBrief:
-    view = await _view_for(transfers, transfer_id, who)
-    return rep_brief(view, await transfers.brief_facts(transfer_id))
+    return await briefs.of(await _view_for(transfers, transfer_id, who))
 
 
 class UsageBody(BaseModel):

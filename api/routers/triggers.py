@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends
 
 from api.auth import require
-from api.deps import Services, TriggerPolicy, blocking
+from api.deps import Services, TriggerPolicy
+from api.threads import blocking
 from domain.triggers import EvaluateRequest, Evaluation, evaluate
 from store.keys import Principal
 

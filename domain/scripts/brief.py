@@ -33,8 +33,8 @@ class TransferBrief(BaseModel):
     account: AccountProfile | None
 
 
-def rep_brief(view: TransferView, facts: BriefFacts) -> TransferBrief:
-    context, locale = facts.context, view.rep.locale if view.rep else "en"
+def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | None, locale: str) -> TransferBrief:
+    context = facts.context
     points = checklist(context, locale)
     return TransferBrief(
         transfer_id=view.transfer_id,
@@ -50,5 +50,5 @@ def rep_brief(view: TransferView, facts: BriefFacts) -> TransferBrief:
         checklist=points,
         still_unknown=view.collect,
         context=context,
-        account=facts.account,
+        account=account,
     )

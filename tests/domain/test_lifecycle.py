@@ -17,8 +17,10 @@ from domain.lifecycle import (
     branch_on_entering,
     check_action,
     check_transition,
+    markdown_table,
 )
 from domain.requests import ProspectAction, RepAction
+from tests.conftest import REPO
 
 
 def reachable_from(start: Status) -> set[Status]:
@@ -109,3 +111,10 @@ def test_follow_ups_take_the_owners_ack():
     for status in FOLLOW_UP_STATUSES:
         assert REP_ACTIONS[status] == {"ack"}
         assert Status.CONNECTED in TRANSITIONS[status]
+
+
+def test_the_readme_shows_the_lifecycle_as_the_code_has_it():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = "<!-- lifecycle table: python -m domain.lifecycle -->\n"
+    shown = readme[readme.index(start) + len(start):readme.index("<!-- end of lifecycle table -->")]
+    assert shown == markdown_table() + "\n", "README.md's lifecycle table differs: paste `python -m domain.lifecycle`"
