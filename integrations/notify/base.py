@@ -45,7 +45,7 @@ def _ensure_email(notice: Notice) -> None:
     try:
         validate_email(notice.email_to, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise DeliveryError(f"{notice.key}: email_to is not an address: {exc}", retryable=False) from exc
+        raise DeliveryError(f"{notice.key}: email_to is not a valid address", retryable=False) from exc
     subject, body = notice.payload.get("subject"), notice.payload.get("body")
     if not isinstance(subject, str) or not subject.strip() or not isinstance(body, str):
         raise DeliveryError(f"{notice.key}: an e-mail needs string payload 'subject' and 'body'", retryable=False)

@@ -19,4 +19,4 @@ class BuiltinNotifier(Notifier):
         try:
             return self.outbox.append([notice.model_dump() for notice in notices])
         except SQLAlchemyError as exc:
-            raise DeliveryError(f"outbox write failed: {exc}") from exc
+            raise DeliveryError(f"outbox write failed ({type(exc).__name__})") from exc  # its text quotes the row

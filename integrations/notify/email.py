@@ -54,8 +54,12 @@ class SmtpMailer:
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:  # the server's answer may quote the address: keep its code only
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__} {exc.smtp_code}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}") from exc
+            refused = isinstance(exc, smtplib.SMTPRecipientsRefused)  # its text lists the addresses
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}"
+                                + ("" if refused else f": {exc}")) from exc
 
 
 class EmailDispatcher(OutboxDispatcher):

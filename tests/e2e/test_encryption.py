@@ -140,3 +140,12 @@ def _json(payload: Payload) -> str:
 
 def _data(payload: dict) -> str:
     return base64.b64decode(payload["data"]).decode()
+
+
+async def test_logs_carry_ids_and_never_personal_data(stack, acme_context, caplog):
+    caplog.set_level("DEBUG")
+    await _transfer_through_the_api(stack, acme_context)
+    logged = caplog.text
+    assert logged  # the worker and the API did log, at debug level
+    for secret in [*personal(acme_context), "555-0199"]:
+        assert secret not in logged, secret

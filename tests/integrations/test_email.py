@@ -93,3 +93,15 @@ def test_mailer_errors_are_delivery_errors():
         SmtpMailer("127.0.0.1", free_port(), SENDER, timeout=2).send(
             "ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC)
         )
+
+
+@pytest.mark.parametrize("refusal", ["recipient", "message"])
+def test_a_refusal_names_no_address(smtp, refusal):
+    inbox, mailer = smtp
+    if refusal == "recipient":
+        inbox.refuse_recipients = True
+    else:
+        inbox.reply = "554 5.7.1 mail for ann@example.com refused"
+    with pytest.raises(DeliveryError) as refused:
+        mailer.send("ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC))
+    assert "SMTP 127.0.0.1" in str(refused.value) and "ann@example.com" not in str(refused.value)
