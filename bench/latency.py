@@ -1,6 +1,6 @@
 """Bot latency and rep-alert latency at a steady arrival rate, against plain Temporal on the same server.
 
-    .venv/bin/python -m bench.latency [--rate 5] [--seconds 60] [--rounds 6]
+    .venv/bin/python -m bench.latency [--rate 5] [--seconds 60] [--rounds 6] [--in-clear]
 
 Starts `warm-transfer up` (its own process: dev server on SQLite, worker, API), then plays whole happy-path
 transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
@@ -13,18 +13,20 @@ transfers arriving at `--rate` per second, as a bot and reps would, over HTTP:
 Taking turns with ours (`--rounds` of each, so both meet the host at the same speed), on the same server and
 at the same rate, a plain workflow with a worker in this process: started with eager start + an update and
 with update-with-start, and one plain update per later step. The CPU figures count ours' turns only.
-Writes bench/results/latency.json.
+With `--in-clear`, a second `up` whose payloads to Temporal are not encrypted plays in turns too: what encryption
+costs. Writes bench/results/latency.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from temporalio.client import Client
@@ -104,7 +106,25 @@ def round_sizes(count: int, rounds: int) -> list[int]:
     return [count // rounds + (1 if r < count % rounds else 0) for r in range(rounds)]
 
 
-async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: float = REPLY_AFTER) -> dict:
+@contextlib.asynccontextmanager
+async def ours(encrypted: bool, webhook_url: str, arrivals: Arrivals,
+               reply_after: float) -> AsyncIterator[tuple[Stack, HappyPaths]]:
+    """`up` with its demo team's reps watching their streams, and the bots that play transfers on it."""
+    async with running_stack(encrypted=encrypted) as stack:
+        await stack.add_team(REPS)
+        paths = HappyPaths(stack, webhook_url, arrivals, reply_after)
+        streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
+        try:
+            await asyncio.sleep(0.5)  # the streams are open
+            yield stack, paths
+        finally:
+            for stream in streams:
+                stream.cancel()
+            await paths.close()
+
+
+async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: float = REPLY_AFTER,
+               in_clear: bool = False) -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
     receiver = await webhook_receiver(arrivals)
@@ -112,30 +132,26 @@ async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: f
     warm_up: dict[str, list[float]] = defaultdict(list)
     plain_samples: dict[str, list[float]] = defaultdict(list)
     sizes = round_sizes(count, rounds)
-    async with running_stack() as stack:
-        await stack.add_team(REPS)
+    async with contextlib.AsyncExitStack() as running:
+        stack, paths = await running.enter_async_context(ours(True, webhook_url, arrivals, reply_after))
+        clear = await running.enter_async_context(ours(False, webhook_url, arrivals, reply_after)) if in_clear else None
         client = await stack.temporal()
-        paths = HappyPaths(stack, webhook_url, arrivals, reply_after)
-        streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
-        try:
-            async with Worker(client, task_queue=PLAIN_QUEUE, workflows=[PlainWorkflow]):
-                await asyncio.sleep(0.5)  # the streams are open
-                await steady(rate, min(count, 10), paths.play)  # warm-up, not counted
-                await plain(client, rate, min(count, 10), warm_up)
-                paths.latencies.clear()
-                # This process plays the bots and reps, and receives webhooks and streams: it shares the machine.
-                meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
-                for size in sizes:
-                    await steady(rate, size, paths.play)
-                    with meter.paused():
-                        await plain(client, rate, size, plain_samples)
-                cores, cpu = meter.cores(), meter.per_run(count, "transfer")
-            rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
-            store_check = stack.store_check()
-        finally:
-            for stream in streams:
-                stream.cancel()
-            await paths.close()
+        async with Worker(client, task_queue=PLAIN_QUEUE, workflows=[PlainWorkflow]):
+            for _, warming in filter(None, [(stack, paths), clear]):
+                await steady(rate, min(count, 10), warming.play)  # warm-up, not counted
+                warming.latencies.clear()
+            await plain(client, rate, min(count, 10), warm_up)
+            # This process plays the bots and reps, and receives webhooks and streams: it shares the machine.
+            meter = CpuMeter({**stack.pids(), "load_generator": os.getpid()})
+            for size in sizes:
+                await steady(rate, size, paths.play)
+                with meter.paused():
+                    if clear is not None:
+                        await steady(rate, size, clear[1].play)
+                    await plain(client, rate, size, plain_samples)
+            cores, cpu = meter.cores(), meter.per_run(count, "transfer")
+        rss = {part: round(stack.rss_mib(part), 1) for part in ("api", "worker")}
+        store_check = stack.store_check()
     receiver.close()
     ours_samples = dict(paths.latencies)
     measured = {name: summary(values) for name, values in ours_samples.items()}
@@ -153,6 +169,12 @@ async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: f
         "cpu_ms": cpu,
         "samples_ms": {"ours": _rounded(ours_samples), "plain": _rounded(dict(plain_samples))},
     }
+    if clear is not None:  # the same product with its payloads to Temporal in clear: what encryption costs
+        in_clear_measured = {name: summary(values) for name, values in clear[1].latencies.items()}
+        result["ours_in_clear_ms"] = in_clear_measured
+        result["ratio_start_p50_in_clear_to_fastest_plain"] = round(in_clear_measured["start"]["p50"]
+                                                                    / fastest_start, 2)
+        result["samples_ms"]["ours_in_clear"] = _rounded(dict(clear[1].latencies))
     write_result("latency", result)
     return result
 
@@ -169,6 +191,9 @@ if __name__ == "__main__":
                         help=f"turns ours and the baseline take, each at the rate (default {ROUNDS})")
     parser.add_argument("--reply-after", type=float, default=REPLY_AFTER,
                         help=f"seconds the prospect takes to answer the first line (default {REPLY_AFTER})")
+    parser.add_argument("--in-clear", action="store_true",
+                        help="also play ours with payloads to Temporal unencrypted, in turns: what encryption costs")
     arguments = parser.parse_args()
-    figures = event_loop.run(main(arguments.rate, arguments.seconds, arguments.rounds, arguments.reply_after))
+    figures = event_loop.run(main(arguments.rate, arguments.seconds, arguments.rounds, arguments.reply_after,
+                                  arguments.in_clear))
     print(json.dumps({name: value for name, value in figures.items() if name != "samples_ms"}, indent=2))

@@ -26,12 +26,14 @@ def results_in(tmp_path, monkeypatch):
 
 
 async def test_latency_times_every_step_and_both_alerts_of_every_transfer(results_in):
-    result = await latency.main(rate=8, seconds=0.5, rounds=2, reply_after=0.1)
+    result = await latency.main(rate=8, seconds=0.5, rounds=2, reply_after=0.1, in_clear=True)
 
     steps = ["start", "proceed", "accept", "ack", "replied", "outcome", "feedback_rep", "feedback_prospect"]
     assert {name: result["ours_ms"][name]["n"] for name in steps + ["alert_sse", "alert_webhook"]} == dict.fromkeys(
         steps + ["alert_sse", "alert_webhook"], 4)
     assert result["plain_ms"]["update"]["n"] == 4 * 7 and result["plain_ms"]["update_with_start"]["n"] == 4
+    assert {name: result["ours_in_clear_ms"][name]["n"] for name in steps} == dict.fromkeys(steps, 4)
+    assert result["ratio_start_p50_in_clear_to_fastest_plain"] > 0
     assert result["rounds"] == 2 and result["reply_after_seconds"] == 0.1 and result["store_check"] == "ok"
     busy = result["cores_busy"]
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
