@@ -54,7 +54,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.briefs = Briefs(app.state.transfers, services.integrations.crm, services.reps)
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
-    app.state.codec_origins = frozenset(settings.codec_origins)
+    app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
                    metrics.router, dashboard.router, codec.router):
         app.include_router(router)

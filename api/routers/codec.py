@@ -51,40 +51,45 @@ async def _admin(request: Request, services: Services,
 Admin = Annotated[None, Depends(_admin)]
 
 
-def _cors(request: Request, response: Response) -> None:
-    """Let the Temporal UIs in WT_CODEC_ORIGINS call from the browser, with the session cookie."""
-    origin = request.headers.get("origin")
-    if origin and origin in request.app.state.codec_origins:
-        response.headers.update({"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
-                                 "Vary": "Origin"})
+class CodecCors:
+    """ASGI middleware: the Temporal UIs in WT_CODEC_ORIGINS may call /codec from the browser, with its session
+    cookie, and read every answer, refusals included (so the UI can say why)."""
 
+    def __init__(self, app, origins: frozenset[str]):  # app: the ASGI app it wraps
+        self.app, self.origins = app, origins
 
-@router.options("/encode", include_in_schema=False)
-@router.options("/decode", include_in_schema=False)
-async def preflight(request: Request) -> Response:
-    response = Response(status_code=204)
-    _cors(request, response)
-    response.headers.update({"Access-Control-Allow-Methods": "POST",
-                             "Access-Control-Allow-Headers": "authorization, content-type, x-namespace",
-                             "Access-Control-Max-Age": "600"})
-    return response
+    async def __call__(self, scope, receive, send):  # ASGI
+        origin = dict(scope.get("headers", [])).get(b"origin", b"").decode() if scope["type"] == "http" else ""
+        if not scope.get("path", "").startswith("/codec/") or origin not in self.origins:
+            return await self.app(scope, receive, send)
+        allowed = [(b"access-control-allow-origin", origin.encode()), (b"access-control-allow-credentials", b"true"),
+                   (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS":  # the preflight of a JSON POST
+            await send({"type": "http.response.start", "status": 204, "headers": [
+                *allowed, (b"access-control-allow-methods", b"POST"), (b"access-control-max-age", b"600"),
+                (b"access-control-allow-headers", b"authorization, content-type, x-namespace")]})
+            return await send({"type": "http.response.body", "body": b""})
+
+        async def with_cors(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *allowed]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
 
 
 @router.post("/encode", response_model=PayloadsBody, summary="Encrypt Temporal payloads (admins)")
-async def encode(body: PayloadsBody, request: Request, response: Response, transfers: Transfers,
-                 _: Admin) -> PayloadsBody:
-    return await _transcode("encode", body, request, response, transfers)
+async def encode(body: PayloadsBody, transfers: Transfers, _: Admin) -> PayloadsBody:
+    return await _transcode("encode", body, transfers)
 
 
 @router.post("/decode", response_model=PayloadsBody, summary="Decrypt Temporal payloads (admins)")
-async def decode(body: PayloadsBody, request: Request, response: Response, transfers: Transfers,
-                 _: Admin) -> PayloadsBody:
-    return await _transcode("decode", body, request, response, transfers)
+async def decode(body: PayloadsBody, transfers: Transfers, _: Admin) -> PayloadsBody:
+    return await _transcode("decode", body, transfers)
 
 
-async def _transcode(operation: Literal["encode", "decode"], body: PayloadsBody, request: Request,
-                     response: Response, transfers: TransferClient) -> PayloadsBody:
-    _cors(request, response)
+async def _transcode(operation: Literal["encode", "decode"], body: PayloadsBody,
+                     transfers: TransferClient) -> PayloadsBody:
     try:
         payloads = list(json_format.ParseDict({"payloads": body.payloads}, Payloads()).payloads)
     except json_format.ParseError as err:

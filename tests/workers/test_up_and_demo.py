@@ -126,6 +126,9 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
         assert httpx.get(url, timeout=10, follow_redirects=True).status_code == 200
     for key in ("wt_admin_demo", "wt_bot_demo", "wt_rep_sarah_demo"):
         assert key in stack.output
+    secrets = tmp_path / "data" / "secrets"  # made on the first run, for its owner's eyes only
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in secrets.iterdir()} == {
+        "encryption-keys": "0o600", "webhook-secret": "0o600"}
 
     demo = subprocess.run([str(BIN), "demo", "--api", api], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60)
