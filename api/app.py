@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
+from api.access_log import redact_access_log
 from api.deps import ApiServices
 from api.errors import install_error_handlers
+from api.limits import RequestBodyLimit
 from api.routers import console, dashboard, keys, metrics, reps, transfers, triggers
 from api.transfer_client import TransferClient
 from config import Settings
@@ -48,6 +50,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.transfers = TransferClient(client, settings, services.capacity)
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    redact_access_log()
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
                    metrics.router, dashboard.router):
         app.include_router(router)

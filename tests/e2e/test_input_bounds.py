@@ -1,0 +1,117 @@
+"""Inputs that once reached the code unchecked and answered 500 are refused with a 4xx and the JSON error body,
+changing nothing: null in a PATCH, an event id that is no 64-bit id, a window of too many buckets, a moment
+outside the calendar, a callback_url to where webhooks may not go."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.e2e.conftest import ADMIN_KEY
+
+
+def _problem(response, field: str) -> str:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    [detail] = [d for d in error["details"] if d["field"] == field]
+    return detail["problem"]
+
+
+REQUIRED = {"name": "x", "team": "smb", "skills": ["sso"], "languages": ["en"], "capacity": 2, "timezone": "UTC",
+            "working_hours": {"mon": [["09:00", "17:00"]]}, "locale": "en"}
+
+
+async def test_null_clears_what_a_profile_may_lack_and_is_refused_for_the_rest(stack):
+    stack.rep("wei", email="wei@example.com", title="AE")
+    async with stack.http(ADMIN_KEY) as admin:
+        for field in REQUIRED:
+            assert _problem(await admin.patch("/v1/reps/wei", json={field: None}), field)
+        before = (await admin.get("/v1/reps/wei")).json()
+        assert (await admin.patch("/v1/reps/wei", json={"capacity": 3, "name": None})).status_code == 422
+        assert (await admin.get("/v1/reps/wei")).json() == before  # a refused patch changes nothing
+
+        cleared = await admin.patch("/v1/reps/wei", json={"email": None, "title": None, "capacity": 3})
+        assert cleared.status_code == 200
+        assert cleared.json()["rep"]["email"] is None and cleared.json()["rep"]["title"] is None
+        assert cleared.json()["rep"]["name"] == before["rep"]["name"] and cleared.json()["rep"]["capacity"] == 3
+
+
+BAD_EVENT_IDS = ["abc", "1.5", "-1", str(2**63), "9" * 40, ""]
+
+
+@pytest.mark.parametrize("bad", BAD_EVENT_IDS)
+async def test_an_event_id_must_be_a_64_bit_id(stack, bad):
+    wei_key = stack.rep("wei")
+    async with stack.http(wei_key) as wei, stack.http(ADMIN_KEY) as admin:
+        if bad:  # an empty header is no header
+            assert _problem(await wei.get("/v1/reps/me/stream", headers={"Last-Event-ID": bad}), "header.last-event-id")
+            assert _problem(await admin.get("/v1/transfers/xfer_1/events", headers={"Last-Event-ID": bad}),
+                            "header.last-event-id")
+        assert _problem(await wei.get("/v1/reps/me/stream", params={"after": bad}), "query.after")
+
+
+async def test_the_largest_event_id_opens_a_stream(stack):
+    wei_key = stack.rep("wei")
+    async with stack.http(wei_key) as wei, \
+            wei.stream("GET", "/v1/reps/me/stream", headers={"Last-Event-ID": str(2**63 - 1)}) as stream:
+        assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z", "bucket": "hour"}, "query.bucket"),
+    ({"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "bucket": "day"}, "query.bucket"),
+    ({"from": "0001-01-01T00:00:00+01:00"}, "query.from"),
+    ({"to": "9999-12-31T23:59:59-01:00"}, "query.to"),
+    ({"to": "0001-01-02T00:00:00Z"}, "query.to"),  # the default window, 7 days before it, starts before year 1
+    ({"from": "2024-01-02T00:00:00Z", "to": "2024-01-01T00:00:00Z"}, "query.from"),
+])
+async def test_a_metrics_window_outside_the_bounds_is_refused(stack, params, field):
+    async with stack.http(ADMIN_KEY) as admin:
+        assert _problem(await admin.get("/v1/metrics/series", params=params), field)
+
+
+async def test_the_longest_metrics_series_is_answered(stack):
+    async with stack.http(ADMIN_KEY) as admin:
+        answer = await admin.get("/v1/metrics/series", params={"from": "2024-01-01T00:00:00Z", "bucket": "day",
+                                                               "to": "2026-09-27T00:00:00Z"})
+        assert answer.status_code == 200 and len(answer.json()["buckets"]) == 1000
+
+
+async def test_a_transfer_id_outside_its_pattern_is_refused(stack):
+    async with stack.http(ADMIN_KEY) as admin:
+        assert _problem(await admin.get("/v1/transfers/" + "x" * 101), "path.transfer_id")
+        assert _problem(await admin.get("/v1/transfers/a b"), "path.transfer_id")
+
+
+REFUSED_CALLBACKS = [
+    "https://127.0.0.2/hooks", "https://2130706434/hooks", "https://0x7f.2/hooks", "https://[::ffff:127.0.0.2]/hooks",
+    "https://[::1]/hooks", "https://169.254.169.254/latest/meta-data/", "https://[fd00:ec2::254]/",
+    "https://10.0.0.1/hooks", "https://100.64.0.1/hooks", "https://224.0.0.1/hooks", "https://0.0.0.0/hooks",
+    "https://private.example/hooks", "https://user:secret@bot.example.com/hooks", "http://bot.example.com/hooks",
+]
+
+
+@pytest.mark.parametrize("callback_url", REFUSED_CALLBACKS)
+async def test_a_callback_url_to_where_webhooks_may_not_go_is_refused(stack, acme_context, callback_url,
+                                                                      monkeypatch):
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "10.1.2.3" if host == "private.example" else host, *args, **kwargs))
+    body = {"transfer_id": "xfer_hook", "context": {**acme_context, "transfer_id": "xfer_hook"},
+            "bot": {"callback_url": callback_url}}
+    async with stack.http(ADMIN_KEY) as bot:
+        assert _problem(await bot.post("/v1/transfers", json=body), "bot.callback_url")
+        assert (await bot.get("/v1/transfers/xfer_hook")).status_code == 404  # nothing was started
+
+
+async def test_a_public_callback_url_and_an_allow_listed_one_are_taken(stack, acme_context):
+    """The stack allows 127.0.0.1 (its tests' receivers); a name that does not resolve now is checked again at
+    delivery."""
+    async with stack.http(ADMIN_KEY) as bot:
+        for n, url in enumerate(["https://bot.example.com/hooks", "https://93.184.216.34/hooks",
+                                 "http://127.0.0.1:9/hooks", "https://127.1:9/hooks"]):
+            body = {"transfer_id": f"xfer_hook_{n}", "context": {**acme_context, "transfer_id": f"xfer_hook_{n}"},
+                    "bot": {"callback_url": url}}
+            assert (await bot.post("/v1/transfers", json=body)).status_code == 201, url
