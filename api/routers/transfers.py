@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -37,15 +39,23 @@ def _acting_key(who: Principal) -> str | None:
     return _key(who) if who.role == "bot" else None
 
 
+# A callback's host is resolved on threads of its own, for at most RESOLVE_SECONDS: a bot may name a host whose DNS
+# is slow to answer, and that must neither hold up the start for long nor take the threads the API's other work
+# runs on.
+_RESOLVERS = ThreadPoolExecutor(4, "callback-dns")
+RESOLVE_SECONDS = 2.0
+
+
 async def _check_callback(callbacks: CallbackPolicy, url: str) -> None:
-    """422 for a callback_url the webhook destination rules refuse. A name that does not resolve now is left to the
-    delivery, which checks every address again as it connects."""
+    """422 for a callback_url the webhook destination rules refuse. A name that does not resolve now, or not in
+    time, is left to the delivery, which checks every address again as it connects."""
     try:
         parsed = callbacks.check_url(url)
-        await blocking(callbacks.checked_addresses, parsed.host, parsed.port or 443)
+        await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
+            _RESOLVERS, callbacks.checked_addresses, parsed.host, parsed.port or 443), RESOLVE_SECONDS)
     except RefusedDestination as refused:
         raise invalid("bot.callback_url", str(refused)) from refused
-    except OSError:  # socket.gaierror: it does not resolve, now
+    except (OSError, TimeoutError):  # socket.gaierror: it does not resolve now
         pass
 
 

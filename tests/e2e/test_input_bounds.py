@@ -4,10 +4,14 @@ outside the calendar, a callback_url to where webhooks may not go."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import uuid
 
 import pytest
 
+from api.routers import transfers
 from tests.e2e.conftest import ADMIN_KEY
 
 
@@ -99,11 +103,12 @@ async def test_a_callback_url_to_where_webhooks_may_not_go_is_refused(stack, acm
     real = socket.getaddrinfo
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
         "10.1.2.3" if host == "private.example" else host, *args, **kwargs))
-    body = {"transfer_id": "xfer_hook", "context": {**acme_context, "transfer_id": "xfer_hook"},
+    transfer_id = f"xfer_refused_{uuid.uuid4().hex[:8]}"  # the dev server is the session's: ids must not meet
+    body = {"transfer_id": transfer_id, "context": {**acme_context, "transfer_id": transfer_id},
             "bot": {"callback_url": callback_url}}
     async with stack.http(ADMIN_KEY) as bot:
         assert _problem(await bot.post("/v1/transfers", json=body), "bot.callback_url")
-        assert (await bot.get("/v1/transfers/xfer_hook")).status_code == 404  # nothing was started
+        assert (await bot.get(f"/v1/transfers/{transfer_id}")).status_code == 404  # nothing was started
 
 
 async def test_a_public_callback_url_and_an_allow_listed_one_are_taken(stack, acme_context):
@@ -112,6 +117,34 @@ async def test_a_public_callback_url_and_an_allow_listed_one_are_taken(stack, ac
     async with stack.http(ADMIN_KEY) as bot:
         for n, url in enumerate(["https://bot.example.com/hooks", "https://93.184.216.34/hooks",
                                  "http://127.0.0.1:9/hooks", "https://127.1:9/hooks"]):
-            body = {"transfer_id": f"xfer_hook_{n}", "context": {**acme_context, "transfer_id": f"xfer_hook_{n}"},
+            body = {"transfer_id": f"xfer_taken_{n}", "context": {**acme_context, "transfer_id": f"xfer_taken_{n}"},
                     "bot": {"callback_url": url}}
             assert (await bot.post("/v1/transfers", json=body)).status_code == 201, url
+
+
+async def test_a_callback_host_whose_dns_does_not_answer_holds_up_no_start(stack, acme_context, monkeypatch):
+    """More starts at once than there are resolver threads, each naming a host whose DNS does not answer: each is
+    taken after the wait, before any lookup ends (the webhooks' addresses are checked again at delivery)."""
+    answered, finished = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def silent_dns(host, *args, **kwargs):
+        if not host.endswith(".silent.example"):
+            return real(host, *args, **kwargs)
+        answered.wait(60)  # so a broken bound fails this test instead of hanging it
+        finished.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_dns)
+    monkeypatch.setattr(transfers, "RESOLVE_SECONDS", 0.2)
+    bodies = [{"transfer_id": f"xfer_dns_{n}_{uuid.uuid4().hex[:6]}", "context": acme_context,
+               "bot": {"callback_url": f"https://hooks-{n}.silent.example/"}} for n in range(6)]
+    for body in bodies:
+        body["context"] = {**acme_context, "transfer_id": body["transfer_id"]}
+    try:
+        async with stack.http(ADMIN_KEY) as bot:
+            started = await asyncio.gather(*(bot.post("/v1/transfers", json=body) for body in bodies))
+            assert finished == []  # every start was answered while DNS was still silent
+    finally:
+        answered.set()
+    assert [response.status_code for response in started] == [201] * len(bodies)
