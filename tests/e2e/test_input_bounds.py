@@ -9,8 +9,6 @@ import socket
 import threading
 import uuid
 
-import pytest
-
 from api.routers import transfers
 from tests.e2e.conftest import ADMIN_KEY
 
@@ -42,18 +40,18 @@ async def test_null_clears_what_a_profile_may_lack_and_is_refused_for_the_rest(s
         assert cleared.json()["rep"]["name"] == before["rep"]["name"] and cleared.json()["rep"]["capacity"] == 3
 
 
-BAD_EVENT_IDS = ["abc", "1.5", "-1", str(2**63), "9" * 40, ""]
+BAD_EVENT_IDS = ["abc", "1.5", "-1", str(2**63), "9" * 40]
 
 
-@pytest.mark.parametrize("bad", BAD_EVENT_IDS)
-async def test_an_event_id_must_be_a_64_bit_id(stack, bad):
+async def test_an_event_id_must_be_a_64_bit_id(stack):
     wei_key = stack.rep("wei")
     async with stack.http(wei_key) as wei, stack.http(ADMIN_KEY) as admin:
-        if bad:  # an empty header is no header
+        for bad in BAD_EVENT_IDS:
             assert _problem(await wei.get("/v1/reps/me/stream", headers={"Last-Event-ID": bad}), "header.last-event-id")
             assert _problem(await admin.get("/v1/transfers/xfer_1/events", headers={"Last-Event-ID": bad}),
                             "header.last-event-id")
-        assert _problem(await wei.get("/v1/reps/me/stream", params={"after": bad}), "query.after")
+            assert _problem(await wei.get("/v1/reps/me/stream", params={"after": bad}), "query.after")
+        assert _problem(await wei.get("/v1/reps/me/stream", params={"after": ""}), "query.after")
 
 
 async def test_the_largest_event_id_opens_a_stream(stack):
@@ -63,17 +61,20 @@ async def test_the_largest_event_id_opens_a_stream(stack):
         assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
 
 
-@pytest.mark.parametrize(("params", "field"), [
+WINDOWS_OUT_OF_BOUNDS = [
     ({"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z", "bucket": "hour"}, "query.bucket"),
     ({"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "bucket": "day"}, "query.bucket"),
     ({"from": "0001-01-01T00:00:00+01:00"}, "query.from"),
     ({"to": "9999-12-31T23:59:59-01:00"}, "query.to"),
     ({"to": "0001-01-02T00:00:00Z"}, "query.to"),  # the default window, 7 days before it, starts before year 1
     ({"from": "2024-01-02T00:00:00Z", "to": "2024-01-01T00:00:00Z"}, "query.from"),
-])
-async def test_a_metrics_window_outside_the_bounds_is_refused(stack, params, field):
+]
+
+
+async def test_a_metrics_window_outside_the_bounds_is_refused(stack):
     async with stack.http(ADMIN_KEY) as admin:
-        assert _problem(await admin.get("/v1/metrics/series", params=params), field)
+        for params, field in WINDOWS_OUT_OF_BOUNDS:
+            assert _problem(await admin.get("/v1/metrics/series", params=params), field)
 
 
 async def test_the_longest_metrics_series_is_answered(stack):
@@ -97,18 +98,17 @@ REFUSED_CALLBACKS = [
 ]
 
 
-@pytest.mark.parametrize("callback_url", REFUSED_CALLBACKS)
-async def test_a_callback_url_to_where_webhooks_may_not_go_is_refused(stack, acme_context, callback_url,
-                                                                      monkeypatch):
+async def test_a_callback_url_to_where_webhooks_may_not_go_is_refused(stack, acme_context, monkeypatch):
     real = socket.getaddrinfo
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
         "10.1.2.3" if host == "private.example" else host, *args, **kwargs))
-    transfer_id = f"xfer_refused_{uuid.uuid4().hex[:8]}"  # the dev server is the session's: ids must not meet
-    body = {"transfer_id": transfer_id, "context": {**acme_context, "transfer_id": transfer_id},
-            "bot": {"callback_url": callback_url}}
     async with stack.http(ADMIN_KEY) as bot:
-        assert _problem(await bot.post("/v1/transfers", json=body), "bot.callback_url")
-        assert (await bot.get(f"/v1/transfers/{transfer_id}")).status_code == 404  # nothing was started
+        for callback_url in REFUSED_CALLBACKS:
+            transfer_id = f"xfer_refused_{uuid.uuid4().hex[:8]}"  # the dev server is the session's: ids must not meet
+            body = {"transfer_id": transfer_id, "context": {**acme_context, "transfer_id": transfer_id},
+                    "bot": {"callback_url": callback_url}}
+            assert _problem(await bot.post("/v1/transfers", json=body), "bot.callback_url"), callback_url
+            assert (await bot.get(f"/v1/transfers/{transfer_id}")).status_code == 404  # nothing was started
 
 
 async def test_a_public_callback_url_and_an_allow_listed_one_are_taken(stack, acme_context):
