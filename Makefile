@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install up test bench lint demo clean
+.PHONY: install up test fuzz bench lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ up: $(STAMP)
 ## Install and run the whole test suite.
 test: $(STAMP)
 	$(BIN)/python -m tests.run
+
+## schemathesis against the real API with a fresh seed: 25 valid and 25 invalid requests per operation, over 1,000
+## in all (`make test` runs 4 of each, derandomized).
+fuzz: $(STAMP)
+	WT_API_FUZZ_EXAMPLES=25 WT_API_FUZZ_RANDOM=1 $(BIN)/python -m tests.run -rP tests/e2e/test_api_fuzz.py
 
 ## Install the benchmarks' extra, then run every benchmark once (about 40 minutes): results and plots in bench/results/.
 bench: $(BENCH_STAMP)

@@ -13,9 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
+from api.access_log import redact_access_log
 from api.briefs import Briefs
 from api.deps import ApiServices
 from api.errors import install_error_handlers
+from api.limits import RequestBodyLimit
 from api.routers import codec, console, dashboard, keys, metrics, reps, transfers, triggers
 from api.threads import blocking
 from api.transfer_client import TransferClient
@@ -55,6 +57,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    redact_access_log()
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
                    metrics.router, dashboard.router, codec.router):
         app.include_router(router)

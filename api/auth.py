@@ -1,35 +1,93 @@
-"""Bearer API keys with a role: bot, rep (bound to one rep) or admin."""
+"""Bearer API keys with a role: bot, rep (bound to one rep) or admin; and the rep's calendar token, which reads only
+that rep's calendar feed.
+
+A key is only ever read from the Authorization header: a query string ends up in access logs, browser history,
+Referer headers and calendar apps' settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Services
 from api.errors import ApiError
 from api.threads import blocking
-from store.keys import Principal
+from domain.requests import RepId
+from store.keys import KeyStore, Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
-async def principal(request: Request, services: Services,
-                    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    key = credentials.credentials if credentials else request.query_params.get("key")
-    if not key:
+async def _principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                        keys: KeyStore) -> Principal:
+    """The principal of the request's key, resolved once per request; 401 without a valid key."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is not None:
+        return found
+    if credentials is None:
         raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-    found = services.keys.remembered(key) or await blocking(services.keys.resolve, key)
+    found = keys.remembered(credentials.credentials) or await blocking(keys.resolve, credentials.credentials)
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
+    request.state.principal = found
     return found
+
+
+async def principal(request: Request, services: Services,
+                    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    return await _principal_of(request, credentials, services.keys)
 
 
 def require(*roles: str) -> Callable:
     async def _check(who: Principal = Depends(principal)) -> Principal:
-        if who.role not in roles:
-            raise ApiError(403, "forbidden", f"This needs a {' or '.join(roles)} key; yours is a {who.role} key.")
-        return who
+        return _in_role(who, roles)
 
     return _check
+
+
+def _in_role(who: Principal, roles: tuple[str, ...]) -> Principal:
+    if who.role not in roles:
+        raise ApiError(403, "forbidden", f"This needs a {' or '.join(roles)} key; yours is a {who.role} key.")
+    return who
+
+
+def own_or_admin(who: Principal, rep_id: str) -> None:
+    if who.role == "rep" and who.rep_id != rep_id:
+        raise ApiError(403, "forbidden", "A rep key can only act on its own rep.")
+
+
+class KeyFirstRoute(APIRoute):
+    """A route that checks the API key before the request's body is read.
+
+    FastAPI reads and parses a body before it runs any dependency, so a key checked by a dependency alone is
+    checked after the body was received whole: anyone without a key could make the API read and parse a body as
+    large as the limit allows. With this route class, a route that takes a body resolves the key first (the
+    dependency then finds it resolved), and a request without a valid key is answered 401 without a byte of its
+    body read. A route without a body reads nothing before its dependencies run."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def key_first(request: Request) -> Response:
+            await _principal_of(request, await _bearer(request), request.app.state.services.keys)
+            return await handler(request)
+
+        return key_first
+
+
+async def calendar_reader(request: Request, rep_id: RepId, services: Services,
+                          token: str | None = Query(None, max_length=100, description="The rep's calendar token "
+                                                    "(`POST /v1/reps/{rep_id}/calendar-token`), for calendar apps, "
+                                                    "which cannot send a key"),
+                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """Whoever may read `rep_id`'s calendar feed: its calendar token, or the rep's own key or an admin key."""
+    if token is not None:
+        if await blocking(services.calendar_tokens.rep_for, token) != rep_id:
+            raise ApiError(401, "unauthorized", "Unknown or revoked calendar token for this feed.")
+        return
+    own_or_admin(_in_role(await _principal_of(request, credentials, services.keys), ("admin", "rep")), rep_id)

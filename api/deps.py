@@ -16,7 +16,7 @@ from domain.triggers import Policy
 from integrations.factory import Integrations
 from store.capacity import CapacityStore
 from store.db import Database
-from store.keys import KeyStore
+from store.keys import CalendarTokenStore, KeyStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
 
@@ -28,6 +28,7 @@ class ApiServices(Protocol):
     reps: RepStore
     capacity: CapacityStore
     keys: KeyStore
+    calendar_tokens: CalendarTokenStore
     outbox: OutboxStore
     integrations: Integrations
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("warm_transfer.api")
@@ -18,8 +20,42 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+def invalid(field: str, problem: str) -> ApiError:
+    """A 422 for one field, in the shape of a validation error's (see `_validation_details`)."""
+    return ApiError(422, "invalid_request", f"{field}: {problem}", [{"field": field, "problem": problem}])
+
+
 def error_body(code: str, message: str, details: object = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="What went wrong, for programs: `unauthorized`, `forbidden`, `not_found`, "
+                      "`conflict`, `rejected`, `closed`, `too_large`, `invalid_request`, `unavailable`, ...")
+    message: str = Field(description="What went wrong, for people")
+    details: Any = Field(None, description="For `invalid_request`: one `{field, problem, type}` per problem")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    error: ErrorInfo
+
+
+_MEANINGS = {
+    401: "No API key, or an unknown or revoked one (`unauthorized`)",
+    403: "The key's role may not do this (`forbidden`)",
+    404: "No such thing, or not one this key may see (`not_found`)",
+    409: "Not possible in the current state, which is unchanged (`conflict`, `rejected`, `closed`)",
+    413: "The request body is larger than `WT_MAX_REQUEST_BYTES` (`too_large`)",
+    422: "The request is invalid: `details` names each field and its problem (`invalid_request`)",
+    503: "Temporal did not answer; nothing was changed, try again (`unavailable`)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for these error statuses, each with the ErrorBody schema."""
+    return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
@@ -33,10 +69,14 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
     ]
 
 
+def _answer(error: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return _answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -47,7 +87,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
+        if exc.status_code == 400:  # FastAPI's answer to a body it could not decode (not UTF-8, say): bad input,
+            return _answer(invalid("body", "could not be read as JSON"))  # as malformed JSON is (422)
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}.get(
+            exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )

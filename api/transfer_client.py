@@ -26,7 +26,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import ApiError
 from api.threads import blocking
 from config import Settings
-from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
+from domain.lifecycle import NotTheOwner
+from domain.requests import Feedback, ProspectAction, ProspectFeedback, RepAction, TransferRequest
 from domain.scripts.follow_up import prospect_label
 from domain.view import BriefFacts, TransferView
 from store.capacity import CapacityStore
@@ -41,17 +42,17 @@ class TransferClient:
     def __init__(self, client: Client, settings: Settings, capacity: CapacityStore):
         self.client, self.settings, self.capacity = client, settings, capacity
 
-    async def start(self, request: TransferRequest) -> tuple[TransferView, bool]:
-        """The new transfer's view and True; or, for a transfer_id already used by the same request, its view
-        and False (a 409 for a different request)."""
+    async def start(self, request: TransferRequest, owner: str) -> tuple[TransferView, bool]:
+        """The new transfer, started by the key `owner`: its view and True; or, for a transfer_id already used by
+        the same request from the same key, its view and False (a 409 for a different request or key)."""
         transfer_id = request.transfer_id or f"xfer_{secrets.token_hex(8)}"
         request = request.model_copy(update={"transfer_id": transfer_id})
-        digest = _digest(request)
+        digest = _digest(request, owner)
         # The start and the first answer in one call: the `ready` update rides on the workflow's first task, so
         # the answer needs one workflow task, not two (a start, then an update).
         start = WithStartWorkflowOperation(
             TransferWorkflow.run,
-            TransferInput(request=request, timings=_timings(self.settings), request_digest=digest),
+            TransferInput(request=request, timings=_timings(self.settings), request_digest=digest, owner=owner),
             id=transfer_id,
             task_queue=self.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -79,20 +80,25 @@ class TransferClient:
                 await start.workflow_handle()
             raise
 
-    async def view(self, transfer_id: str) -> TransferView:
-        return await self._query(transfer_id, TransferWorkflow.view)
+    async def view(self, transfer_id: str, acting_key: str | None = None) -> TransferView:
+        """The transfer's view; 404 for a bot key (`acting_key`) that did not start it, as for no transfer."""
+        view = await self._query(transfer_id, TransferWorkflow.view, acting_key)
+        if view is None:
+            raise _not_found(transfer_id)
+        return view
 
     async def brief_facts(self, transfer_id: str) -> BriefFacts:
         return await self._query(transfer_id, TransferWorkflow.brief_facts)
 
     async def prospect_action(self, transfer_id: str, action: ProspectAction) -> TransferView:
-        return await self._update(transfer_id, TransferWorkflow.prospect, action)
+        return await self._update(transfer_id, TransferWorkflow.prospect, action, action.acting_key)
 
     async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
         return await self._update(transfer_id, TransferWorkflow.rep_action, action)
 
     async def feedback(self, transfer_id: str, feedback: Feedback) -> TransferView:
-        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback)
+        acting_key = feedback.acting_key if isinstance(feedback, ProspectFeedback) else None
+        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, acting_key)
 
     async def hand_out_free_seats(self) -> None:
         """Give seats freed by a directory change to waiting transfers, and wake those transfers.
@@ -102,13 +108,20 @@ class TransferClient:
         await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
                                for t in change.to_wake()), return_exceptions=True)
 
-    async def _update(self, transfer_id: str, method: Any, arg: Any) -> TransferView:
-        with _update_errors(transfer_id):
-            return await self.client.get_workflow_handle(transfer_id).execute_update(method, arg)
-
-    async def _query(self, transfer_id: str, method: Any) -> Any:
+    async def _update(self, transfer_id: str, method: Any, arg: Any, acting_key: str | None = None) -> TransferView:
+        """The update's answer. The workflow's validators refuse a bot key that did not start the transfer (404); a
+        closed transfer takes no update at all, so whether the key may know of it is asked of its view."""
         try:
-            return await self.client.get_workflow_handle(transfer_id).query(method)
+            with _update_errors(transfer_id):
+                return await self.client.get_workflow_handle(transfer_id).execute_update(method, arg)
+        except ApiError as err:
+            if err.code == "closed":
+                await self.view(transfer_id, acting_key)
+            raise
+
+    async def _query(self, transfer_id: str, method: Any, *args: Any) -> Any:
+        try:
+            return await self.client.get_workflow_handle(transfer_id).query(method, *args)
         except WorkflowQueryFailedError as err:
             raise ApiError(503, "unavailable", f"The transfer could not be read: {err}") from err
         except RPCError as err:
@@ -122,10 +135,14 @@ def _timings(settings: Settings) -> Timings:
                    recovery_minutes=settings.recovery_minutes, feedback_wait=settings.feedback_wait)
 
 
-def _digest(request: TransferRequest) -> str:
-    """Tells a repeated start with a different body apart (409)."""
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def _digest(request: TransferRequest, owner: str) -> str:
+    """Tells a repeated start with a different body, or from another key, apart (409)."""
+    canonical = json.dumps([request.model_dump(mode="json"), owner], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _not_found(transfer_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"No transfer {transfer_id}.")
 
 
 @contextmanager
@@ -133,21 +150,24 @@ def _update_errors(transfer_id: str) -> Iterator[None]:
     try:
         yield
     except WorkflowUpdateFailedError as err:
-        raise ApiError(409, "rejected", _rejection_message(err)) from err
+        cause = _application_cause(err)
+        if cause is not None and cause.type == NotTheOwner.__name__:
+            raise _not_found(transfer_id) from err
+        raise ApiError(409, "rejected", cause.message if cause is not None else str(err)) from err
     except RPCError as err:
         raise _rpc_error(err, transfer_id) from err
 
 
-def _rejection_message(err: WorkflowUpdateFailedError) -> str:
+def _application_cause(err: WorkflowUpdateFailedError) -> ApplicationError | None:
     cause = err.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.cause
-    return cause.message if cause is not None else str(err)
+    return cause
 
 
 def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
     if err.status == RPCStatusCode.NOT_FOUND:
         if "completed" in err.message:
             return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
-        return ApiError(404, "not_found", f"No transfer {transfer_id}.")
+        return _not_found(transfer_id)
     return ApiError(503, "unavailable", f"The workflow service did not answer: {err.message}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from integrations.notify.destinations import allow_list_entry
 
 DATA_DIR = Path(".data")
 EventLoopName = Literal["uvloop", "asyncio"]
@@ -59,6 +61,15 @@ class Settings(BaseSettings):
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
+    callback_allow: Annotated[list[str], NoDecode] = Field([], description="where a bot's `callback_url` may lead "
+                                                          "besides public addresses, comma-separated host names, "
+                                                          "addresses and networks, e.g. `127.0.0.0/8,::1,hooks."
+                                                          "internal`; these may be plain http too. Every other "
+                                                          "loopback, private, link-local, CGNAT, multicast or "
+                                                          "metadata address is refused; `up` allows loopback for its "
+                                                          "demo")
+    max_request_bytes: int = Field(1_048_576, ge=1024, description="the largest request body the API reads (1 MiB); "
+                                   "a larger one is refused with 413 before it is read whole")
 
     offer_timeout: int = Field(30, ge=5, le=3600, description="seconds a rep has to answer an offer; a rep who lets "
                                "it lapse is set away, and the transfer moves to the next best rep")
@@ -97,6 +108,17 @@ class Settings(BaseSettings):
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
+
+    @field_validator("callback_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [entry for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value
+
+    @field_validator("callback_allow")
+    @classmethod
+    def _allow_list_entries(cls, entries: list[str]) -> list[str]:
+        return [allow_list_entry(entry) for entry in entries]
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -38,7 +38,7 @@ def _row(name: str, field: FieldInfo) -> str:
 
 
 def _default(value: object) -> str:
-    if value is None:
+    if value is None or value == []:
         return "—"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

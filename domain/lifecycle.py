@@ -105,6 +105,10 @@ class ActionRefused(ValueError):
     """An action the transfer cannot take in its state; the reason is shown to the caller."""
 
 
+class NotTheOwner(ActionRefused):
+    """An action by a bot key that did not start the transfer: answered as if there were no such transfer."""
+
+
 def check_transition(current: Status, following: Status) -> None:
     if following not in TRANSITIONS[current]:
         raise IllegalTransition(f"a transfer cannot go from {current} to {following}")

@@ -244,20 +244,25 @@ def metrics(records: Sequence[TransferRecord]) -> Metrics:
     )
 
 
+_STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
 def bucket_start(at: datetime, bucket: Bucket) -> datetime:
     """The start of the hour or (UTC) day `at` falls in."""
     hour = at.replace(minute=0, second=0, microsecond=0)
     return hour if bucket == "hour" else hour.replace(hour=0)
 
 
+def bucket_count(start: datetime, end: datetime, bucket: Bucket) -> int:
+    """How many buckets overlap [start, end), counted without listing them."""
+    whole, part = divmod(end - bucket_start(start, bucket), _STEPS[bucket])
+    return max(0, whole + (1 if part else 0))
+
+
 def bucket_starts(start: datetime, end: datetime, bucket: Bucket) -> list[datetime]:
     """Every bucket overlapping [start, end), so a chart shows quiet periods as gaps, not as nothing."""
-    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
-    first, starts = bucket_start(start, bucket), []
-    while first < end:
-        starts.append(first)
-        first += step
-    return starts
+    first = bucket_start(start, bucket)
+    return [first + n * _STEPS[bucket] for n in range(bucket_count(start, end, bucket))]
 
 
 def series(records: Sequence[TransferRecord], start: datetime, end: datetime, bucket: Bucket) -> list[BucketMetrics]:

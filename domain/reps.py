@@ -67,20 +67,22 @@ class RepProfile(Strict):
 
 
 class RepPatch(Strict):
-    """A partial update of a rep (PATCH): every field optional, under the same rules as RepProfile."""
+    """A partial update of a rep (PATCH): every field optional, under the same rules as RepProfile. `null` clears what
+    a profile may lack (email, phone, title, expertise); the others cannot be null (a 422), so a patch never leaves a
+    profile without a name, team or hours. Their default None only stands for "left out"."""
 
-    name: RepName | None = None
+    name: RepName = None
     email: EmailStr | None = None
     phone: Phone | None = None
     title: Title | None = None
     expertise: Expertise | None = None
-    team: Tag | None = None
-    skills: Skills | None = None
-    languages: Languages | None = None
-    capacity: Capacity | None = None
-    timezone: TimeZoneName | None = None
-    working_hours: WorkingHours | None = None
-    locale: Locale | None = None
+    team: Tag = None
+    skills: Skills = None
+    languages: Languages = None
+    capacity: Capacity = None
+    timezone: TimeZoneName = None
+    working_hours: WorkingHours = None
+    locale: Locale = None
 
 
 class RepState(Strict):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.context import ContextPackage, Strict
 from domain.lifecycle import ProspectActionName, RepActionName
@@ -14,6 +15,9 @@ TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$
 RepId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]
+# The bot key acting (`api-key:<id>`), set by the API from the caller's key and never taken from the body (so not
+# in the API's schema): a bot key acts only on transfers it started. None: a key not limited so (an admin's).
+ActingKey = SkipJsonSchema[str | None]
 
 
 class Routing(Strict):
@@ -62,6 +66,7 @@ class ProspectAction(Strict):
     callback_at: datetime | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{5,40}$")] | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    acting_key: ActingKey = None
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> ProspectAction:
@@ -108,6 +113,7 @@ class ProspectFeedback(Strict):
     source: Literal["prospect"] = Field(alias="from")
     csat: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    acting_key: ActingKey = None
 
 
 Feedback = Annotated[RepFeedback | ProspectFeedback, Field(discriminator="source")]

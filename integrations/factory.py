@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from integrations.calendar.base import Calendar
@@ -10,6 +11,7 @@ from integrations.crm.base import CRM
 from integrations.crm.builtin import BuiltinCRM
 from integrations.notify.base import Notifier
 from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.destinations import CallbackPolicy
 from integrations.notify.email import EmailDispatcher, SmtpMailer
 from integrations.notify.slack import SlackDispatcher
 from integrations.notify.webhooks import WebhookDispatcher
@@ -21,6 +23,7 @@ class Integrations:
     crm: CRM
     notifier: Notifier
     calendar: Calendar
+    callbacks: CallbackPolicy  # where webhooks may go: checked when a transfer starts, and by `webhooks` again
     # Delivery loops of the outbox the notifier writes; run by a worker process (`run_forever`).
     webhooks: WebhookDispatcher
     email: EmailDispatcher | None  # None without an SMTP server: e-mail notices wait in the outbox
@@ -28,12 +31,14 @@ class Integrations:
 
 
 def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
-                       slack_token: str | None = None) -> Integrations:
+                       slack_token: str | None = None, callback_allow: Iterable[str] = ()) -> Integrations:
+    callbacks = CallbackPolicy(callback_allow)
     return Integrations(
         crm=BuiltinCRM(db),
         notifier=BuiltinNotifier(db),
         calendar=BuiltinCalendar(db),
-        webhooks=WebhookDispatcher(db, webhook_secret),
+        callbacks=callbacks,
+        webhooks=WebhookDispatcher(db, webhook_secret, destinations=callbacks),
         email=EmailDispatcher(db, mailer) if mailer else None,
         chat=SlackDispatcher(db, slack_token) if slack_token else None,
     )

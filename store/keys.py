@@ -1,4 +1,5 @@
-"""API keys: only a hash is kept; the key itself is shown once, when it is made."""
+"""API keys and calendar tokens: only a hash of each is kept; the key or token itself is shown once, when it is
+made."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import select, update
 
 from store.db import Database
 from store.portable import insert_ignoring_conflicts
-from store.tables import ApiKeyRow
+from store.tables import ApiKeyRow, CalendarTokenRow
 
 
 class Principal(BaseModel):
     role: str
     rep_id: str | None = None
     key_prefix: str
+    key_id: int  # which key: what a transfer's owner is recorded as
 
 
 def hash_key(key: str) -> str:
@@ -62,8 +64,41 @@ class KeyStore:
         if row is None or row.revoked_at is not None:
             self._remembered.pop(digest, None)
             return None
-        principal = Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix)
+        principal = Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix, key_id=row.id)
         if len(self._remembered) >= self.MAX_REMEMBERED:  # many keys in use: start afresh rather than grow
             self._remembered.clear()
         self._remembered[digest] = (self._clock() + self.remember_seconds, principal)
         return principal
+
+
+class CalendarTokenStore:
+    """Per-rep tokens that read one thing, the rep's calendar feed: calendar apps can only send a secret in the
+    feed's URL, and a URL is copied into calendars, logs and screenshots, so it never carries an API key. A rep has
+    at most one: issuing a new one revokes the old."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def issue(self, rep_id: str, now: datetime) -> str:
+        token = f"wt_cal_{secrets.token_urlsafe(24)}"
+        with self.db.session() as session:
+            session.exec(_revoking(rep_id, now))
+            session.add(CalendarTokenRow(token_hash=hash_key(token), rep_id=rep_id, created_at=now))
+        return token
+
+    def revoke(self, rep_id: str, now: datetime) -> bool:
+        """Revoke the rep's token; False if there was none."""
+        with self.db.session() as session:
+            return session.exec(_revoking(rep_id, now)).rowcount > 0
+
+    def rep_for(self, token: str) -> str | None:
+        """The rep whose feed `token` reads; None for an unknown or revoked token."""
+        with self.db.read() as session:
+            return session.exec(select(CalendarTokenRow.rep_id).where(
+                CalendarTokenRow.token_hash == hash_key(token), CalendarTokenRow.revoked_at.is_(None))).first()
+
+
+def _revoking(rep_id: str, now: datetime):
+    return (update(CalendarTokenRow)
+            .where(CalendarTokenRow.rep_id == rep_id, CalendarTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now))

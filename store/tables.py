@@ -1,4 +1,5 @@
-"""Tables of the app database: reps, seats held, the queue, transfer records and their events, API keys."""
+"""Tables of the app database: reps, seats held, the queue, transfer records and their events, API keys and
+calendar tokens."""
 
 from __future__ import annotations
 
@@ -227,6 +228,17 @@ class ApiKeyRow(SQLModel, table=True):
     prefix: str = Field(max_length=12)
     role: str = Field(max_length=16)
     rep_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_when())
+    revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class CalendarTokenRow(SQLModel, table=True):
+    """A rep's calendar feed token (store.keys.CalendarTokenStore), by hash like API keys."""
+
+    __tablename__ = "calendar_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    rep_id: str = Field(index=True, max_length=64)
     created_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 

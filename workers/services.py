@@ -13,7 +13,7 @@ from integrations.factory import Integrations, build_integrations
 from integrations.notify.email import SmtpMailer
 from store.capacity import CapacityStore
 from store.db import Database
-from store.keys import KeyStore
+from store.keys import CalendarTokenStore, KeyStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
 from store.transfers import TransferStore
@@ -27,6 +27,7 @@ class Services:
     capacity: CapacityStore
     transfers: TransferStore
     keys: KeyStore
+    calendar_tokens: CalendarTokenStore
     outbox: OutboxStore
     integrations: Integrations
 
@@ -47,9 +48,10 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     db.create_all()
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token)
+                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
-                    keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
+                    keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
+                    integrations=integrations)
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

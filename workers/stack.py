@@ -43,6 +43,8 @@ LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never li
 # only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle
 # (`git show ca8de1d:bench/README.md`, "Fifth pass").
 UP_STREAM_POLL_SECONDS = 5.0
+# `up` is a demo on one machine: bots under test there receive webhooks on this host (bench/latency.py does).
+UP_CALLBACK_ALLOW = ["127.0.0.0/8", "::1"]
 API_BACKLOG = 2048  # uvicorn's default
 
 
@@ -171,8 +173,9 @@ class WorkerProcess:
 
 def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
     """`up` runs its own Temporal on this host and keeps its data under the data dir (unless WT_DATABASE_URL); its
-    processes share a wake-up directory, so its event streams poll seldom (unless WT_STREAM_POLL_SECONDS).
-    A StackError if two of its three ports are the same."""
+    processes share a wake-up directory, so its event streams poll seldom (unless WT_STREAM_POLL_SECONDS); webhooks
+    may go to this host's loopback addresses (unless WT_CALLBACK_ALLOW). A StackError if two of its three ports are
+    the same."""
     update: dict = {"temporal_address": f"{LOCALHOST}:{options.temporal_port}"}
     if options.api_port is not None:
         update["api_port"] = options.api_port
@@ -188,6 +191,8 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
     if "stream_poll_seconds" not in settings.model_fields_set:
         update["stream_poll_seconds"] = UP_STREAM_POLL_SECONDS
     update["codec_origins"] = [*settings.codec_origins, f"http://{LOCALHOST}:{options.ui_port}"]  # its own UI
+    if "callback_allow" not in settings.model_fields_set:
+        update["callback_allow"] = UP_CALLBACK_ALLOW
     return settings.model_copy(update=update)
 
 

@@ -23,7 +23,14 @@ class Timings(BaseModel):
 class TransferInput(BaseModel):
     request: TransferRequest
     timings: Timings = Timings()
-    request_digest: str = ""  # lets a repeated start with a different body be told apart (409)
+    request_digest: str = ""  # lets a repeated start with a different body, or by another key, be told apart (409)
+    # The API key that started the transfer (`api-key:<id>`): a bot key sees and acts on only the transfers it
+    # started. Recorded here rather than in the app database because it is part of the transfer from its first
+    # event, never changes, and needs no second write that could fail or lag behind the start (the store's row
+    # is written by the first publish, after the bot's first answer); the workflow's `view` query and update
+    # validators check it, so another key's action is refused without an extra call. None: a transfer started
+    # before owners were recorded (a default, so their histories still replay).
+    owner: str | None = None
     search_attributes: bool = True  # off only where they cannot be registered: the SDK's time-skipping test server
 
 

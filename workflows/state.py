@@ -21,6 +21,7 @@ from domain.lifecycle import (
     REP_ACTIONS,
     ActionRefused,
     Branch,
+    NotTheOwner,
     Status,
     branch_on_entering,
     check_action,
@@ -232,7 +233,18 @@ class TransferState:
 
     # ---- which actions it allows now -------------------------------------------------------------
 
+    def visible_to(self, acting_key: str | None) -> bool:
+        """Whether a bot key may see and act on this transfer: only the key that started it. None: a key not
+        limited so (an admin's; the API limits rep keys to the transfers offered to them). A transfer started before
+        owners were recorded has none, and stays open to every bot key, as it was."""
+        return acting_key is None or self.inp.owner is None or acting_key == self.inp.owner
+
+    def _check_owner(self, acting_key: str | None) -> None:
+        if not self.visible_to(acting_key):
+            raise NotTheOwner(f"no transfer {self.tid}")
+
     def check_prospect(self, action: ProspectAction) -> None:
+        self._check_owner(action.acting_key)
         check_action(PROSPECT_ACTIONS, self.status, action.action)
 
     def check_rep(self, action: RepAction) -> None:
@@ -248,6 +260,8 @@ class TransferState:
             raise ActionRefused("callback_at must be in the future")
 
     def check_feedback(self, feedback: RepFeedback | ProspectFeedback) -> None:
+        if isinstance(feedback, ProspectFeedback):
+            self._check_owner(feedback.acting_key)
         if self.status != Status.COMPLETED:
             raise ActionRefused(f"feedback is asked for once the transfer is completed; it is {self.status}")
         if feedback.source in self.feedback or any(

@@ -479,8 +479,9 @@ class TransferWorkflow(TransferState):
         self.inbox.put("queue", None)
 
     @workflow.query
-    def view(self) -> TransferView:
-        return self.as_view()
+    def view(self, acting_key: str | None = None) -> TransferView | None:
+        """The view; None for a bot key that may not see it (see TransferState.visible_to)."""
+        return self.as_view() if self.visible_to(acting_key) else None
 
     @workflow.query
     def request_digest(self) -> str:

@@ -8,14 +8,15 @@ from typing import Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from api.auth import require
+from api.auth import KeyFirstRoute, require
 from api.deps import Services
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from api.threads import blocking
 from domain.requests import RepId
 from store.keys import Principal
 
-router = APIRouter(prefix="/v1/api-keys", tags=["admin"])
+router = APIRouter(prefix="/v1/api-keys", tags=["admin"], route_class=KeyFirstRoute,
+                   responses=error_responses(401, 403, 404, 413, 422))
 
 
 class KeyRequest(BaseModel):

@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require
 from api.deps import Services
-from api.errors import ApiError
+from api.errors import error_responses, invalid
 from api.threads import blocking
 from domain.metrics import (
     BucketMetrics,
     FeedbackReport,
     Metrics,
-    bucket_starts,
+    bucket_count,
     feedback_report,
     metrics,
     percentile,
@@ -30,7 +30,7 @@ from domain.metrics import (
 )
 from store.metrics import MetricsStore, Scope, TeamQueue
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], responses=error_responses(401, 403, 422))
 admin = Depends(require("admin"))
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -67,8 +67,11 @@ class QueueOut(BaseModel):
     teams: list[TeamQueue]
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # no zone given: UTC
+def _utc(at: datetime, field: str) -> datetime:
+    try:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # no zone given: UTC
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, an hour before the first moment there is
+        raise invalid(field, "is out of range") from None
 
 
 def chosen_scope(
@@ -79,11 +82,15 @@ def chosen_scope(
     rep: str | None = Query(None, max_length=64, description="Only transfers whose latest rep (proposed, "
                             "offered or handling) is this rep."),
 ) -> Scope:
-    end = _utc(end) if end else datetime.now(UTC)
-    start = _utc(start) if start else end - DEFAULT_WINDOW
+    end = _utc(end, "query.to") if end else datetime.now(UTC)
+    if start is not None:
+        start = _utc(start, "query.from")
+    elif end - datetime.min.replace(tzinfo=UTC) < DEFAULT_WINDOW:
+        raise invalid("query.to", "is too early for the default window of 7 days before it; give 'from'")
+    else:
+        start = end - DEFAULT_WINDOW
     if start >= end:
-        raise ApiError(422, "invalid_request", "from: must be before 'to'",
-                       [{"field": "from", "problem": "must be before 'to'"}])
+        raise invalid("query.from", "must be before 'to'")
     return Scope(start=start, end=end, team=team, rep=rep)
 
 
@@ -109,9 +116,8 @@ async def get_metrics(store: Figures, chosen: Scope = Depends(chosen_scope)) -> 
             summary="The same metrics per hour or per (UTC) day of transfer creation")
 async def get_series(store: Figures, chosen: Scope = Depends(chosen_scope),
                      bucket: Literal["hour", "day"] = Query("day")) -> SeriesOut:
-    if len(bucket_starts(chosen.start, chosen.end, bucket)) > MAX_BUCKETS:
-        raise ApiError(422, "invalid_request", f"bucket: more than {MAX_BUCKETS} {bucket}s; use a shorter window",
-                       [{"field": "bucket", "problem": f"more than {MAX_BUCKETS} buckets"}])
+    if bucket_count(chosen.start, chosen.end, bucket) > MAX_BUCKETS:  # counted before any bucket is made
+        raise invalid("query.bucket", f"more than {MAX_BUCKETS} {bucket}s: use a shorter window")
     records = await blocking(store.transfers, chosen)
     return SeriesOut(window=_window(chosen), bucket=bucket,
                      buckets=series(records, chosen.start, chosen.end, bucket))

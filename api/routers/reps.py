@@ -6,16 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from api.auth import require
+from api.auth import KeyFirstRoute, calendar_reader, own_or_admin, require
 from api.deps import Services, StreamPollSeconds, Transfers
-from api.errors import ApiError
-from api.sse import outbox_stream
+from api.errors import ApiError, error_responses
+from api.sse import EVENT_STREAM, outbox_stream, resume_after
 from api.threads import blocking
 from domain.reps import Presence, RepPatch, RepProfile, RepState
+from domain.requests import RepId
 from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound
 from store.keys import Principal
@@ -24,7 +24,10 @@ from store.outbox import rep_topic
 T = TypeVar("T")
 
 
-router = APIRouter(prefix="/v1/reps", tags=["reps"])
+router = APIRouter(prefix="/v1/reps", tags=["reps"], route_class=KeyFirstRoute,
+                   responses=error_responses(401, 403, 422))
+ONE = error_responses(404)
+CHANGE = error_responses(404, 413)
 
 
 class PresenceBody(BaseModel):
@@ -37,8 +40,37 @@ class RepOut(BaseModel):
     active: int
 
 
+class Colleague(BaseModel):
+    """What a rep sees of a colleague: who they are and what they know, to defer a transfer to the right one; not
+    how to reach them."""
+
+    id: str
+    name: str
+    title: str | None = None
+    expertise: str | None = None
+    team: str
+    skills: list[str]
+    languages: list[str]
+
+
+class ColleagueOut(BaseModel):
+    rep: Colleague
+    presence: Presence
+
+
+class CalendarFeedOut(BaseModel):
+    url: str  # the feed with its token: shown this once
+
+
 def _out(state: RepState) -> RepOut:
     return RepOut(rep=state.profile, presence=state.presence, active=state.active)
+
+
+def _seen_by(who: Principal, state: RepState) -> RepOut | ColleagueOut:
+    """An admin, or the rep themself, sees the whole profile; another rep, a colleague's."""
+    if who.role == "admin" or who.rep_id == state.profile.id:
+        return _out(state)
+    return ColleagueOut(rep=Colleague.model_validate(state.profile.model_dump()), presence=state.presence)
 
 
 async def _directory(fn: Callable[..., T], *args: Any) -> T:
@@ -50,44 +82,45 @@ async def _directory(fn: Callable[..., T], *args: Any) -> T:
         raise ApiError(409, "conflict", str(err)) from err
 
 
-def _own_or_admin(who: Principal, rep_id: str) -> None:
-    if who.role == "rep" and who.rep_id != rep_id:
-        raise ApiError(403, "forbidden", "A rep key can only change its own rep.")
+@router.get("", response_model=list[RepOut | ColleagueOut],
+            summary="List reps, optionally of one team (a rep key sees colleagues without contact details)")
+async def list_reps(services: Services, team: str | None = Query(None, max_length=40),
+                    who: Principal = Depends(require("admin", "rep"))) -> list[RepOut | ColleagueOut]:
+    return [_seen_by(who, s) for s in await _directory(services.reps.list, team)]
 
 
-@router.get("", response_model=list[RepOut], summary="List reps, optionally of one team")
-async def list_reps(services: Services, team: str | None = None,
-                    _: Principal = Depends(require("admin", "rep"))) -> list[RepOut]:
-    return [_out(s) for s in await _directory(services.reps.list, team)]
-
-
-@router.post("", response_model=RepOut, status_code=201, summary="Add a rep")
+@router.post("", response_model=RepOut, status_code=201, responses=error_responses(409, 413), summary="Add a rep")
 async def create_rep(profile: RepProfile, services: Services, _: Principal = Depends(require("admin"))) -> RepOut:
     return _out(await _directory(services.reps.create, profile))
 
 
-@router.get("/me", response_model=RepOut, summary="The rep this key belongs to")
+@router.get("/me", response_model=RepOut, responses=ONE, summary="The rep this key belongs to")
 async def me(services: Services, who: Principal = Depends(require("rep"))) -> RepOut:
     return _out(await _directory(services.reps.get, who.rep_id))
 
 
-@router.get("/{rep_id}", response_model=RepOut, summary="One rep")
-async def get_rep(rep_id: str, services: Services, _: Principal = Depends(require("admin", "rep"))) -> RepOut:
-    return _out(await _directory(services.reps.get, rep_id))
+@router.get("/{rep_id}", response_model=RepOut | ColleagueOut, responses=ONE,
+            summary="One rep (a rep key sees a colleague without contact details)")
+async def get_rep(rep_id: RepId, services: Services,
+                  who: Principal = Depends(require("admin", "rep"))) -> RepOut | ColleagueOut:
+    return _seen_by(who, await _directory(services.reps.get, rep_id))
 
 
-@router.patch("/{rep_id}", response_model=RepOut, summary="Change a rep's profile, skills, capacity or hours")
-async def update_rep(rep_id: str, patch: RepPatch, services: Services, transfers: Transfers,
+@router.patch("/{rep_id}", response_model=RepOut, responses=CHANGE,
+              summary="Change a rep's profile, skills, capacity or hours (null clears email, phone, title or "
+                      "expertise)")
+async def update_rep(rep_id: RepId, patch: RepPatch, services: Services, transfers: Transfers,
                      _: Principal = Depends(require("admin"))) -> RepOut:
     state = await _directory(services.reps.update, rep_id, patch)
     await transfers.hand_out_free_seats()
     return _out(state)
 
 
-@router.put("/{rep_id}/presence", response_model=RepOut, summary="Set presence: available, busy, away, offline")
-async def set_presence(rep_id: str, body: PresenceBody, services: Services, transfers: Transfers,
+@router.put("/{rep_id}/presence", response_model=RepOut, responses=CHANGE,
+            summary="Set presence: available, busy, away, offline")
+async def set_presence(rep_id: RepId, body: PresenceBody, services: Services, transfers: Transfers,
                        who: Principal = Depends(require("admin", "rep"))) -> RepOut:
-    _own_or_admin(who, rep_id)
+    own_or_admin(who, rep_id)
     state = await _directory(services.reps.set_presence, rep_id, body.status, datetime.now(UTC))
     await transfers.hand_out_free_seats()
     return _out(state)
@@ -95,19 +128,41 @@ async def set_presence(rep_id: str, body: PresenceBody, services: Services, tran
 
 @router.get(
     "/{rep_id}/calendar.ics",
-    response_class=PlainTextResponse,
-    summary="The rep's follow-up tasks as an iCalendar feed (a key may be passed as ?key=)",
+    response_class=Response,
+    responses={200: {"description": "iCalendar (RFC 5545)",
+                      "content": {"text/calendar": {"schema": {"type": "string"}}}}, **ONE},
+    dependencies=[Depends(calendar_reader)],
+    summary="The rep's follow-up tasks as an iCalendar feed: with the rep's calendar token (?token=), or a key",
 )
-async def calendar_feed(rep_id: str, services: Services, who: Principal = Depends(require("admin", "rep"))):
-    _own_or_admin(who, rep_id)
+async def calendar_feed(rep_id: RepId, services: Services):
     state = await _directory(services.reps.get, rep_id)
     tasks = await blocking(services.integrations.calendar.tasks_for, rep_id)
-    return PlainTextResponse(render_ics(tasks, f"Warm Transfer: {state.profile.name}"), media_type="text/calendar")
+    return Response(render_ics(tasks, f"Warm Transfer: {state.profile.name}"), media_type="text/calendar")
 
 
-@router.get("/me/stream", summary="Server-sent events for the rep console: offers, notes, follow-ups")
+@router.post("/{rep_id}/calendar-token", response_model=CalendarFeedOut, status_code=201, responses=ONE,
+             summary="Issue the rep's calendar feed URL (shown once); it replaces the rep's previous one")
+async def issue_calendar_token(rep_id: RepId, request: Request, services: Services,
+                               who: Principal = Depends(require("admin", "rep"))) -> CalendarFeedOut:
+    own_or_admin(who, rep_id)
+    await _directory(services.reps.get, rep_id)
+    token = await blocking(services.calendar_tokens.issue, rep_id, datetime.now(UTC))
+    feed = request.url_for("calendar_feed", rep_id=rep_id).include_query_params(token=token)
+    return CalendarFeedOut(url=str(feed))
+
+
+@router.delete("/{rep_id}/calendar-token", status_code=204, response_class=Response,
+               summary="Revoke the rep's calendar feed URL")
+async def revoke_calendar_token(rep_id: RepId, services: Services,
+                                who: Principal = Depends(require("admin", "rep"))) -> None:
+    own_or_admin(who, rep_id)
+    await blocking(services.calendar_tokens.revoke, rep_id, datetime.now(UTC))
+
+
+@router.get("/me/stream", response_class=Response, responses=EVENT_STREAM,
+            summary="Server-sent events for the rep console: offers, notes, follow-ups")
 async def my_stream(request: Request, services: Services, poll_seconds: StreamPollSeconds,
-                    who: Principal = Depends(require("rep"))):
+                    after: int = Depends(resume_after), who: Principal = Depends(require("rep"))):
     outbox = services.outbox
-    return outbox_stream(request, outbox.appended, poll_seconds, lambda after: outbox.for_rep(who.rep_id, after),
-                         rep_topic(who.rep_id))
+    return outbox_stream(request, after, outbox.appended, poll_seconds,
+                         lambda last_id: outbox.for_rep(who.rep_id, last_id), rep_topic(who.rep_id))

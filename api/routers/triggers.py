@@ -6,13 +6,15 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends
 
-from api.auth import require
+from api.auth import KeyFirstRoute, require
 from api.deps import Services, TriggerPolicy
+from api.errors import error_responses
 from api.threads import blocking
 from domain.triggers import EvaluateRequest, Evaluation, evaluate
 from store.keys import Principal
 
-router = APIRouter(prefix="/v1/triggers", tags=["triggers"])
+router = APIRouter(prefix="/v1/triggers", tags=["triggers"], route_class=KeyFirstRoute,
+                   responses=error_responses(401, 403, 413, 422))
 
 
 @router.post("/evaluate", response_model=Evaluation,

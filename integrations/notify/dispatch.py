@@ -100,7 +100,7 @@ class OutboxDispatcher(ABC):
             try:
                 self.send(delivery, now)
             except DeliveryError as exc:
-                sent.failed.append((delivery, str(exc)))
+                sent.failed.append((delivery, exc))
             except Exception as exc:  # re-raised by _run_batch once the batch is settled
                 sent.error = exc
                 break
@@ -108,18 +108,19 @@ class OutboxDispatcher(ABC):
                 sent.delivered.append(delivery)
         return sent
 
-    def _failed(self, delivery: PendingDelivery, now: datetime, error: str) -> None:
-        if delivery.attempt >= self.max_attempts:
-            log.warning("%s delivery of outbox %s is dead: %s", self.channel, delivery.row.id, error)
-            self.queue.mark_dead(delivery, error)
+    def _failed(self, delivery: PendingDelivery, now: datetime, error: DeliveryError) -> None:
+        if not error.retryable or delivery.attempt >= self.max_attempts:
+            log.warning("%s delivery of outbox %s is dead%s: %s", self.channel, delivery.row.id,
+                        "" if error.retryable else " (not retried: retrying cannot help)", error)
+            self.queue.mark_dead(delivery, str(error))
         else:
-            self.queue.retry_at(delivery, now + backoff(delivery.attempt), error)
+            self.queue.retry_at(delivery, now + backoff(delivery.attempt), str(error))
 
 
 @dataclass
 class _Sent:
     delivered: list[PendingDelivery] = field(default_factory=list)
-    failed: list[tuple[PendingDelivery, str]] = field(default_factory=list)
+    failed: list[tuple[PendingDelivery, DeliveryError]] = field(default_factory=list)
     error: Exception | None = None
 
 

@@ -8,7 +8,8 @@ the headers
 
 A bot checks a request with `verify_signature(secret, request.headers["X-WT-Signature"], raw_body)`
 before parsing the body, and answers 2xx once it has the event. Anything else is retried with
-exponential backoff (1 s, 2 s, 4 s ... at most 5 minutes apart) until `max_attempts`.
+exponential backoff (1 s, 2 s, 4 s ... at most 5 minutes apart) until `max_attempts`. A callback URL that the
+destination rules refuse (integrations.notify.destinations) fails for good at once: retrying cannot change it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import httpcore
 import httpx
 
 from integrations.notify.base import DeliveryError
+from integrations.notify.destinations import CallbackPolicy, RefusedDestination
 from integrations.notify.dispatch import OutboxDispatcher
 from store.db import Database
 from store.outbox import PendingDelivery
@@ -68,9 +73,9 @@ class WebhookDispatcher(OutboxDispatcher):
         self,
         db: Database,
         secret: str,
-        client: httpx.Client | None = None,
         max_attempts: int = 8,
         *,
+        destinations: CallbackPolicy | None = None,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 8,
@@ -79,10 +84,11 @@ class WebhookDispatcher(OutboxDispatcher):
             raise ValueError("a webhook secret is required: bots cannot trust unsigned events")
         super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease, concurrency=concurrency)
         self.secret = secret
-        self._owns_client = client is None
+        self.destinations = destinations or CallbackPolicy()
         # Short timeouts keep a batch well inside the lease; redirects are not followed so a
         # signed event never lands somewhere the bot did not register.
-        self.client = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+        self.client = httpx.Client(transport=_CheckedTransport(self.destinations),
+                                   timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
 
     def send(self, delivery: PendingDelivery, now: datetime) -> None:
         row = delivery.row
@@ -103,12 +109,52 @@ class WebhookDispatcher(OutboxDispatcher):
             "X-WT-Signature": sign(self.secret, int(now.timestamp()), body),
         }
         try:
-            response = self.client.post(delivery.callback_url, content=body, headers=headers)
+            response = self.client.post(self.destinations.check_url(delivery.callback_url), content=body,
+                                        headers=headers)
+        except RefusedDestination as exc:
+            raise DeliveryError(f"refused: the callback_url {exc}", retryable=False) from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
             raise DeliveryError(f"HTTP {response.status_code}")
 
     def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
+        self.client.close()
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Opens connections only to addresses the destination rules allow, checked as the connection is made, and
+    to the very address checked: a name that resolved to a public address for the check cannot resolve to another
+    for the connection. TLS is still verified against the URL's host name (httpcore passes it to start_tls)."""
+
+    def __init__(self, destinations: CallbackPolicy):
+        self.destinations = destinations
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = self.destinations.checked_addresses(host, port)
+        except socket.gaierror as exc:  # the name may resolve later: a failure worth retrying
+            raise httpcore.ConnectError(f"{host} does not resolve: {exc}") from exc
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure
+
+
+class _CheckedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool that connects through _CheckedBackend. httpx has no option for its
+    pool's network backend, so the pool is made here as httpx makes it, with httpcore's `network_backend`; there is
+    no proxy, or the proxy would choose the address. tests/integrations/test_webhooks.py fails if the backend is
+    bypassed."""
+
+    def __init__(self, destinations: CallbackPolicy):
+        super().__init__(trust_env=False)
+        limits = httpx.Limits()  # httpx's defaults
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_CheckedBackend(destinations))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import socket
 import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
@@ -33,10 +37,16 @@ class Stack:
             task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
             api_port=self.sock.getsockname()[1],
             codec_origins=[UI_ORIGIN],
+            callback_allow=["127.0.0.1"],  # the tests' webhook receivers listen on loopback
         )
         self.services = build_services(self.settings)
         self.client = client
         self.url = f"http://127.0.0.1:{self.settings.api_port}"
+
+    @functools.cached_property
+    def bot_key(self) -> str:
+        """The key of the stack's bot, issued once: a bot key acts only on the transfers it started."""
+        return self.services.keys.issue("bot", None, datetime.now(UTC))
 
     def http(self, key: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -47,23 +57,31 @@ class Stack:
         return self.services.keys.issue("rep", rep_id, datetime.now(UTC))
 
 
+@asynccontextmanager
+async def serving(app, sock: socket.socket) -> AsyncIterator[uvicorn.Server]:
+    """`app` served by uvicorn on `sock` (listening already) until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    served = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        assert not served.done(), "the API did not start"
+        await asyncio.sleep(0.05)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await served
+
+
 @pytest.fixture
 async def stack(local_env, tmp_path):
     await register_search_attributes(local_env.client)
     stack = Stack(local_env.client, tmp_path)
-    app = stack.app = create_app(stack.settings, stack.services, local_env.client)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=stack.settings.api_port, log_level="warning"))
+    stack.app = create_app(stack.settings, stack.services, local_env.client)
     with ThreadPoolExecutor(16) as executor:
         worker = make_worker(
             local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings), executor
         )
-        async with worker:
-            serving = asyncio.create_task(server.serve(sockets=[stack.sock]))
-            while not server.started:
-                assert not serving.done(), "the API did not start"
-                await asyncio.sleep(0.05)
+        async with worker, serving(stack.app, stack.sock):
             yield stack
-            server.should_exit = True
-            await serving
     stack.sock.close()
     stack.services.db.dispose()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ import pytest
 
 from domain.notices import Notice
 from integrations.notify.builtin import BuiltinNotifier
+from integrations.notify.destinations import CallbackPolicy
 from integrations.notify.dispatch import backoff
 from integrations.notify.webhooks import WebhookDispatcher, sign, verify_signature
 from store.db import Database
@@ -16,6 +18,11 @@ from store.outbox import DeliveryQueue
 from tests.integrations.conftest import delivery_state
 
 SECRET = "whsec-test"
+LOOPBACK = CallbackPolicy(["127.0.0.1"])  # where the tests' receiver listens
+
+
+def loopback_dispatcher(db: Database, **options) -> WebhookDispatcher:
+    return WebhookDispatcher(db, SECRET, destinations=LOOPBACK, **options)
 
 
 def bot_notice(key: str, url: str, transfer_id: str = "t-1") -> Notice:
@@ -75,7 +82,7 @@ def test_backoff_doubles_from_one_second_up_to_five_minutes():
 def test_delivers_a_signed_event_once(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
     BuiltinNotifier(db).publish([Notice(key="no-hook", transfer_id="t-1", audience="rep", kind="offer")])
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     now = soon()
 
     assert dispatcher.run_once(now) == 1
@@ -104,14 +111,14 @@ def test_a_batch_is_settled_in_one_write(db, receiver, monkeypatch: pytest.Monke
     session = db.session
     monkeypatch.setattr(db, "session", lambda: writes.update(["write"]) or session())
 
-    assert WebhookDispatcher(db, SECRET).run_once(soon()) == 2
+    assert loopback_dispatcher(db).run_once(soon()) == 2
     assert writes["write"] == 3  # the claim, the failure's back-off, and one for both deliveries
     assert [delivery_state(db, i, "webhook").status for i in ids] == ["delivered", "pending", "delivered"]
 
 
 def test_deliveries_made_before_an_unexpected_error_are_settled(db, receiver):
     ids = BuiltinNotifier(db).publish([bot_notice(f"line-{n}", receiver.url) for n in range(2)])
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     send = dispatcher.send
     dispatcher.send = lambda delivery, now: send(delivery, now) if delivery.row.id == ids[0] else 1 / 0
 
@@ -126,7 +133,7 @@ def test_transfers_are_sent_at_once_and_each_one_in_order(db, receiver):
         [bot_notice(f"line-{n}", receiver.url, transfer_id=f"t-{n % 4}") for n in range(12)])
     receiver.delay = 0.2  # a slow bot: sent one at a time, 12 rows would take 2.4 s
 
-    assert WebhookDispatcher(db, SECRET).run_once(soon()) == 12
+    assert loopback_dispatcher(db).run_once(soon()) == 12
     assert receiver.most_in_flight >= 2
     for n in range(4):
         sent = [int(r.headers["X-WT-Event-Id"]) for r in receiver.requests if r.json()["transfer_id"] == f"t-{n}"]
@@ -136,14 +143,14 @@ def test_transfers_are_sent_at_once_and_each_one_in_order(db, receiver):
 def test_a_dispatcher_of_concurrency_one_sends_one_at_a_time(db, receiver):
     BuiltinNotifier(db).publish([bot_notice(f"line-{n}", receiver.url, transfer_id=f"t-{n}") for n in range(3)])
     receiver.delay = 0.05
-    assert WebhookDispatcher(db, SECRET, concurrency=1).run_once(soon()) == 3
+    assert loopback_dispatcher(db, concurrency=1).run_once(soon()) == 3
     assert receiver.most_in_flight == 1
 
 
 def test_failures_back_off_exponentially_then_succeed(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
     receiver.respond(500, 429)
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     t0 = soon()
 
     assert dispatcher.run_once(t0) == 0  # attempt 1: 500, next in 1 s
@@ -167,7 +174,7 @@ def test_failures_back_off_exponentially_then_succeed(db, receiver):
 def test_gives_up_after_max_attempts(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
     receiver.respond(503, 503, 503, 503)
-    dispatcher = WebhookDispatcher(db, SECRET, max_attempts=3)
+    dispatcher = loopback_dispatcher(db, max_attempts=3)
     now = soon()
     for _ in range(6):
         dispatcher.run_once(now)
@@ -180,11 +187,57 @@ def test_gives_up_after_max_attempts(db, receiver):
 
 def test_an_unreachable_bot_is_retried(db, receiver):
     [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", "http://127.0.0.1:9/closed")])
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     assert dispatcher.run_once(soon()) == 0
     state = delivery_state(db, outbox_id, "webhook")
     assert state.status == "pending"
     assert state.last_error.startswith("ConnectError")
+
+
+@pytest.mark.parametrize("callback", ["https://localhost:{port}/hooks", "https://127.1:{port}/hooks",
+                                      "https://2130706433:{port}/hooks", "https://[::ffff:127.0.0.1]:{port}/hooks",
+                                      "http://127.0.0.1:{port}/hooks", "https://user:pw@localhost:{port}/hooks"])
+def test_a_callback_to_a_loopback_address_fails_for_good_at_once(db, receiver, callback):
+    """The default rules (no allow-list): nothing reaches the receiver, and the delivery is dead after one
+    attempt, with the reason, never retried."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", callback.format(port=port))])
+    dispatcher = WebhookDispatcher(db, SECRET)
+    now = soon()
+    for _ in range(3):
+        assert dispatcher.run_once(now) == 0
+        now += timedelta(minutes=10)
+
+    assert receiver.requests == []
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.attempts) == ("dead", 1)
+    assert state.last_error.startswith("refused: the callback_url")
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(db, receiver, monkeypatch):
+    """DNS rebinding: a name whose next answer leads elsewhere. The name is resolved once per connection, its
+    addresses are checked, and the connection goes to one of them: a listener on a later answer's address never
+    hears of it. (The name is allow-listed so that plain http reaches the test's receiver.)"""
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    with socket.socket() as elsewhere:  # on 127.0.0.9, with the receiver's port
+        elsewhere.bind(("127.0.0.9", port))
+        elsewhere.listen()
+        elsewhere.setblocking(False)
+        answers = iter(["127.0.0.1"] + ["127.0.0.9"] * 10)
+        real = socket.getaddrinfo
+
+        def rebinding(host, *args, **kwargs):
+            return real(next(answers) if host == "hooks.rebind.test" else host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        BuiltinNotifier(db).publish([bot_notice("line-1", f"http://hooks.rebind.test:{port}/hooks")])
+        dispatcher = WebhookDispatcher(db, SECRET, destinations=CallbackPolicy(["hooks.rebind.test"]))
+
+        assert dispatcher.run_once(soon()) == 1
+        assert len(receiver.requests) == 1 and receiver.requests[0].headers["Host"] == f"hooks.rebind.test:{port}"
+        assert next(answers) == "127.0.0.9"  # resolved once
+        with pytest.raises(BlockingIOError):
+            elsewhere.accept()  # nobody came
 
 
 def test_a_crashed_dispatchers_rows_are_taken_over_when_its_lease_expires(db, receiver):
@@ -193,7 +246,7 @@ def test_a_crashed_dispatchers_rows_are_taken_over_when_its_lease_expires(db, re
     now = soon()
     [crashed] = DeliveryQueue(db, "webhook").claim(now, limit=10, lease=lease)  # and then it died
 
-    dispatcher = WebhookDispatcher(db, SECRET, lease=lease)
+    dispatcher = loopback_dispatcher(db, lease=lease)
     assert dispatcher.run_once(now + timedelta(seconds=29)) == 0
     assert dispatcher.run_once(now + lease) == 1
     assert len(receiver.requests) == 1
@@ -213,7 +266,7 @@ def test_two_dispatchers_racing_never_send_a_row_twice(db_url, receiver):
     seed.dispose()
     receiver.delay = 0.001
     databases = [Database(db_url), Database(db_url)]  # two processes, two connection pools
-    dispatchers = [WebhookDispatcher(database, SECRET, batch_size=4) for database in databases]
+    dispatchers = [loopback_dispatcher(database, batch_size=4) for database in databases]
     start = threading.Barrier(len(dispatchers))
     delivered = Counter()
 
@@ -238,7 +291,7 @@ def test_two_dispatchers_racing_never_send_a_row_twice(db_url, receiver):
 
 
 async def test_run_forever_delivers_until_stopped(db, receiver):
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     stop = asyncio.Event()
     loop = asyncio.create_task(dispatcher.run_forever(stop, interval=0.02))
     BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
@@ -252,7 +305,7 @@ async def test_run_forever_delivers_until_stopped(db, receiver):
 
 
 async def test_a_notice_published_in_this_process_is_sent_without_waiting_for_the_next_poll(db, receiver):
-    dispatcher = WebhookDispatcher(db, SECRET)
+    dispatcher = loopback_dispatcher(db)
     stop = asyncio.Event()
     loop = asyncio.create_task(dispatcher.run_forever(stop, interval=3600))  # a poll would never come
     await asyncio.sleep(0.1)  # idle: it has polled once and found nothing

@@ -1,12 +1,12 @@
-"""API keys: issued once, resolved by hash, never stored in the clear."""
+"""API keys and calendar tokens: issued once, resolved by hash, never stored in the clear."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from store.db import Database
-from store.keys import KeyStore, Principal, hash_key
-from store.tables import ApiKeyRow
+from store.keys import CalendarTokenStore, KeyStore, Principal, hash_key
+from store.tables import ApiKeyRow, CalendarTokenRow
 from tests.store.support import NOW
 
 
@@ -19,8 +19,10 @@ def test_an_issued_key_resolves_to_its_role_and_rep(db: Database) -> None:
     keys = KeyStore(db)
     key = keys.issue("rep", "ana", NOW)
 
-    assert keys.resolve(key) == Principal(role="rep", rep_id="ana", key_prefix=key[:12])
-    assert keys.resolve(keys.issue("admin", None, NOW)).role == "admin"
+    (row,) = stored_keys(db)
+    assert keys.resolve(key) == Principal(role="rep", rep_id="ana", key_prefix=key[:12], key_id=row.id)
+    admin = keys.resolve(keys.issue("admin", None, NOW))
+    assert admin.role == "admin" and admin.key_id != row.id  # each key is told apart: transfers record it
 
 
 def test_an_unknown_or_revoked_key_resolves_to_nobody(db: Database) -> None:
@@ -88,3 +90,25 @@ def test_an_unknown_key_is_never_remembered(db: Database) -> None:
     keys = KeyStore(db)
     assert keys.resolve("wt_bot_nobody") is None
     assert keys.remembered("wt_bot_nobody") is None
+
+
+def test_a_calendar_token_reads_its_reps_feed_until_revoked_or_replaced(db: Database) -> None:
+    tokens = CalendarTokenStore(db)
+    first = tokens.issue("ana", NOW)
+    assert first.startswith("wt_cal_") and tokens.rep_for(first) == "ana"
+    assert tokens.rep_for(first + "x") is None and tokens.rep_for("") is None
+
+    second = tokens.issue("ana", NOW)  # a new feed URL replaces the old one
+    assert tokens.rep_for(first) is None and tokens.rep_for(second) == "ana"
+    other = tokens.issue("ben", NOW)
+    assert tokens.revoke("ana", NOW) is True and tokens.revoke("ana", NOW) is False  # nothing left to revoke
+    assert tokens.rep_for(second) is None and tokens.rep_for(other) == "ben"
+
+
+def test_only_a_hash_of_a_calendar_token_is_stored(db: Database) -> None:
+    token = CalendarTokenStore(db).issue("ana", NOW)
+
+    with db.session() as session:
+        (row,) = session.exec(select(CalendarTokenRow)).all()
+    assert row.token_hash == hash_key(token)
+    assert not any(token in str(value) for value in row.model_dump().values())

@@ -16,7 +16,7 @@ from tests.conftest import CONVERTER, free_port, free_ports
 from workers import event_loop
 from workers.cli import _settings_error, main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
-from workers.stack import UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
+from workers.stack import UP_CALLBACK_ALLOW, UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
 
 
 @pytest.fixture
@@ -31,12 +31,19 @@ def test_up_keeps_its_data_under_the_data_dir_and_runs_temporal_locally(tmp_path
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WT_DATABASE_URL", raising=False)
     monkeypatch.delenv("WT_STREAM_POLL_SECONDS", raising=False)
+    monkeypatch.delenv("WT_CALLBACK_ALLOW", raising=False)
     options = UpOptions(temporal_port=17001, ui_port=18001, api_port=19001, data_dir=tmp_path)
     settings = embedded_settings(Settings(_env_file=None), options)
     assert settings.database_url == f"sqlite:///{tmp_path / 'app.db'}"
     assert settings.temporal_address == "127.0.0.1:17001"
     assert settings.api_port == 19001
     assert settings.wakeup_dir == tmp_path / "wakeup" and settings.stream_poll_seconds == UP_STREAM_POLL_SECONDS
+    assert settings.callback_allow == UP_CALLBACK_ALLOW  # its demo's bots may take webhooks on this host
+
+
+def test_up_respects_an_explicit_callback_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WT_CALLBACK_ALLOW", "hooks.internal")
+    assert embedded_settings(Settings(_env_file=None), UpOptions()).callback_allow == ["hooks.internal"]
 
 
 def test_up_respects_an_explicit_stream_poll(monkeypatch: pytest.MonkeyPatch) -> None:

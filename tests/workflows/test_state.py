@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities.models import Plan
-from domain.lifecycle import ActionRefused, Branch, Status
+from domain.lifecycle import ActionRefused, Branch, NotTheOwner, Status
 from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
 from domain.view import RepSummary
 from workflows.models import TransferInput
@@ -27,10 +27,10 @@ class Clock:
         return self.now
 
 
-def transfer(prospect: dict | None = None, **request) -> TransferState:
+def transfer(prospect: dict | None = None, owner: str | None = None, **request) -> TransferState:
     body = {"context": {"prospect": prospect or {"name": "Dana Lee", "email": "dana@northwind.io"}},
             "bot": {"name": "Ava", "callback_url": "https://bot.example.com/hook"}, **request}
-    return TransferState(TransferInput(request=TransferRequest.model_validate(body)), "xfer_1", Clock())
+    return TransferState(TransferInput(request=TransferRequest.model_validate(body), owner=owner), "xfer_1", Clock())
 
 
 def batch(state: TransferState):
@@ -55,6 +55,24 @@ def test_entering_a_state_sets_its_branch_and_tells_the_bot():
     state.enter(Status.QUEUED, "In queue")
     assert state.branch == Branch.QUEUED
     assert [n.payload["status"] for n in batch(state).notices] == ["requested", "offered", "queued"]
+
+
+def test_only_the_key_that_started_a_transfer_sees_it_and_acts_for_the_prospect():
+    state = transfer(owner="api-key:1")
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.PREPARING, "Introducing Sarah")
+    assert state.visible_to("api-key:1") and state.visible_to(None)  # its key; a key not limited (an admin's)
+    assert not state.visible_to("api-key:2")
+    state.check_prospect(ProspectAction(action="proceed", acting_key="api-key:1"))
+    with pytest.raises(NotTheOwner):  # before anything about its state is told
+        state.check_prospect(ProspectAction(action="wait", acting_key="api-key:2"))
+    state.enter(Status.COMPLETED, "Done")
+    with pytest.raises(NotTheOwner):
+        state.check_feedback(ProspectFeedback.model_validate({"from": "prospect", "csat": 5,
+                                                              "acting_key": "api-key:2"}))
+
+    started_before_owners = transfer()  # its history has no owner: every bot key, as before
+    assert started_before_owners.visible_to("api-key:2")
 
 
 def test_only_the_offered_rep_acts_and_not_after_the_offer_expires():

@@ -39,10 +39,8 @@ async def _sign_in(page: Page, stack, key: str, name: str) -> None:
 
 
 async def _bot(stack, *steps: tuple[str, dict]) -> None:
-    """A bot's requests, in order: (path, body)."""
-    async with stack.http(ADMIN_KEY) as admin:
-        bot_key = (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
-    async with stack.http(bot_key) as bot:
+    """The stack's bot's requests, in order: (path, body)."""
+    async with stack.http(stack.bot_key) as bot:
         for path, body in steps:
             response = await bot.post(path, json=body)
             assert response.status_code < 300, response.text

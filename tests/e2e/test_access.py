@@ -1,0 +1,137 @@
+"""Who may do what, over HTTP against the real stack: a bot key sees only the transfers it started, reps see
+colleagues without their contact details, keys never travel in a query string, and a rep's calendar feed is read
+with a revocable token that the access log never prints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from tests.e2e.conftest import ADMIN_KEY
+
+
+async def _bot_key(stack) -> str:
+    async with stack.http(ADMIN_KEY) as admin:
+        return (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
+
+
+def _start(transfer_id: str, context: dict) -> dict:
+    return {"transfer_id": transfer_id, "context": {**context, "transfer_id": transfer_id},
+            "routing": {"team": "enterprise"}}
+
+
+async def test_a_bot_key_sees_and_acts_on_only_the_transfers_it_started(stack, acme_context):
+    sarah_key = stack.rep("sarah")
+    own_key, other_key = await _bot_key(stack), await _bot_key(stack)
+    async with stack.http(own_key) as own, stack.http(other_key) as other, stack.http(ADMIN_KEY) as admin, \
+            stack.http(sarah_key) as sarah:
+        assert (await own.post("/v1/transfers", json=_start("xfer_owned", acme_context))).status_code == 201
+        taken = await other.post("/v1/transfers", json=_start("xfer_owned", acme_context))  # the same body
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict"
+
+        for refused in (await other.get("/v1/transfers/xfer_owned"),
+                        await other.get("/v1/transfers/xfer_owned/events"),
+                        await other.post("/v1/transfers/xfer_owned/prospect", json={"action": "proceed"}),
+                        await other.post("/v1/transfers/xfer_owned/feedback", json={"from": "prospect", "csat": 1})):
+            assert refused.status_code == 404, refused.text
+            assert refused.json()["error"] == {"code": "not_found", "message": "No transfer xfer_owned.",
+                                               "details": None}  # as if there were none
+        assert (await own.get("/v1/transfers/xfer_owned")).json()["status"] == "preparing"  # nothing changed
+        assert (await admin.get("/v1/transfers/xfer_owned")).status_code == 200  # an admin key sees every transfer
+
+        assert (await own.post("/v1/transfers/xfer_owned/prospect", json={"action": "proceed"})).status_code == 200
+        for action in ({"action": "accept"}, {"action": "ack"}, {"action": "outcome", "outcome": "converted"}):
+            assert (await sarah.post("/v1/transfers/xfer_owned/rep", json=action)).status_code == 200
+        assert (await sarah.post("/v1/transfers/xfer_owned/feedback",
+                                 json={"from": "rep", "context_helpful": True, "prospect_repeated": False})).is_success
+        stolen = await other.post("/v1/transfers/xfer_owned/feedback", json={"from": "prospect", "csat": 1})
+        assert stolen.status_code == 404
+        assert (await own.post("/v1/transfers/xfer_owned/feedback", json={"from": "prospect", "csat": 5})).is_success
+
+        await asyncio.wait_for(stack.client.get_workflow_handle("xfer_owned").result(), 30)
+        late = await other.post("/v1/transfers/xfer_owned/feedback", json={"from": "prospect", "csat": 1})
+        assert late.status_code == 404  # closed, and still not the other key's to know of
+        closed = await own.post("/v1/transfers/xfer_owned/prospect", json={"action": "left"})
+        assert closed.status_code == 409 and closed.json()["error"]["code"] == "closed"
+
+
+async def test_reps_see_colleagues_names_and_presence_not_how_to_reach_them(stack):
+    sarah_key = stack.rep("sarah", name="Sarah Chen", email="sarah@example.com", phone="+1-555-0100")
+    stack.rep("alex", name="Alex Rivera", email="alex@example.com", phone="+1-555-0101", skills=["sso"])
+    async with stack.http(sarah_key) as sarah, stack.http(ADMIN_KEY) as admin:
+        listed = {entry["rep"]["id"]: entry for entry in (await sarah.get("/v1/reps")).json()}
+        alex = listed["alex"]
+        assert alex["presence"] == "available" and alex["rep"]["name"] == "Alex Rivera"
+        assert alex["rep"]["skills"] == ["sso"]
+        assert "email" not in alex["rep"] and "phone" not in alex["rep"] and "working_hours" not in alex["rep"]
+        assert listed["sarah"]["rep"]["email"] == "sarah@example.com"  # her own profile, whole
+        one = (await sarah.get("/v1/reps/alex")).json()
+        assert one["rep"]["name"] == "Alex Rivera" and "phone" not in one["rep"]
+        assert (await admin.get("/v1/reps/alex")).json()["rep"]["phone"] == "+1-555-0101"
+
+
+async def test_a_key_in_a_query_string_is_no_key(stack):
+    wei_key = stack.rep("wei")
+    async with httpx.AsyncClient(base_url=stack.url) as anyone:
+        issued = await anyone.post(f"/v1/api-keys?key={ADMIN_KEY}", json={"role": "admin"})
+        assert issued.status_code == 401
+        assert (await anyone.get(f"/v1/reps/wei/calendar.ics?key={wei_key}")).status_code == 401
+        assert (await anyone.get(f"/v1/transfers/x?key={ADMIN_KEY}")).status_code == 401
+
+
+async def test_a_calendar_token_reads_one_feed_until_it_is_replaced_or_revoked(stack):
+    wei_key, sarah_key = stack.rep("wei", name="Wei Zhang"), stack.rep("sarah")
+    async with stack.http(wei_key) as wei, stack.http(sarah_key) as sarah, stack.http(ADMIN_KEY) as admin, \
+            httpx.AsyncClient() as calendar_app:
+        issued = await wei.post("/v1/reps/wei/calendar-token")
+        assert issued.status_code == 201
+        url = issued.json()["url"]
+        assert url.startswith(f"{stack.url}/v1/reps/wei/calendar.ics?token=wt_cal_")
+        feed = await calendar_app.get(url)  # no key: what a calendar app can do
+        assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+        assert "X-WR-CALNAME:Warm Transfer: Wei Zhang" in feed.text
+
+        token = url.split("token=")[1]
+        assert (await calendar_app.get(f"{stack.url}/v1/reps/sarah/calendar.ics?token={token}")).status_code == 401
+        as_key = await calendar_app.get(f"{stack.url}/v1/reps/me", headers={"Authorization": f"Bearer {token}"})
+        assert as_key.status_code == 401  # it reads the feed and nothing else
+        assert (await sarah.post("/v1/reps/wei/calendar-token")).status_code == 403  # not hers to issue
+
+        replaced = (await admin.post("/v1/reps/wei/calendar-token")).json()["url"]
+        assert (await calendar_app.get(url)).status_code == 401
+        assert (await calendar_app.get(replaced)).status_code == 200
+        assert (await wei.delete("/v1/reps/wei/calendar-token")).status_code == 204
+        assert (await calendar_app.get(replaced)).status_code == 401
+        assert (await wei.get("/v1/reps/wei/calendar.ics")).status_code == 200  # the rep's key still reads it
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+async def test_the_access_log_never_prints_a_token_or_key(stack):
+    wei_key = stack.rep("wei")
+    access = logging.getLogger("uvicorn.access")
+    lines, level = Lines(), access.level
+    access.addHandler(lines)
+    access.setLevel(logging.INFO)  # the stack serves with warnings only; a deployment logs access at info
+    try:
+        async with stack.http(wei_key) as wei, httpx.AsyncClient() as calendar_app:
+            url = (await wei.post("/v1/reps/wei/calendar-token")).json()["url"]
+            assert (await calendar_app.get(url)).status_code == 200
+            await calendar_app.get(f"{stack.url}/v1/reps/wei/calendar.ics?key={wei_key}&x=1")
+    finally:
+        access.removeHandler(lines)
+        access.setLevel(level)
+    token = url.split("token=")[1]
+    feed_lines = [line for line in lines.lines if "calendar.ics" in line]
+    assert len(feed_lines) == 2
+    assert not any(token in line or wei_key in line for line in lines.lines)
+    assert "token=[redacted]" in feed_lines[0] and "key=[redacted]&x=1" in feed_lines[1]
