@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,14 +25,18 @@ from store.wakeup_relay import RelayListener
 def create_app(settings: Settings, services: ApiServices, client: Client) -> FastAPI:
     """The app, on the stores, integrations and Temporal client it is given (the caller owns them)."""
 
+    transfer_client = TransferClient(client, settings, services.capacity)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()
+        watching = asyncio.create_task(transfer_client.reachability.watch(), name="temporal-reachability")
         try:
             yield
         finally:
+            watching.cancel()
             if listener is not None:
                 listener.close()
 
@@ -45,7 +50,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     )
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     app.state.services = services
-    app.state.transfers = TransferClient(client, settings, services.capacity)
+    app.state.transfers = transfer_client
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
     for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,

@@ -13,9 +13,11 @@ log = logging.getLogger("warm_transfer.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: object = None):
+    def __init__(self, status: int, code: str, message: str, details: object = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers  # e.g. a 503's Retry-After
 
 
 def error_body(code: str, message: str, details: object = None) -> dict:
@@ -36,7 +38,8 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.reachability import TemporalReachability, unavailable
 from config import Settings
 from domain.requests import Feedback, ProspectAction, RepAction, TransferRequest
 from domain.scripts.follow_up import prospect_label
@@ -40,6 +41,7 @@ _START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledE
 class TransferClient:
     def __init__(self, client: Client, settings: Settings, capacity: CapacityStore):
         self.client, self.settings, self.capacity = client, settings, capacity
+        self.reachability = TemporalReachability(client)  # every call below goes through it
 
     async def start(self, request: TransferRequest) -> tuple[TransferView, bool]:
         """The new transfer's view and True; or, for a transfer_id already used by the same request, its view
@@ -61,7 +63,7 @@ class TransferClient:
         )
         try:
             with _update_errors(transfer_id):
-                return await self._ready_with_start(start), True
+                return await self.reachability.call(self._ready_with_start(start)), True
         except WorkflowAlreadyStartedError:
             if await self._query(transfer_id, TransferWorkflow.request_digest) != digest:
                 raise ApiError(409, "conflict",
@@ -97,20 +99,26 @@ class TransferClient:
     async def hand_out_free_seats(self) -> None:
         """Give seats freed by a directory change to waiting transfers, and wake those transfers.
 
-        A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
+        A signal that fails (the transfer just closed, Temporal is unreachable) is no loss: queued transfers also look
+        again by themselves."""
         change = await anyio.to_thread.run_sync(self.capacity.dispatch, datetime.now(UTC))
+        with suppress(ApiError):
+            await self.reachability.call(self._wake(change.to_wake()))
+
+    async def _wake(self, transfer_ids: list[str]) -> None:
         await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
-                               for t in change.to_wake()), return_exceptions=True)
+                               for t in transfer_ids), return_exceptions=True)
 
     async def _update(self, transfer_id: str, method: Any, arg: Any) -> TransferView:
         with _update_errors(transfer_id):
-            return await self.client.get_workflow_handle(transfer_id).execute_update(method, arg)
+            handle = self.client.get_workflow_handle(transfer_id)
+            return await self.reachability.call(handle.execute_update(method, arg))
 
     async def _query(self, transfer_id: str, method: Any) -> Any:
         try:
-            return await self.client.get_workflow_handle(transfer_id).query(method)
+            return await self.reachability.call(self.client.get_workflow_handle(transfer_id).query(method))
         except WorkflowQueryFailedError as err:
-            raise ApiError(503, "unavailable", f"The transfer could not be read: {err}") from err
+            raise unavailable(f"The transfer could not be read: {err}") from err
         except RPCError as err:
             raise _rpc_error(err, transfer_id) from err
 
@@ -150,4 +158,4 @@ def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
         if "completed" in err.message:
             return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
         return ApiError(404, "not_found", f"No transfer {transfer_id}.")
-    return ApiError(503, "unavailable", f"The workflow service did not answer: {err.message}")
+    return unavailable(f"The workflow service did not answer: {err.message}")
