@@ -65,3 +65,4 @@ class BriefFacts(BaseModel):
     context: ContextPackage
     account: AccountProfile | None = None
     bot_name: str | None = None
+    crm_unavailable: str | None = None  # why the CRM could not be read, when it could not

@@ -47,7 +47,7 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     db.create_all()
     integrations = build_integrations(db, webhook_secret=settings.webhook_secret, mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token)
+                                      slack_token=settings.slack_bot_token, crm_timeout=settings.crm_timeout)
     services = Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                         keys=KeyStore(db), outbox=OutboxStore(db), integrations=integrations)
     if settings.admin_key:  # the first admin key, from the environment

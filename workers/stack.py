@@ -194,7 +194,7 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
             asyncio.create_task(keep_alive("The Temporal dev server", devserver.exited, devserver.start_again,
                                            lambda: f"the last lines of {devserver.log_path}:\n{devserver.log_tail()}")))
         delivered = asyncio.Event()
-        delivering = deliver_outbox(services, delivered)
+        delivering = deliver_outbox(services, delivered, client)
         api = ApiServer(create_app(settings, services, client), sock, log_level)
         try:
             await serve_until(api, stop, supervising,

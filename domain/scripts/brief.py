@@ -31,6 +31,7 @@ class TransferBrief(BaseModel):
     still_unknown: list[str]
     context: ContextPackage
     account: AccountProfile | None
+    crm_unavailable: str | None = None  # the CRM could not be read: why (the account is then unknown, not absent)
 
 
 def rep_brief(view: TransferView, facts: BriefFacts) -> TransferBrief:
@@ -51,4 +52,5 @@ def rep_brief(view: TransferView, facts: BriefFacts) -> TransferBrief:
         still_unknown=view.collect,
         context=context,
         account=facts.account,
+        crm_unavailable=facts.crm_unavailable,
     )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from temporalio.client import Client
 
 from api.app import create_app
 from config import Settings
@@ -45,23 +49,31 @@ class Stack:
         return self.services.keys.issue("rep", rep_id, datetime.now(UTC))
 
 
-@pytest.fixture
-async def stack(local_env, tmp_path):
-    await register_search_attributes(local_env.client)
-    stack = Stack(local_env.client, tmp_path)
-    app = stack.app = create_app(stack.settings, stack.services, local_env.client)
+@contextlib.asynccontextmanager
+async def serving(client: Client, tmp_path: Path,
+                  adjust: Callable[[Stack], None] = lambda stack: None) -> AsyncIterator[Stack]:
+    """The API on its port and a worker, on `client`'s Temporal; `adjust` may change the stack's settings and
+    integrations before anything starts."""
+    await register_search_attributes(client)
+    stack = Stack(client, tmp_path)
+    adjust(stack)
+    app = stack.app = create_app(stack.settings, stack.services, client)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=stack.settings.api_port, log_level="warning"))
     with ThreadPoolExecutor(16) as executor:
-        worker = make_worker(
-            local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings), executor
-        )
+        worker = make_worker(client, stack.settings.task_queue, stack.services.activities(stack.settings), executor)
         async with worker:
-            serving = asyncio.create_task(server.serve(sockets=[stack.sock]))
+            api = asyncio.create_task(server.serve(sockets=[stack.sock]))
             while not server.started:
-                assert not serving.done(), "the API did not start"
+                assert not api.done(), "the API did not start"
                 await asyncio.sleep(0.05)
             yield stack
             server.should_exit = True
-            await serving
+            await api
     stack.sock.close()
     stack.services.db.dispose()
+
+
+@pytest.fixture
+async def stack(local_env, tmp_path):
+    async with serving(local_env.client, tmp_path) as running:
+        yield running
