@@ -84,7 +84,8 @@ class TransferState:
         self.branch = branch_on_entering(status, self.branch)
         self.status = status
         self.log(kind or status, detail, rep_id=rep_id, data=data)
-        self.notify("bot", "status", {"status": status, "detail": detail,
+        # `seq`: the timeline entry this change is, so two changes to the same state are two events to a bot.
+        self.notify("bot", "status", {"seq": len(self.step.timeline), "status": status, "detail": detail,
                                       "rep": self.rep.model_dump() if self.rep else None,
                                       "queue": self.queue.model_dump() if self.queue else None})
 
