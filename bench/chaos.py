@@ -12,7 +12,8 @@ receiver on loopback). Meanwhile:
   starts it again, and gives up on one that dies three times in a minute);
 - the Temporal dev server is SIGKILLed once (`up` starts it again on the same database);
 - `up` itself, the API's process, is stopped and started again on the same data, while bots retry: on a
-  connection error or a 503 each call is repeated as it was, a start with the same `transfer_id`.
+  connection error or a 503 each call is repeated as it was, a start with the same `transfer_id`; an admin's
+  changes to the demo reps `up` seeds must survive it.
 Afterwards, from the API and the app database: every transfer in its branch's terminal state and branch; no rep
 ever above capacity (sampled throughout, and the seat table at the end); each bot event delivered under one
 `X-WT-Event-Id` (the same event again after a crash is allowed, one event under two ids is not); every outcome
@@ -88,6 +89,7 @@ class Faults:
     repeated_calls: int = 0
     connection_errors: int = 0
     unavailable_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # per reason
+    admin_changes_kept: bool | None = None  # a demo rep's capacity and another's presence, across `up`'s restart
 
 
 class Bots:
@@ -320,15 +322,21 @@ def _kill(stack: Stack, marker: bytes) -> bool:
 
 
 async def one_of_each(stack: Stack, faults: Faults, seconds: float, paused: asyncio.Lock) -> None:
-    """The dev server killed at 40% of the arrivals' span, `up` restarted at 70%."""
+    """The dev server killed at 40% of the arrivals' span, `up` restarted at 70%, after an admin changed two of the
+    demo reps it seeds (they must stay changed)."""
     await asyncio.sleep(0.4 * seconds)
     async with paused:
         if _kill(stack, b"start-dev"):
             faults.devserver_kills += 1
     await asyncio.sleep(0.3 * seconds)
-    async with paused:
+    async with paused, stack.http() as admin:
+        changed = [await admin.patch("/v1/reps/sarah", json={"capacity": 7}),
+                   await admin.put("/v1/reps/alex/presence", json={"status": "offline"})]
         await stack.restart()
         faults.up_restarts += 1
+        sarah, alex = (await admin.get("/v1/reps/sarah")).json(), (await admin.get("/v1/reps/alex")).json()
+        faults.admin_changes_kept = (all(answer.status_code == 200 for answer in changed)
+                                     and sarah["rep"]["capacity"] == 7 and alex["presence"] == "offline")
 
 
 async def sample_capacity(stack: Stack, samples: list[dict], until: asyncio.Event) -> None:
@@ -461,7 +469,8 @@ async def main(transfers: int = 200, rate: float = 1.0, seed: int = 19, settings
         **checked,
         "webhooks": deliveries.summary(),
         "faults": {"worker_kills": faults.worker_kills, "devserver_kills": faults.devserver_kills,
-                   "up_restarts": faults.up_restarts, "repeated_calls": faults.repeated_calls,
+                   "up_restarts": faults.up_restarts, "admin_changes_kept": faults.admin_changes_kept,
+                   "repeated_calls": faults.repeated_calls,
                    "connection_errors": faults.connection_errors,
                    "503_ms_by_reason": {reason: summary(ms) for reason, ms in faults.unavailable_ms.items()}},
         "tracebacks_in_up_log": up_log.count("Traceback"),

@@ -21,6 +21,7 @@ async def test_every_branch_ends_where_it_should_through_every_fault(tmp_path, m
     assert set(result["by_branch"]) == set(chaos.BRANCHES)
     faults = result["faults"]
     assert faults["worker_kills"] >= 1 and faults["devserver_kills"] == 1 and faults["up_restarts"] == 1
+    assert faults["admin_changes_kept"] is True  # up seeds only the demo reps who are missing
     assert result["outcomes_acknowledged"] == 5 and result["outcomes_lost"] == []  # 3 branches and 2 holders
     assert result["feedback_acknowledged"] == 10 and result["feedback_lost"] == []
     assert result["capacity_samples"] > 0 and result["over_capacity_samples"] == []

@@ -1,7 +1,7 @@
 """A real `warm-transfer up` through a Temporal outage: its dev server hung, then killed (and started again by `up`),
-then `up` stopped with requests in flight and started again on the same data. Requests that need Temporal are
-answered 503 with Retry-After, the database's reads keep working, the transfer under way carries on, nothing ends
-in a traceback in `up`'s log, and what an admin changed survives the restart."""
+then `up` stopped with requests in flight. Requests that need Temporal are answered 503 with Retry-After, the
+database's reads and writes keep working, the transfer under way carries on, and nothing ends in a traceback in
+`up`'s log. (What an admin changed surviving a restart of `up`: tests/chaos/test_campaign.py.)"""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _worker_pid(stack: Running) -> int:
 
 @pytest.mark.e2e
 @pytest.mark.timeout(240)
-def test_up_rides_out_a_temporal_outage_and_keeps_an_admins_changes(tmp_path: Path) -> None:
+def test_up_rides_out_a_temporal_outage(tmp_path: Path) -> None:
     with running_up(tmp_path) as (stack, ports, devserver):
         api = httpx.Client(base_url=f"http://127.0.0.1:{ports['api']}", timeout=60)
         started = api.post("/v1/transfers", json={**START, "transfer_id": "ola"}, headers=BOT)
@@ -55,7 +55,8 @@ def test_up_rides_out_a_temporal_outage_and_keeps_an_admins_changes(tmp_path: Pa
             assert api.post("/v1/api-keys", json={"role": "bot"}, headers=ADMIN).status_code == 201
             changed = api.patch("/v1/reps/sarah", json={"capacity": 7}, headers=ADMIN)
             assert changed.status_code == 200 and changed.json()["rep"]["capacity"] == 7
-            assert api.put("/v1/reps/alex/presence", json={"status": "offline"}, headers=ADMIN).status_code == 200
+            presence = api.put("/v1/reps/alex/presence", json={"status": "offline"}, headers=ADMIN)
+            assert presence.status_code == 200 and presence.json()["presence"] == "offline"
         finally:
             os.kill(devserver, signal.SIGCONT)
 
@@ -84,14 +85,7 @@ def test_up_rides_out_a_temporal_outage_and_keeps_an_admins_changes(tmp_path: Pa
         stack.process.wait(timeout=60)
         stack.wait_for_line(CLEAN_STOP, timeout=5)
         api.close()
-    first_run = stack.output
-    assert "Traceback" not in first_run and "never retrieved" not in first_run, first_run
-
-    with running_up(tmp_path) as (_, ports, _), httpx.Client(  # on the same data directory
-            base_url=f"http://127.0.0.1:{ports['api']}", timeout=60) as api:
-        assert api.get("/v1/reps/sarah", headers=ADMIN).json()["rep"]["capacity"] == 7
-        assert api.get("/v1/reps/alex", headers=ADMIN).json()["presence"] == "offline"
-        assert api.get("/v1/transfers/ola", headers=BOT).json()["status"] == "completed"
+    assert "Traceback" not in stack.output and "never retrieved" not in stack.output, stack.output
 
 
 def _until_answered(api: httpx.Client, path: str) -> httpx.Response:
