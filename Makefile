@@ -37,6 +37,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.gc_pauses
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.triggers.accuracy
+	$(BIN)/python -m bench.chaos
 	$(BIN)/python -m bench.plots
 
 ## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].

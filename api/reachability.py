@@ -72,13 +72,14 @@ class TemporalReachability:
         try:
             return await task
         except (asyncio.CancelledError, RPCTimeoutOrCancelledError) as err:
-            # The SDK turns the cancellation of a start or an update into its own error: the call was cut off here,
-            # or this request is cancelled because the API is stopping (then a 503 is the last thing it says).
+            # The SDK turns the cancellation of a start or an update into its own error. Either the call was cut off
+            # here, or this request was cancelled: the API is stopping and its grace period is over. Then a 503 is
+            # the last thing it says, rather than a dropped connection and a traceback in the log.
             if task in self._cut_off:
                 raise unavailable("The workflow service stopped answering; try again shortly.") from None
-            if isinstance(err, RPCTimeoutOrCancelledError):
-                raise unavailable("The call to the workflow service was cut short; try again shortly.") from None
-            raise
+            if isinstance(err, asyncio.CancelledError):
+                asyncio.current_task().uncancel()
+            raise unavailable("The call to the workflow service was cut short; try again shortly.") from None
         finally:
             self._calls.discard(task)
             self._cut_off.discard(task)

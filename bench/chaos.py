@@ -226,7 +226,7 @@ class Branches:
         await self.bots.to_the_end(played, view["rep"]["id"])
 
     async def _holder(self, n: int, mine: list[Played]) -> tuple[Played, str, str]:
-        """A transfer holding the only seat of the n-th solo team (connected)."""
+        """A transfer holding the only seat of the n-th solo team (connected): (holder, team, rep)."""
         team = solo_team(n)
         holder, rep_id = await self._offered("immediate", mine, team)
         await self.bots.connect(holder.transfer_id, rep_id)
@@ -238,11 +238,16 @@ class Branches:
         holder.outcome_acknowledged = True
         await self.bots.feedback(holder, rep_id)
 
-    async def queued(self, n: int, mine: list[Played]) -> None:
+    async def _queued(self, n: int, branch: str, mine: list[Played]) -> tuple[Played, Played, str]:
+        """A transfer queued behind the holder of the n-th solo team's only seat: (holder, queued, their rep)."""
         holder, team, rep_id = await self._holder(n, mine)
-        played = self._new("queued", mine)
+        played = self._new(branch, mine)
         await self.bots.start(played.transfer_id, team)
         await self.bots.prospect(played.transfer_id, {"queued"}, action="proceed")
+        return holder, played, rep_id
+
+    async def queued(self, n: int, mine: list[Played]) -> None:
+        holder, played, rep_id = await self._queued(n, "queued", mine)
         await self.bots.prospect(played.transfer_id, {"queued"}, action="wait")
         await self._release(holder, rep_id)
         await self.bots.until(played.transfer_id, "offered")
@@ -255,10 +260,7 @@ class Branches:
                             callback_at=callback_at)
 
     async def email(self, n: int, mine: list[Played]) -> None:
-        holder, team, rep_id = await self._holder(n, mine)
-        played = self._new("email", mine)
-        await self.bots.start(played.transfer_id, team)
-        await self.bots.prospect(played.transfer_id, {"queued"}, action="proceed")
+        holder, played, rep_id = await self._queued(n, "email", mine)
         await self.bots.prospect(played.transfer_id, {"email_follow_up"}, action="email")
         await self._release(holder, rep_id)
 

@@ -72,12 +72,13 @@ def test_up_rides_out_a_temporal_outage(tmp_path: Path) -> None:
         retried = api.post("/v1/transfers", json={**START, "transfer_id": "kim"}, headers=BOT)
         assert retried.status_code == 201, retried.text  # refused during the outage, so never started
 
-        # `up` stops while requests wait for a worker that does not answer: each still gets its 503.
+        # `up` stops while requests (starts, a read) wait for a worker that does not answer: each still gets its 503.
         worker = _worker_pid(stack)
         os.kill(worker, signal.SIGSTOP)
-        with ThreadPoolExecutor(3) as callers:
+        with ThreadPoolExecutor(4) as callers:
             waiting = [callers.submit(api.post, "/v1/transfers", json={**START, "transfer_id": f"late-{n}"},
                                       headers=BOT) for n in range(3)]
+            waiting.append(callers.submit(api.get, "/v1/transfers/ola", headers=BOT))  # a read, too
             stack.process.send_signal(signal.SIGINT)
             answers = [call.result() for call in waiting]
         os.kill(worker, signal.SIGCONT)
