@@ -26,7 +26,7 @@ up: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m tests.run
 
-## Install the benchmarks' extra, then run every benchmark once (about 40 minutes): results and plots in bench/results/.
+## Install the benchmarks' extra, then run every benchmark once (about 45 minutes): results and plots in bench/results/.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.first_task

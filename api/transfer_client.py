@@ -9,7 +9,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -34,6 +34,9 @@ from store.capacity import CapacityStore
 from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
 
+# A read waits for a worker to answer it: while the worker is starting again it gets a 503 after this, not after the
+# server's own limit (30 s).
+QUERY_TIMEOUT = timedelta(seconds=5)
 # What the SDK raises once the start's outcome is known, so the operation's handle is settled by then.
 _START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledError)
 
@@ -128,7 +131,8 @@ class TransferClient:
 
     async def _query(self, transfer_id: str, method: Any) -> Any:
         try:
-            return await self.reachability.call(self.client.get_workflow_handle(transfer_id).query(method))
+            handle = self.client.get_workflow_handle(transfer_id)
+            return await self.reachability.call(handle.query(method, rpc_timeout=QUERY_TIMEOUT))
         except WorkflowQueryFailedError as err:
             raise unavailable(f"The transfer could not be read: {err}") from err
         except RPCError as err:

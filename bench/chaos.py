@@ -10,7 +10,8 @@ after hours; failed and recovered (no take-over in time); prospect left. Every b
 receiver on loopback). Meanwhile:
 - the worker process is SIGKILLed at random moments, more than RESTART_WINDOW / RESTARTS seconds apart (`up`
   starts it again, and gives up on one that dies three times in a minute);
-- the Temporal dev server is SIGKILLed once (`up` starts it again on the same database);
+- the Temporal dev server hangs for a few seconds (SIGSTOP: unreachable, and every request that needs it must
+  get a 503), then is SIGKILLed (`up` starts it again on the same database);
 - `up` itself, the API's process, is stopped and started again on the same data, while bots retry: on a
   connection error or a 503 each call is repeated as it was, a start with the same `transfer_id`; an admin's
   changes to the demo reps `up` seeds must survive it.
@@ -39,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bench import stack as bench_stack
 from bench.flows import webhook_receiver
 from bench.stack import Stack, children, running_stack, steady, summary, transfer_id, write_result
 from workers import event_loop
@@ -61,6 +63,7 @@ TEAM, TEAM_REPS, NIGHT_TZ = "chaos", 8, "Europe/Berlin"
 SETTINGS = {"WT_OFFER_TIMEOUT": "600", "WT_ACK_TIMEOUT": "60"}
 WORKER_KILL_SPACING = RESTART_WINDOW / (RESTARTS - 1) + 1  # seconds: never three deaths within `up`'s window
 CALL_PATIENCE = 120  # seconds a bot keeps retrying one call
+HUNG_SECONDS = 5  # how long the dev server hangs (SIGSTOP) before it is killed
 ERROR_LINE = re.compile(r"^(\w+(?:\.\w+)*(?:Error|Exception)): ", re.M)  # a traceback's last line
 OUTCOME = "demo_booked"
 
@@ -189,6 +192,17 @@ async def _final_view(bots: Bots, tid: str) -> dict:
         return {"unreadable": str(err)}
 
 
+async def keep_unreadable_histories(stack: Stack, transfer_ids: list[str], most: int = 3) -> None:
+    """The Temporal histories of (at most `most`) transfers the API could not read at the end, in
+    results/chaos_unreadable.json (in place of any earlier run's), to replay and find out why."""
+    path = bench_stack.RESULTS / "chaos_unreadable.json"  # read here: tests point RESULTS elsewhere
+    if transfer_ids:
+        client = await stack.temporal()
+        histories = {tid: json.loads((await client.get_workflow_handle(tid).fetch_history()).to_json())
+                     for tid in transfer_ids[:most]}
+        path.write_text(json.dumps(histories) + "\n")
+
+
 def _ok(answer: httpx.Response, what: str) -> dict:
     if answer.status_code not in (200, 201):
         raise ChaosError(f"{what}: HTTP {answer.status_code} {answer.text[:300]}")
@@ -305,18 +319,18 @@ async def kill_workers(stack: Stack, faults: Faults, rng: random.Random, seconds
         if until.is_set():
             return
         async with paused:
-            if _kill(stack, b"workers.cli"):
+            if _signal(stack, b"workers.cli", signal.SIGKILL):
                 faults.worker_kills += 1
         wait = rng.uniform(WORKER_KILL_SPACING, WORKER_KILL_SPACING * 1.5)
 
 
-def _kill(stack: Stack, marker: bytes) -> bool:
-    """SIGKILL the child of `up` whose command line holds `marker`."""
+def _signal(stack: Stack, marker: bytes, sig: signal.Signals) -> bool:
+    """Send `sig` to the child of `up` whose command line holds `marker`."""
     for pid in children(stack.process.pid):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 if marker in cmdline.read():
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, sig)
                     return True
         except (FileNotFoundError, ProcessLookupError):
             continue
@@ -324,11 +338,15 @@ def _kill(stack: Stack, marker: bytes) -> bool:
 
 
 async def one_of_each(stack: Stack, faults: Faults, seconds: float, paused: asyncio.Lock) -> None:
-    """The dev server killed at 40% of the arrivals' span, `up` restarted at 70%, after an admin changed two of the
-    demo reps it seeds (they must stay changed)."""
+    """The dev server hung for HUNG_SECONDS at 40% of the arrivals' span (unreachable: the API must answer 503 at
+    once), then killed; `up` restarted at 70%, after an admin changed two of the demo reps it seeds (they must stay
+    changed)."""
     await asyncio.sleep(0.4 * seconds)
     async with paused:
-        if _kill(stack, b"start-dev"):
+        if _signal(stack, b"start-dev", signal.SIGSTOP):
+            await asyncio.sleep(HUNG_SECONDS)
+            _signal(stack, b"start-dev", signal.SIGCONT)
+        if _signal(stack, b"start-dev", signal.SIGKILL):
             faults.devserver_kills += 1
     await asyncio.sleep(0.3 * seconds)
     async with paused, stack.http() as admin:
@@ -462,6 +480,7 @@ async def main(transfers: int = 200, rate: float = 1.0, seed: int = 19, settings
         await asyncio.sleep(2)  # the last webhooks on their way
         views = {p.transfer_id: await _final_view(bots, p.transfer_id) for p in branches.played}
         checked = check(stack, branches.played, views, samples)
+        await keep_unreadable_histories(stack, [tid for tid, view in views.items() if "unreadable" in view])
         store_check = stack.store_check()
         up_log = (stack.data_dir / "up.log").read_text(errors="replace")
         await bots.http.aclose()
