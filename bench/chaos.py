@@ -472,7 +472,9 @@ async def main(transfers: int = 200, rate: float = 1.0, seed: int = 19, settings
                       asyncio.create_task(sample_capacity(stack, samples, done))]
         began = time.monotonic()
         try:
-            await asyncio.gather(steady(rate, transfers, branches.play), one_of_each(stack, faults, seconds, paused))
+            async with asyncio.TaskGroup() as running:  # one failing stops the other: no `up` left half restarted
+                running.create_task(steady(rate, transfers, branches.play))
+                running.create_task(one_of_each(stack, faults, seconds, paused))
         finally:
             done.set()
             await asyncio.gather(*background)
