@@ -31,7 +31,7 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	WT_API_FUZZ_EXAMPLES=25 WT_API_FUZZ_RANDOM=1 $(BIN)/python -m tests.run -rP tests/e2e/test_api_fuzz.py
 
-## Install the benchmarks' extra, then run every benchmark once (about 40 minutes): results and plots in bench/results/.
+## Install the benchmarks' extra, then run every benchmark once (about 45 minutes): results and plots in bench/results/.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.first_task
@@ -42,6 +42,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.gc_pauses
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.triggers.accuracy
+	$(BIN)/python -m bench.chaos
 	$(BIN)/python -m bench.plots
 
 ## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].

@@ -34,6 +34,7 @@ class Plan(BaseModel):
     best_timezone: str | None = None
     account: AccountProfile | None = None
     enrichment: Enrichment | None = None  # the package completed from the CRM, the transcript and rules
+    crm_unavailable: str | None = None  # why the CRM could not be read, when it could not: the plan goes on without it
 
 
 class PlaceInput(BaseModel):

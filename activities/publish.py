@@ -7,15 +7,17 @@ a message twice.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import PublishInput, Released
+from activities.models import CrmNote, PublishInput, Released
 from activities.routing import release_place
 from domain.notices import Notice
 from domain.scripts import RepAlert, alert_chat, alert_email
 from integrations.calendar.base import Calendar
-from integrations.crm.base import CRM
+from integrations.crm.base import CRM, CrmUnavailable
 from integrations.notify.base import DeliveryError, Notifier
 from store.capacity import CapacityStore
 from store.reps import RepStore
@@ -49,8 +51,7 @@ class PublishActivities:
                 description=task.description,
             )
         for note in inp.crm_notes:
-            if not self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now):
-                activity.logger.info("transfer %s: no CRM account to file %s under", transfer_id, note.kind)
+            self._note_in_crm(transfer_id, note, now)
         if inp.notices:
             notices = [self._on_every_channel(n) for n in inp.notices]
             try:
@@ -58,6 +59,17 @@ class PublishActivities:
             except DeliveryError as exc:
                 raise ApplicationError(str(exc), type="DeliveryError") from exc
         return released
+
+    def _note_in_crm(self, transfer_id: str, note: CrmNote, now: datetime) -> None:
+        """File a note in the CRM. A CRM that is down does not hold up the step (a retried publish would keep the
+        rep's seat taken for as long as the CRM is down): the note is left out, and the log says which."""
+        try:
+            filed = self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
+        except CrmUnavailable as err:
+            activity.logger.warning("transfer %s: %s not filed in the CRM: %s", transfer_id, note.kind, err)
+            return
+        if not filed:
+            activity.logger.info("transfer %s: no CRM account to file %s under", transfer_id, note.kind)
 
     def _on_every_channel(self, notice: Notice) -> Notice:
         """A rep alert also goes by e-mail and to the chat channel when they are set up, in the words of the

@@ -5,6 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, Reserved, ReserveInput
+from domain.accounts import AccountProfile
+from domain.context import Prospect
 from domain.enrichment import enrich
 from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
@@ -13,7 +15,7 @@ from domain.reps import RepState
 from domain.routing import on_shift, rank
 from domain.triggers import Policy
 from domain.view import RepSummary
-from integrations.crm.base import CRM
+from integrations.crm.base import CRM, CrmUnavailable
 from store.capacity import CapacityStore
 from store.reps import RepStore
 
@@ -42,10 +44,10 @@ class RoutingActivities:
     def plan(self, inp: PlanInput) -> Plan:
         now = inp.now
         ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
-        account = self.crm.lookup(inp.context.prospect)
+        account, crm_unavailable = self._account(inp.context.prospect)
         enrichment = enrich(inp.context, account, self.trigger_policy, inp.locale)
         if not ranked:
-            return Plan(account=account, enrichment=enrichment)
+            return Plan(account=account, enrichment=enrichment, crm_unavailable=crm_unavailable)
         working = [s for s in ranked if on_shift(s, now)]
         best = (working or ranked)[0]
         opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
@@ -57,7 +59,16 @@ class RoutingActivities:
             best_timezone=best.profile.timezone,
             account=account,
             enrichment=enrichment,
+            crm_unavailable=crm_unavailable,
         )
+
+    def _account(self, prospect: Prospect) -> tuple[AccountProfile | None, str | None]:
+        """The prospect's CRM account, or why the CRM could not say: a transfer never waits on a broken CRM."""
+        try:
+            return self.crm.lookup(prospect), None
+        except CrmUnavailable as err:
+            activity.logger.warning("CRM unavailable, planning without it: %s", err)
+            return None, str(err)
 
     @activity.defn(name="place")
     def place(self, inp: PlaceInput) -> Placed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from store.wakeup_relay import RelayListener
 def create_app(settings: Settings, services: ApiServices, client: Client) -> FastAPI:
     """The app, on the stores, integrations and Temporal client it is given (the caller owns them)."""
 
+    transfer_client = TransferClient(client, settings, services.capacity)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.admin_key:  # the first admin key, from the environment
@@ -36,9 +39,11 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()
+        watching = asyncio.create_task(transfer_client.reachability.watch(), name="temporal-reachability")
         try:
             yield
         finally:
+            watching.cancel()
             if listener is not None:
                 listener.close()
 
@@ -52,8 +57,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     )
     app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
     app.state.services = services
-    app.state.transfers = TransferClient(client, settings, services.capacity)
-    app.state.briefs = Briefs(app.state.transfers, services.integrations.crm, services.reps)
+    app.state.transfers = transfer_client
+    app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)
     app.state.poll_interval = settings.stream_poll_seconds
     install_error_handlers(app)
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))

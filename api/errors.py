@@ -15,9 +15,11 @@ log = logging.getLogger("warm_transfer.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: object = None):
+    def __init__(self, status: int, code: str, message: str, details: object = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers  # e.g. a 503's Retry-After
 
 
 def invalid(field: str, problem: str) -> ApiError:
@@ -70,7 +72,8 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
 
 
 def _answer(error: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status)
+    return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status,
+                        headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

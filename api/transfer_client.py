@@ -9,7 +9,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.reachability import TemporalReachability, unavailable
 from api.threads import blocking
 from config import Settings
 from domain.lifecycle import NotTheOwner
@@ -34,6 +35,9 @@ from store.capacity import CapacityStore
 from workflows.models import Timings, TransferInput
 from workflows.transfer import TransferWorkflow
 
+# A read waits for a worker to answer it: while the worker is starting again it gets a 503 after this, not after the
+# server's own limit (30 s).
+QUERY_TIMEOUT = timedelta(seconds=5)
 # What the SDK raises once the start's outcome is known, so the operation's handle is settled by then.
 _START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledError)
 
@@ -41,6 +45,7 @@ _START_FAILURES = (WorkflowAlreadyStartedError, RPCError, RPCTimeoutOrCancelledE
 class TransferClient:
     def __init__(self, client: Client, settings: Settings, capacity: CapacityStore):
         self.client, self.settings, self.capacity = client, settings, capacity
+        self.reachability = TemporalReachability(client)  # every call below goes through it
 
     async def start(self, request: TransferRequest, owner: str) -> tuple[TransferView, bool]:
         """The new transfer, started by the key `owner`: its view and True; or, for a transfer_id already used by
@@ -62,12 +67,24 @@ class TransferClient:
         )
         try:
             with _update_errors(transfer_id):
-                return await self._ready_with_start(start), True
+                return await self.reachability.call(self._ready_with_start(start)), True
         except WorkflowAlreadyStartedError:
+            view = await self._first_answer(transfer_id)
             if await self._query(transfer_id, TransferWorkflow.request_digest) != digest:
                 raise ApiError(409, "conflict",
                                f"transfer_id {transfer_id} is already used for a different request.") from None
-            return await self.view(transfer_id), False
+            return view, False
+
+    async def _first_answer(self, transfer_id: str) -> TransferView:
+        """The view of a transfer already started, once it has given its first answer (a closed one's as it ended).
+        The first answer comes before any query: a query that met the transfer's first workflow task under way (a
+        start repeated after its answer was lost) left a history that no longer replayed (bench/README.md, chaos)."""
+        try:
+            return await self._update(transfer_id, TransferWorkflow.ready)
+        except ApiError as err:
+            if err.code != "closed":
+                raise
+            return await self.view(transfer_id)
 
     async def _ready_with_start(self, start: WithStartWorkflowOperation) -> TransferView:
         try:
@@ -91,29 +108,35 @@ class TransferClient:
         return await self._query(transfer_id, TransferWorkflow.brief_facts)
 
     async def prospect_action(self, transfer_id: str, action: ProspectAction) -> TransferView:
-        return await self._update(transfer_id, TransferWorkflow.prospect, action, action.acting_key)
+        return await self._update(transfer_id, TransferWorkflow.prospect, action, acting_key=action.acting_key)
 
     async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
         return await self._update(transfer_id, TransferWorkflow.rep_action, action)
 
     async def feedback(self, transfer_id: str, feedback: Feedback) -> TransferView:
         acting_key = feedback.acting_key if isinstance(feedback, ProspectFeedback) else None
-        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, acting_key)
+        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, acting_key=acting_key)
 
     async def hand_out_free_seats(self) -> None:
         """Give seats freed by a directory change to waiting transfers, and wake those transfers.
 
-        A signal that fails (the transfer just closed) is no loss: queued transfers also look again by themselves."""
+        A signal that fails (the transfer just closed, Temporal is unreachable) is no loss: queued transfers also look
+        again by themselves."""
         change = await blocking(self.capacity.dispatch, datetime.now(UTC))
-        await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
-                               for t in change.to_wake()), return_exceptions=True)
+        with suppress(ApiError):
+            await self.reachability.call(self._wake(change.to_wake()))
 
-    async def _update(self, transfer_id: str, method: Any, arg: Any, acting_key: str | None = None) -> TransferView:
+    async def _wake(self, transfer_ids: list[str]) -> None:
+        await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
+                               for t in transfer_ids), return_exceptions=True)
+
+    async def _update(self, transfer_id: str, method: Any, *args: Any, acting_key: str | None = None) -> TransferView:
         """The update's answer. The workflow's validators refuse a bot key that did not start the transfer (404); a
         closed transfer takes no update at all, so whether the key may know of it is asked of its view."""
         try:
             with _update_errors(transfer_id):
-                return await self.client.get_workflow_handle(transfer_id).execute_update(method, arg)
+                handle = self.client.get_workflow_handle(transfer_id)
+                return await self.reachability.call(handle.execute_update(method, args=args))
         except ApiError as err:
             if err.code == "closed":
                 await self.view(transfer_id, acting_key)
@@ -121,9 +144,10 @@ class TransferClient:
 
     async def _query(self, transfer_id: str, method: Any, *args: Any) -> Any:
         try:
-            return await self.client.get_workflow_handle(transfer_id).query(method, *args)
+            handle = self.client.get_workflow_handle(transfer_id)
+            return await self.reachability.call(handle.query(method, args=args, rpc_timeout=QUERY_TIMEOUT))
         except WorkflowQueryFailedError as err:
-            raise ApiError(503, "unavailable", f"The transfer could not be read: {err}") from err
+            raise unavailable(f"The transfer could not be read: {err}") from err
         except RPCError as err:
             raise _rpc_error(err, transfer_id) from err
 
@@ -170,4 +194,4 @@ def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
         if "completed" in err.message:
             return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
         return _not_found(transfer_id)
-    return ApiError(503, "unavailable", f"The workflow service did not answer: {err.message}")
+    return unavailable(f"The workflow service did not answer: {err.message}")

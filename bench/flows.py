@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,26 @@ STEPS = [
 
 def step_name(body: dict) -> str:
     return body.get("action") or f"feedback_{body['from']}"
+
+
+async def webhook_receiver(on_event: Callable[[dict[str, str], dict], None]) -> asyncio.Server:
+    """A bot's webhook endpoint on loopback: one POST per connection or kept alive, answered 200 at once;
+    `on_event(headers, event)` for each, header names in lower case."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                fields = (line.decode().partition(": ") for line in head.split(b"\r\n")[1:] if line)
+                headers = {name.lower(): value for name, _, value in fields}
+                on_event(headers, json.loads(await reader.readexactly(int(headers["content-length"]))))
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
 class Arrivals:

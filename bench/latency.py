@@ -32,7 +32,15 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.flows import STEPS, Arrivals, HappyPaths, first_answer_with_start, happy_path, step_name
+from bench.flows import (
+    STEPS,
+    Arrivals,
+    HappyPaths,
+    first_answer_with_start,
+    happy_path,
+    step_name,
+    webhook_receiver,
+)
 from bench.plain import PlainWorkflow
 from bench.stack import CpuMeter, Stack, running_stack, steady, summary, write_result
 from workers import event_loop
@@ -46,27 +54,6 @@ ROUNDS = 6
 # (in seconds, really; kept short, and off the arrival grid of 1-5 per second so that a `proceed` does not meet
 # the next transfer's start every time).
 REPLY_AFTER = 0.7
-
-
-async def webhook_receiver(arrivals: Arrivals) -> asyncio.Server:
-    """A bot's webhook endpoint: one POST per connection or kept alive, answered 200 at once."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
-                event = json.loads(await reader.readexactly(length))
-                if event["kind"] == "bot_line":
-                    arrivals.arrived(event["transfer_id"], f"webhook:{event['payload']['kind']}")
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
 async def read_stream(stack: Stack, rep_key: str, arrivals: Arrivals) -> None:
@@ -110,7 +97,7 @@ def round_sizes(count: int, rounds: int) -> list[int]:
 async def ours(encrypted: bool, webhook_url: str, arrivals: Arrivals,
                reply_after: float) -> AsyncIterator[tuple[Stack, HappyPaths]]:
     """`up` with its demo team's reps watching their streams, and the bots that play transfers on it."""
-    async with running_stack(encrypted=encrypted) as stack:
+    async with running_stack(settings=None if encrypted else {"WT_ALLOW_UNENCRYPTED": "true"}) as stack:
         await stack.add_team(REPS)
         paths = HappyPaths(stack, webhook_url, arrivals, reply_after)
         streams = [asyncio.create_task(read_stream(stack, key, arrivals)) for key in stack.rep_keys.values()]
@@ -127,7 +114,12 @@ async def main(rate: float, seconds: float, rounds: int = ROUNDS, reply_after: f
                in_clear: bool = False) -> dict:
     count = int(rate * seconds)
     arrivals = Arrivals()
-    receiver = await webhook_receiver(arrivals)
+
+    def on_event(_: dict[str, str], event: dict) -> None:
+        if event["kind"] == "bot_line":
+            arrivals.arrived(event["transfer_id"], f"webhook:{event['payload']['kind']}")
+
+    receiver = await webhook_receiver(on_event)
     webhook_url = f"http://127.0.0.1:{receiver.sockets[0].getsockname()[1]}/hooks"
     warm_up: dict[str, list[float]] = defaultdict(list)
     plain_samples: dict[str, list[float]] = defaultdict(list)

@@ -122,6 +122,14 @@ class Stack:
     data_dir: Path
     process: asyncio.subprocess.Process
     rep_keys: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)  # how it was started, to start it again
+    env: dict[str, str] = field(default_factory=dict)
+
+    async def restart(self) -> None:
+        """Stop `up` (SIGINT) and start it again on the same ports and data: its transfers carry on."""
+        await stop_up(self.process)
+        self.process = await spawn_up(self.command, self.env, self.data_dir)
+        await until_serving(self.api_url, self.process, self.data_dir / "up.log", "`warm-transfer up`")
 
     def http(self, key: str = ADMIN_KEY, timeout: float | None = 60) -> httpx.AsyncClient:
         return http_client(self.api_url, {"Authorization": f"Bearer {key}"}, timeout)
@@ -208,9 +216,10 @@ class Stack:
         for n in range(size):
             await self.add_rep(f"bench-rep-{n}")
 
-    async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available") -> str:
-        profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": TEAM, "capacity": capacity,
-                   "working_hours": ALL_WEEK}
+    async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available", team: str = TEAM,
+                      working_hours: dict | None = None) -> str:
+        profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": team, "capacity": capacity,
+                   "working_hours": working_hours or ALL_WEEK}
         async with self.http() as admin:
             created = await admin.post("/v1/reps", json=profile)
             assert created.status_code == 201, created.text
@@ -283,39 +292,50 @@ def children(pid: int) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(gc_log: bool = False, encrypted: bool = True) -> AsyncIterator[Stack]:
-    """`warm-transfer up` on free loopback ports with a fresh data directory; stopped with SIGINT at the end.
+async def running_stack(gc_log: bool = False, settings: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+    """`warm-transfer up` on free loopback ports with a fresh data directory, with WT_* `settings` on top of this
+    process's environment; stopped with SIGINT at the end.
     With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`, and its Temporal
-    server its own for `Stack.go_collections`. Encrypted (as shipped) with the key ring `up` makes; or not."""
+    server its own for `Stack.go_collections`."""
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_ports(3)
+    # `up` as shipped: it makes its own key ring, whatever this process's environment holds for the tests
     env = {**{name: value for name, value in os.environ.items() if name != "WT_ENCRYPTION_KEYS"},
-           "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "WT_ALLOW_UNENCRYPTED": "false" if encrypted else "true"}
+           "WT_ADMIN_KEY": ADMIN_KEY, "WT_WEBHOOK_SECRET": WEBHOOK_SECRET, **(settings or {})}
     if gc_log:
         env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(GC_WATCH), env.get("PYTHONPATH")])),
                 "WT_BENCH_GC_LOG_DIR": str(data_dir), "GODEBUG": "gctrace=1"}  # the dev server logs Go's
-    with (data_dir / "up.log").open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
-            "--ui-port", str(ui_port), "--api-port", str(api_port), "--data-dir", str(data_dir),
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=env)
-    stack = Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir, process)
+    command = [str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
+               "--ui-port", str(ui_port), "--api-port", str(api_port), "--data-dir", str(data_dir)]
+    stack = Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir,
+                  await spawn_up(command, env, data_dir), command=command, env=env)
     try:
-        await until_serving(stack.api_url, process, data_dir / "up.log", "`warm-transfer up`")
+        await until_serving(stack.api_url, stack.process, data_dir / "up.log", "`warm-transfer up`")
         yield stack
     except BaseException:
         print(f"`warm-transfer up`'s data and logs are kept in {data_dir}", file=sys.stderr)
         raise
     finally:
-        if process.returncode is None:
-            process.send_signal(2)  # SIGINT: `up` stops the API, the worker, then its dev server
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_up(stack.process)
     shutil.rmtree(data_dir, ignore_errors=True)  # only after a run that went well (10,000 transfers take 450 MB)
+
+
+async def spawn_up(command: list[str], env: dict[str, str], data_dir: Path) -> asyncio.subprocess.Process:
+    """`up` with its output appended to `up.log` in its data directory."""
+    with (data_dir / "up.log").open("ab") as log:
+        return await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.DEVNULL, stdout=log,
+                                                    stderr=log, env=env)
+
+
+async def stop_up(process: asyncio.subprocess.Process) -> None:
+    """SIGINT: `up` stops the API, the worker, then its dev server; killed if that takes over a minute."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 async def until_serving(url: str, process: asyncio.subprocess.Process, log: Path, name: str,

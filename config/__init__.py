@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, description="a Slack bot token; with `WT_SLACK_CHANNEL`, rep alerts "
                                         "are posted to Slack too (Web API `chat.postMessage`), in the same words")
     slack_channel: str | None = Field(None, description="the Slack channel id alerts go to, e.g. `C0123456789`")
+    crm_timeout: float = Field(3.0, gt=0, le=60, description="seconds a CRM call may take. A CRM that fails, takes "
+                               "longer or answers nonsense is noted as unavailable in the transfer's timeline and the "
+                               "rep's package, and the transfer goes on without it")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")

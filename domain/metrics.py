@@ -101,6 +101,7 @@ class Metrics(BaseModel):
     context_utilisation: Utilisation
     by_branch: dict[str, int]
     by_category: dict[str, int]
+    faults: dict[str, int]
 
 
 class BucketMetrics(BaseModel):
@@ -154,8 +155,13 @@ STEPS: dict[str, tuple[str, str]] = {
     "conversation": ("connected", "outcome"),  # the rep's conversation, to the outcome
 }
 
+# The integrations whose failures a transfer's timeline records, by the event kind that records them: the CRM
+# unavailable when the transfer was planned, a delivery attempt that failed on a channel outside the app.
+FAULTS: dict[str, str] = {"crm": "crm_unavailable", "webhook": "webhook_failed", "email": "email_failed",
+                          "chat": "chat_failed"}
+
 # The event kinds the formulas read; the store loads no others.
-EVENT_KINDS = tuple(sorted({"requested", "accepted", "connected", "continuation"}
+EVENT_KINDS = tuple(sorted({"requested", "accepted", "connected", "continuation", *FAULTS.values()}
                            | {kind for kinds in STEPS.values() for kind in kinds}))
 
 
@@ -230,6 +236,12 @@ def counts_by_category(records: Iterable[TransferRecord]) -> dict[str, int]:
     return dict(Counter(r.category or UNKNOWN for r in records).most_common())
 
 
+def faults(records: Iterable[TransferRecord]) -> dict[str, int]:
+    """Per integration (crm, webhook, email, chat), the transfers in which it failed at least once."""
+    records = list(records)
+    return {name: sum(_has(r, kind) for r in records) for name, kind in FAULTS.items()}
+
+
 def metrics(records: Sequence[TransferRecord]) -> Metrics:
     return Metrics(
         transfers=len(records),
@@ -241,6 +253,7 @@ def metrics(records: Sequence[TransferRecord]) -> Metrics:
         context_utilisation=context_utilisation(records),
         by_branch=counts_by_branch(records),
         by_category=counts_by_category(records),
+        faults=faults(records),
     )
 
 

@@ -9,6 +9,7 @@ from integrations.calendar.base import Calendar
 from integrations.calendar.builtin import BuiltinCalendar
 from integrations.crm.base import CRM
 from integrations.crm.builtin import BuiltinCRM
+from integrations.crm.guarded import GuardedCRM
 from integrations.notify.base import Notifier
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.destinations import CallbackPolicy
@@ -31,10 +32,11 @@ class Integrations:
 
 
 def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
-                       slack_token: str | None = None, callback_allow: Iterable[str] = ()) -> Integrations:
+                       slack_token: str | None = None, callback_allow: Iterable[str] = (),
+                       crm_timeout: float = 3.0) -> Integrations:
     callbacks = CallbackPolicy(callback_allow)
     return Integrations(
-        crm=BuiltinCRM(db),
+        crm=GuardedCRM(BuiltinCRM(db), crm_timeout),
         notifier=BuiltinNotifier(db),
         calendar=BuiltinCalendar(db),
         callbacks=callbacks,

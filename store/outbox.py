@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import uuid4
 
 from pydantic import BaseModel
@@ -31,12 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, select
 
-from domain.notices import Audience
+from domain.notices import Audience, Channel
 from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts, insert_returning_new
 from store.wakeup import Wakeup, wakeup_for
-
-Channel = Literal["webhook", "email", "chat"]
 
 # Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream
 # reader that resumes "after id N" would otherwise skip a row whose smaller id committed later.

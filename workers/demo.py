@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from domain.reps import WEEKDAYS, RepProfile
+from store.errors import Conflict
 from workers.services import Services
 
 ADMIN_KEY = "wt_admin_demo"
@@ -32,8 +33,8 @@ def rep_key(rep_id: str) -> str:
 
 
 # Real reps keep office hours. The demo's live reps work around the clock so the immediate and queued
-# scenarios run whenever the demo is started; the after-hours rep's shift is set (by `up`, and again by
-# the demo) to a window that excludes the current time, so that branch always shows.
+# scenarios run whenever the demo is started; the after-hours rep's shift is set (when `up` first seeds the
+# team, and again by the demo) to a window that excludes the current time, so that branch always shows.
 AROUND_THE_CLOCK: dict = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 AFTER_HOURS_REP, AFTER_HOURS_TZ = "lena", "Europe/Berlin"
 
@@ -76,10 +77,14 @@ def demo_team(now: datetime) -> list[RepProfile]:
 
 
 def seed_demo(services: Services, now: datetime) -> list[tuple[str, str]]:
-    """Upsert the demo team (available) and register the demo keys; idempotent. Returns (who, key) pairs."""
+    """Add the demo reps who are missing (available) and register the demo keys. Returns (who, key) pairs.
+
+    A demo rep already in the directory is left as it is: what an admin changed (capacity, hours, presence)
+    survives a restart of `up` on the same data."""
     keys = [("admin", ADMIN_KEY, "admin", None), ("bot", BOT_KEY, "bot", None)]
     for profile in demo_team(now):
-        services.reps.upsert(profile, "available")
+        with contextlib.suppress(Conflict):
+            services.reps.create(profile, "available")
         keys.append((f"rep {profile.name} ({profile.team})", rep_key(profile.id), "rep", profile.id))
     for _, key, role, rep_id in keys:
         services.keys.register(key, role, rep_id, now)

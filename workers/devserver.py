@@ -88,8 +88,7 @@ class DevServer:
         check_port_free(self.host, self.port, "Temporal")
         check_port_free(self.host, self.ui_port, "Temporal UI")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = await children.spawn(self.command(), stdout=log, stderr=log)
+        await self.start_again()
         try:
             client = await connect_when_ready(self.address, self.namespace, self.converter, ready_timeout,
                                               keep_trying=self._running)
@@ -102,6 +101,15 @@ class DevServer:
             raise StackError(f"The Temporal dev server did not start: {reason}.\n"
                              f"Last lines of {self.log_path}:\n{self.log_tail()}")
         return client
+
+    async def start_again(self) -> None:
+        """Start the server (again) on the same database: its workflows carry on where its last run left them, and
+        clients connected to its address reconnect by themselves."""
+        with self.log_path.open("ab") as log:
+            self.process = await children.spawn(self.command(), stdout=log, stderr=log)
+
+    async def exited(self) -> int:
+        return await self.process.wait()
 
     def _running(self) -> bool:
         return children.running(self.process)

@@ -48,7 +48,8 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     db.create_all()
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow)
+                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
+                                      crm_timeout=settings.crm_timeout)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
                     integrations=integrations)

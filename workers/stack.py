@@ -32,12 +32,12 @@ from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
 from workers.secrets import encryption_keys, kept_in
 from workers.services import build_services
+from workers.supervision import keep_alive
 from workers.temporal import data_converter
 from workers.worker import connect_when_ready, deliver_outbox, run_worker
 
 CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
 API_SHUTDOWN_GRACE = 5  # seconds open requests (SSE streams, too) get before they are cancelled
-WORKER_RESTARTS, WORKER_RESTART_WINDOW = 3, 60  # `up` gives up on a worker that dies this often (times, seconds)
 LOCALHOST = "127.0.0.1"  # `up` is a single-machine stack: its Temporal never listens beyond this host
 # Every process that writes `up`'s outbox wakes its event streams through the wake-up directory, so their poll is
 # only a safety net; at the default 0.2 s it cost each open rep console 0.75% of a core, idle
@@ -153,19 +153,8 @@ class WorkerProcess:
         self.process = await children.spawn([sys.executable, "-m", "workers.cli", "--log-level", self.log_level,
                                              "worker"], env=self.environment())
 
-    async def keep_running(self) -> None:
-        """Start the worker again whenever it dies (its transfers carry on from their histories); give up with a
-        StackError if it dies WORKER_RESTARTS times within WORKER_RESTART_WINDOW seconds."""
-        loop = asyncio.get_running_loop()
-        deaths: list[float] = []
-        while True:
-            code = await self.process.wait()
-            deaths = [t for t in deaths if loop.time() - t < WORKER_RESTART_WINDOW] + [loop.time()]
-            if len(deaths) >= WORKER_RESTARTS:
-                raise StackError(f"The worker process exited {len(deaths)} times within {WORKER_RESTART_WINDOW} s "
-                                 f"(last code {code}); its log is above.")
-            print(f"The worker process exited (code {code}); starting it again.", file=sys.stderr, flush=True)
-            await self.start()
+    async def exited(self) -> int:
+        return await self.process.wait()
 
     async def stop(self) -> None:
         await children.stop(self.process)
@@ -204,28 +193,34 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir, converter,
                           f"http://{settings.api_host}:{settings.api_port}/codec", settings.temporal_namespace)
     worker = WorkerProcess(settings, log_level)
-    supervising: asyncio.Task | None = None
+    supervising: tuple[asyncio.Task, ...] = ()
     try:
         client = await devserver.start()
         services = build_services(settings)
         keys = seed_demo(services, datetime.now(UTC))
         await worker.start()
-        supervising = asyncio.create_task(worker.keep_running())
+        # Either dying is survived: the worker and the API reconnect to a dev server started again on the same data.
+        supervising = (
+            asyncio.create_task(keep_alive("The worker process", worker.exited, worker.start,
+                                           lambda: "its log is above.")),
+            asyncio.create_task(keep_alive("The Temporal dev server", devserver.exited, devserver.start_again,
+                                           lambda: f"the last lines of {devserver.log_path}:\n{devserver.log_tail()}")))
         delivered = asyncio.Event()
-        delivering = deliver_outbox(services, delivered)
+        delivering = deliver_outbox(services, delivered, client)
         api = ApiServer(create_app(settings, services, client), sock, log_level)
         try:
-            await serve_until(api, stop, (supervising,),
+            await serve_until(api, stop, supervising,
                               on_started=lambda: _print_banner(settings, devserver, keys))
         finally:
             delivered.set()
             await asyncio.gather(*delivering)
-        if supervising.done():
-            supervising.result()  # the StackError of a worker that kept dying
+        for child in supervising:
+            if child.done():
+                child.result()  # the StackError of a child that kept dying
         print("Stopping: the API is down; stopping the worker, then the Temporal dev server...", flush=True)
     finally:
-        if supervising is not None:
-            supervising.cancel()  # before the worker is stopped, or it would be started again
+        for child in supervising:
+            child.cancel()  # before the children are stopped, or they would be started again
         sock.close()
         await worker.stop()
         await devserver.stop()

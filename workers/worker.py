@@ -13,13 +13,16 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from config import Settings
+from domain.notices import DeliveryFailure
 from store.wakeup_relay import RelaySender
 from workers.services import Services
 from workers.temporal import connect, make_worker, register_search_attributes
+from workflows.transfer import TransferWorkflow
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_THREADS = 64  # matches make_worker's max_concurrent_activities: every slot gets a thread
+REPORT_TIMEOUT = 10  # seconds a failed delivery's report to its transfer may take
 
 
 async def connect_when_ready(address: str, namespace: str, converter: DataConverter, timeout: float,
@@ -53,7 +56,7 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor,
                              settings.workflow_cache, settings.workflow_sandbox)
         polling = asyncio.create_task(worker.run(), name="temporal-worker")
-        delivering = deliver_outbox(services, stop) if settings.deliver_outbox else []
+        delivering = deliver_outbox(services, stop, client) if settings.deliver_outbox else []
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -65,11 +68,36 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
         await polling  # re-raise the worker's failure, if that is what ended it
 
 
-def deliver_outbox(services: Services, stop: asyncio.Event) -> list[asyncio.Task]:
-    """The outbox's dispatchers (webhooks, and e-mail and Slack when set up), delivering until `stop` is set."""
+def deliver_outbox(services: Services, stop: asyncio.Event, client: Client) -> list[asyncio.Task]:
+    """The outbox's dispatchers (webhooks, and e-mail and Slack when set up), delivering until `stop` is set; each
+    notice they cannot deliver is told to its transfer, for its timeline."""
     integrations = services.integrations
     dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
-    return [asyncio.create_task(d.run_forever(stop), name=f"{d.channel}-dispatcher") for d in dispatchers]
+    report = FailureReporter(client)
+    return [asyncio.create_task(d.run_forever(stop, report=report), name=f"{d.channel}-dispatcher")
+            for d in dispatchers]
+
+
+class FailureReporter:
+    """Signals a transfer that one of its notices could not be delivered, without holding up the dispatcher. A
+    report that cannot be made (the transfer has ended, Temporal is unreachable) is left out: the delivery's own
+    record in the outbox still says what failed."""
+
+    def __init__(self, client: Client):
+        self.client = client
+        self._sending: set[asyncio.Task] = set()
+
+    def __call__(self, transfer_id: str, failure: DeliveryFailure) -> None:
+        task = asyncio.create_task(self._signal(transfer_id, failure))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _signal(self, transfer_id: str, failure: DeliveryFailure) -> None:
+        handle = self.client.get_workflow_handle(transfer_id)
+        try:
+            await asyncio.wait_for(handle.signal(TransferWorkflow.delivery_failed, failure), REPORT_TIMEOUT)
+        except (RPCError, TimeoutError) as err:
+            log.info("transfer %s not told of its failed %s delivery: %s", transfer_id, failure.channel, err)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""The transfer's inbox: rep and prospect actions, feedback and queue news, waiting for the workflow to act.
+"""The transfer's inbox: rep and prospect actions, feedback, queue news and failed deliveries, waiting for the
+workflow to act.
 
 An update that passed its validator puts its action in and gets a ticket. The workflow takes actions one at a
 time: one it acts on is answered once the workflow waits again (so the caller sees the state its action led
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Source = Literal["prospect", "rep", "feedback", "queue"]
+Source = Literal["prospect", "rep", "feedback", "queue", "delivery"]
 
 
 @dataclass

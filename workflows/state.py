@@ -27,7 +27,7 @@ from domain.lifecycle import (
     check_action,
     follow_up_owner_acts,
 )
-from domain.notices import Audience
+from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
 from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
 from domain.scripts import LineFacts, bot_line, rep_alert
@@ -41,6 +41,7 @@ FollowUpChannel = Literal["phone", "email"]
 _CONFIRMED_LINE = {Status.CALLBACK_SCHEDULED: "callback_confirmed", Status.EMAIL_FOLLOW_UP: "email_confirmed"}
 _FEEDBACK_QUESTIONS = ["context_helpful", "missing", "prospect_repeated", "improve"]
 LOOK_AGAIN_SECONDS = 3600  # when nobody can take a follow-up, how soon to look for a rep again
+_CHANNEL_NAMES = {"webhook": "The bot's webhook", "email": "E-mail", "chat": "Slack"}
 
 
 @dataclass
@@ -85,7 +86,8 @@ class TransferState:
         self.branch = branch_on_entering(status, self.branch)
         self.status = status
         self.log(kind or status, detail, rep_id=rep_id, data=data)
-        self.notify("bot", "status", {"status": status, "detail": detail,
+        # `seq`: the timeline entry this change is, so two changes to the same state are two events to a bot.
+        self.notify("bot", "status", {"seq": len(self.step.timeline), "status": status, "detail": detail,
                                       "rep": self.rep.model_dump() if self.rep else None,
                                       "queue": self.queue.model_dump() if self.queue else None})
 
@@ -117,6 +119,7 @@ class TransferState:
             "alert": rep_alert(self.ctx, rep.locale, self.ctx.transfer_reason).model_dump(mode="json"),
             "context": self.ctx.model_dump(mode="json"),
             "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
+            "crm_unavailable": self.plan.crm_unavailable,
             "enrichment": self.enrichment.model_dump(mode="json", exclude={"context"}) if self.enrichment else None,
             "expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
             "follow_up": None if follow_up is None else {
@@ -142,12 +145,26 @@ class TransferState:
                          data={"derived": [d.model_dump(mode="json") for d in derived]})
         if plan.account is not None:
             self.log("crm", f"CRM account {plan.account.account_id} found by {plan.account.matched_by}")
+        if plan.crm_unavailable is not None:
+            self.log("crm_unavailable", f"CRM unavailable ({plan.crm_unavailable}): the rep gets the package without "
+                     "the account and its history", data={"reason": plan.crm_unavailable})
 
     def add_note(self, note: str) -> None:
         self.ctx.prospect_notes.append(note)
         self.log("note", f"The prospect added: {note}")
         if self.rep is not None and self.status in (Status.OFFERED, Status.CONNECTING, Status.CONNECTED):
             self.notify("rep", "note", {"note": note}, rep_id=self.rep.id)
+
+    def note_delivery_failure(self, failure: DeliveryFailure) -> None:
+        """A failed delivery joins the timeline. A rep alert has other ways to the rep: the console always shows it,
+        and it goes on every other channel set up; an alert the app cannot even store sends the transfer to
+        recovery (see the offer step)."""
+        channel = _CHANNEL_NAMES[failure.channel]
+        outcome = "given up" if failure.final else "retrying"
+        still = "; the console still shows it" if failure.audience == "rep" else ""
+        self.log(f"{failure.channel}_failed", f"{channel} could not deliver the {failure.notice} to the "
+                 f"{failure.audience} ({failure.error}); {outcome}{still}", rep_id=failure.rep_id,
+                 data=failure.model_dump(mode="json"))
 
     def mark_continued(self) -> None:
         if not self.continued:

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
     from domain.eta import recheck_seconds
     from domain.lifecycle import IllegalTransition, Status, check_transition
+    from domain.notices import DeliveryFailure
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback
     from domain.view import BriefFacts, TransferView
     from workflows import search
@@ -412,7 +413,8 @@ class TransferWorkflow(TransferState):
         """Settle the actions acted on so far, then wait for the next input (None: the deadline passed).
 
         A note is added to the context wherever it comes, and is only returned where it answers the
-        bot's question; news of the queue (a seat, a new place) is only of use while queued.
+        bot's question; news of the queue (a seat, a new place) is only of use while queued; a failed delivery
+        only joins the timeline.
         """
         while True:
             self.inbox.settle()
@@ -428,6 +430,10 @@ class TransferWorkflow(TransferState):
                 continue
             self.inbox.acting_on(item)
             if item.source == "queue" and not want_queue_news:
+                continue
+            if item.source == "delivery":  # whatever the step, the timeline shows it at once
+                self.note_delivery_failure(item.payload)
+                await self._flush()
                 continue
             if item.source == "prospect" and item.payload.action == "note":
                 self.add_note(item.payload.note)
@@ -477,6 +483,11 @@ class TransferWorkflow(TransferState):
     def queue_changed(self) -> None:
         """Another decision gave this transfer a seat or moved its place in the queue: look again now."""
         self.inbox.put("queue", None)
+
+    @workflow.signal
+    def delivery_failed(self, failure: DeliveryFailure) -> None:
+        """A channel outside the app could not deliver one of this transfer's notices (first attempt or for good)."""
+        self.inbox.put("delivery", failure)
 
     @workflow.query
     def view(self, acting_key: str | None = None) -> TransferView | None:

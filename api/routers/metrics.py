@@ -174,6 +174,8 @@ class _FiguresCollector:
         yield _labelled("transfers_by_branch", "Transfers per branch, last 24 hours", "branch", f.by_branch)
         yield _labelled("transfers_by_category", "Transfers per trigger category, last 24 hours", "category",
                         f.by_category)
+        yield _labelled("faults", "Transfers in which an integration failed at least once, last 24 hours (crm, "
+                        "webhook, email, chat; docs/metrics.md)", "integration", f.faults)
         yield _labelled("queue_waiting", "Transfers waiting for a rep now", "team",
                         {team.team: len(team.waiting) for team in self.queue})
         steps = GaugeMetricFamily("warm_transfer_step_seconds", "Seconds each workflow step took, last 24 hours "

@@ -31,9 +31,11 @@ class TransferBrief(BaseModel):
     still_unknown: list[str]
     context: ContextPackage
     account: AccountProfile | None
+    crm_unavailable: str | None = None  # the CRM could not be read: why (the account is then unknown, not absent)
 
 
-def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | None, locale: str) -> TransferBrief:
+def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | None, crm_unavailable: str | None,
+              locale: str) -> TransferBrief:
     context = facts.context
     points = checklist(context, locale)
     return TransferBrief(
@@ -51,4 +53,5 @@ def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | N
         still_unknown=view.collect,
         context=context,
         account=account,
+        crm_unavailable=crm_unavailable,
     )

@@ -9,6 +9,11 @@ from domain.accounts import AccountProfile
 from domain.context import Prospect
 
 
+class CrmUnavailable(Exception):
+    """The CRM could not be reached, took too long, or answered something that is not an answer: the transfer goes on
+    without it, and says so."""
+
+
 class CRM(ABC):
     @abstractmethod
     def lookup(self, prospect: Prospect) -> AccountProfile | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import ClassVar
 
+from domain.notices import DeliveryFailure
 from integrations.notify.base import DeliveryError
 from store.db import Database
 from store.outbox import Channel, DeliveryQueue, PendingDelivery
@@ -24,6 +25,11 @@ from store.outbox import Channel, DeliveryQueue, PendingDelivery
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+ERROR_LIMIT = 300  # characters of a delivery error told to the transfer
+
+# Told of a notice that could not be delivered (transfer id, what failed): on its first failed attempt and when
+# delivery is given up. It must not block: the dispatcher calls it between batches.
+FailureReport = Callable[[str, DeliveryFailure], None]
 
 
 def backoff(attempt: int) -> timedelta:
@@ -58,23 +64,27 @@ class OutboxDispatcher(ABC):
 
     def run_once(self, now: datetime | None = None) -> int:
         """Send one batch of due rows; returns how many were delivered."""
-        return self._run_batch(now or datetime.now(UTC))[1]
+        return self._run_batch(now or datetime.now(UTC)).delivered
 
-    async def run_forever(self, stop: asyncio.Event, interval: float = 0.2) -> None:
+    async def run_forever(self, stop: asyncio.Event, interval: float = 0.2,
+                          report: FailureReport | None = None) -> None:
         """Deliver until `stop` is set: at once after a full batch or a notice for this channel appended in
-        this process, otherwise every `interval` seconds (rows from other processes, retries coming due)."""
+        this process, otherwise every `interval` seconds (rows from other processes, retries coming due). `report`
+        is told of each notice that failed for the first time or for good."""
         while not stop.is_set():
             mark = self.queue.appended.mark()
             try:
-                claimed, _ = await asyncio.to_thread(self._run_batch, datetime.now(UTC))
+                batch = await asyncio.to_thread(self._run_batch, datetime.now(UTC))
             except Exception:  # a database outage must not end delivery for good
                 log.exception("%s dispatcher: run failed", self.channel)
-                claimed = 0
-            if claimed < self.batch_size:
+                batch = _Batch()
+            if report is not None:
+                for transfer_id, failure in batch.failures:
+                    report(transfer_id, failure)
+            if batch.claimed < self.batch_size:
                 await _first_of(stop.wait(), self.queue.appended.wait(mark, interval, self.queue.topic))
 
-    def _run_batch(self, now: datetime) -> tuple[int, int]:
-        """(rows claimed, rows delivered)."""
+    def _run_batch(self, now: datetime) -> _Batch:
         claimed = self.queue.claim(now, self.batch_size, self.lease)
         per_transfer: dict[str, list[PendingDelivery]] = {}
         for delivery in claimed:
@@ -85,13 +95,12 @@ class OutboxDispatcher(ABC):
             outcomes = list(self._senders.map(self._send_in_order, per_transfer.values(), repeat(now)))
         delivered = [delivery for outcome in outcomes for delivery in outcome.delivered]
         self.queue.mark_delivered(delivered, now)  # one write for the whole batch
-        for outcome in outcomes:
-            for delivery, error in outcome.failed:
-                self._failed(delivery, now, error)
+        failures = [self._failed(delivery, now, error) for outcome in outcomes for delivery, error in outcome.failed]
         for outcome in outcomes:  # settled first: what was sent before an unexpected error is not sent again
             if outcome.error is not None:
                 raise outcome.error
-        return len(claimed), len(delivered)
+        return _Batch(len(claimed), len(delivered),
+                      [(d.row.transfer_id, failure) for d, failure in failures if d.attempt == 1 or failure.final])
 
     def _send_in_order(self, rows: list[PendingDelivery], now: datetime) -> _Sent:
         """One transfer's rows, in order; an unexpected error stops them and is raised after settling."""
@@ -108,13 +117,26 @@ class OutboxDispatcher(ABC):
                 sent.delivered.append(delivery)
         return sent
 
-    def _failed(self, delivery: PendingDelivery, now: datetime, error: DeliveryError) -> None:
-        if not error.retryable or delivery.attempt >= self.max_attempts:
+    def _failed(self, delivery: PendingDelivery, now: datetime,
+                error: DeliveryError) -> tuple[PendingDelivery, DeliveryFailure]:
+        final = not error.retryable or delivery.attempt >= self.max_attempts
+        reason = str(error)
+        if final:
             log.warning("%s delivery of outbox %s is dead%s: %s", self.channel, delivery.row.id,
-                        "" if error.retryable else " (not retried: retrying cannot help)", error)
-            self.queue.mark_dead(delivery, str(error))
+                        "" if error.retryable else " (not retried: retrying cannot help)", reason)
+            self.queue.mark_dead(delivery, reason)
         else:
-            self.queue.retry_at(delivery, now + backoff(delivery.attempt), str(error))
+            self.queue.retry_at(delivery, now + backoff(delivery.attempt), reason)
+        row = delivery.row
+        return delivery, DeliveryFailure(channel=self.channel, notice=row.kind, audience=row.audience,
+                                         rep_id=row.rep_id, error=reason[:ERROR_LIMIT], final=final)
+
+
+@dataclass
+class _Batch:
+    claimed: int = 0
+    delivered: int = 0
+    failures: list[tuple[str, DeliveryFailure]] = field(default_factory=list)  # (transfer id, failure) to report
 
 
 @dataclass

@@ -33,9 +33,13 @@ class SlackDispatcher(OutboxDispatcher):
         # Slack answers most failures with HTTP 200 and {"ok": false, "error": "..."}; 429 means slow down.
         if response.status_code != 200:
             raise DeliveryError(f"Slack answered HTTP {response.status_code}")
-        answer = response.json()
-        if not answer.get("ok"):
-            raise DeliveryError(f"Slack refused the post: {answer.get('error', 'unknown error')}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise DeliveryError("Slack answered something that is not JSON") from None
+        if not isinstance(answer, dict) or not answer.get("ok"):
+            error = answer.get("error", "unknown error") if isinstance(answer, dict) else "not an object"
+            raise DeliveryError(f"Slack refused the post: {error}")
 
     def close(self) -> None:
         self.client.close()

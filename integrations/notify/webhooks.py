@@ -66,6 +66,9 @@ def _digest(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
 class WebhookDispatcher(OutboxDispatcher):
     channel = "webhook"
 
@@ -76,6 +79,7 @@ class WebhookDispatcher(OutboxDispatcher):
         max_attempts: int = 8,
         *,
         destinations: CallbackPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 8,
@@ -87,8 +91,8 @@ class WebhookDispatcher(OutboxDispatcher):
         self.destinations = destinations or CallbackPolicy()
         # Short timeouts keep a batch well inside the lease; redirects are not followed so a
         # signed event never lands somewhere the bot did not register.
-        self.client = httpx.Client(transport=_CheckedTransport(self.destinations),
-                                   timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+        self.client = httpx.Client(transport=_CheckedTransport(self.destinations), timeout=timeout,
+                                   follow_redirects=False)
 
     def send(self, delivery: PendingDelivery, now: datetime) -> None:
         row = delivery.row

@@ -6,14 +6,16 @@ import asyncio
 import functools
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from temporalio.client import Client
 
 from api.app import create_app
 from config import Settings
@@ -72,16 +74,24 @@ async def serving(app, sock: socket.socket) -> AsyncIterator[uvicorn.Server]:
         await served
 
 
-@pytest.fixture
-async def stack(local_env, tmp_path):
-    await register_search_attributes(local_env.client)
-    stack = Stack(local_env.client, tmp_path)
-    stack.app = create_app(stack.settings, stack.services, local_env.client)
+@asynccontextmanager
+async def stack_on(client: Client, tmp_path: Path,
+                   adjust: Callable[[Stack], None] = lambda stack: None) -> AsyncIterator[Stack]:
+    """The API on its port and a worker, on `client`'s Temporal; `adjust` may change the stack's settings and
+    integrations before anything starts."""
+    await register_search_attributes(client)
+    stack = Stack(client, tmp_path)
+    adjust(stack)
+    stack.app = create_app(stack.settings, stack.services, client)
     with ThreadPoolExecutor(16) as executor:
-        worker = make_worker(
-            local_env.client, stack.settings.task_queue, stack.services.activities(stack.settings), executor
-        )
+        worker = make_worker(client, stack.settings.task_queue, stack.services.activities(stack.settings), executor)
         async with worker, serving(stack.app, stack.sock):
             yield stack
     stack.sock.close()
     stack.services.db.dispose()
+
+
+@pytest.fixture
+async def stack(local_env, tmp_path):
+    async with stack_on(local_env.client, tmp_path) as running:
+        yield running

@@ -40,3 +40,16 @@ async def test_a_repeated_start_logs_no_traceback(stack, acme_context):
             other = {**body, "routing": {"team": "smb"}}
             assert (await bot.post("/v1/transfers", json=other)).status_code == 409
     assert [context["message"] for context in reported] == []
+
+
+async def test_a_start_repeated_after_the_transfer_ended_answers_with_how_it_ended(stack):
+    stack.rep("sarah")
+    body = {"transfer_id": "xfer_gone", "routing": {"team": "enterprise"}, "context": {"prospect": {"name": "Ola"}}}
+    async with stack.http(ADMIN_KEY) as bot:
+        assert (await bot.post("/v1/transfers", json=body)).status_code == 201
+        left = await bot.post("/v1/transfers/xfer_gone/prospect", json={"action": "left"})
+        assert left.json()["status"] == "cancelled"
+        again = await bot.post("/v1/transfers", json=body)
+        assert again.status_code == 200 and again.json()["status"] == "cancelled"
+        other = await bot.post("/v1/transfers", json={**body, "routing": {"team": "smb"}})
+        assert other.status_code == 409 and other.json()["error"]["code"] == "conflict"

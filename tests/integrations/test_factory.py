@@ -4,14 +4,16 @@ import pytest
 
 from integrations.calendar.builtin import BuiltinCalendar
 from integrations.crm.builtin import BuiltinCRM
+from integrations.crm.guarded import GuardedCRM
 from integrations.factory import build_integrations
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.email import SmtpMailer
 
 
 def test_builds_the_embedded_adapters(db):
-    integrations = build_integrations(db, webhook_secret="s3cret")
-    assert isinstance(integrations.crm, BuiltinCRM)
+    integrations = build_integrations(db, webhook_secret="s3cret", crm_timeout=1.5)
+    assert isinstance(integrations.crm, GuardedCRM)  # a CRM that fails or hangs never holds up a transfer
+    assert isinstance(integrations.crm.crm, BuiltinCRM) and integrations.crm.timeout == 1.5
     assert isinstance(integrations.notifier, BuiltinNotifier)
     assert isinstance(integrations.calendar, BuiltinCalendar)
     assert integrations.webhooks.secret == "s3cret"

@@ -1,4 +1,5 @@
-"""The demo team `up` seeds: idempotent, with working keys, and an after-hours rep who is never on shift."""
+"""The demo team `up` seeds: only the reps who are missing, with working keys, and an after-hours rep who is never
+on shift."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from config import Settings
 from domain.hours import is_working, next_opening
+from domain.reps import RepPatch, RepProfile
 from workers.demo import ADMIN_KEY, AFTER_HOURS_REP, BOT_KEY, after_hours_shift, demo_team, rep_key, seed_demo
 from workers.services import build_services
 
@@ -41,3 +44,22 @@ def test_seeding_twice_gives_one_team_and_working_keys(tmp_path: Path) -> None:
     sarah = services.keys.resolve(rep_key("sarah"))
     assert (sarah.role, sarah.rep_id) == ("rep", "sarah")
     assert {key for _, key in first} >= {ADMIN_KEY, BOT_KEY, rep_key("priya")}
+
+
+def test_seeding_again_keeps_what_an_admin_changed_and_adds_only_missing_reps(tmp_path: Path) -> None:
+    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}"))
+    seed_demo(services, NOW)
+    services.reps.update("sarah", RepPatch(capacity=5, working_hours={"mon": [("09:00", "17:00")]}))
+    services.reps.set_presence("alex", "offline", NOW)
+    services.reps.create(RepProfile(id="newcomer", name="New Comer", team="smb"), "busy")
+    with services.db.session() as session:  # a demo rep the admin removed from the directory
+        session.exec(text("DELETE FROM reps WHERE id = 'priya'"))
+
+    seed_demo(services, NOW + timedelta(days=1))  # `up` started again on the same data
+
+    sarah = services.reps.get("sarah").profile
+    assert sarah.capacity == 5 and sarah.working_hours == {"mon": [("09:00", "17:00")]}
+    assert services.reps.get("alex").presence == "offline"
+    assert services.reps.get("newcomer").presence == "busy"
+    assert services.reps.get("priya").presence == "available"  # missing, so seeded again
+    assert services.reps.get(AFTER_HOURS_REP).profile.working_hours == after_hours_shift(NOW, "Europe/Berlin")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,95 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_ports
-
-BIN = Path(sys.executable).parent / "warm-transfer"
-CLEAN_STOP = "Warm Transfer stopped cleanly."
-
-
-class Running:
-    """A child process whose output is collected line by line on a thread (so reads never block the test)."""
-
-    def __init__(self, args: list[str], cwd: Path, settings: dict[str, str] | None = None):
-        # Only the flags and `settings` configure it, not this machine's WT_* variables.
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("WT_")}, **(settings or {})}
-        self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True)
-        self.lines: list[str] = []
-        self._new: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            self._new.put(line)
-        self._new.put(None)
-
-    def wait_for_line(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._new.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail(f"no {text!r} within {timeout} s:\n{self.output}")
-            if line is None:
-                pytest.fail(f"exited ({self.process.poll()}) before printing {text!r}:\n{self.output}")
-            if text in line:
-                return
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-
-def _devserver_pid(temporal_port: int) -> int:
-    """The dev server that this test's `up` started: the only one on this test's free port."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                args = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"start-dev" in args and str(temporal_port).encode() in args:
-                return int(entry.name)
-    pytest.fail(f"no Temporal dev server on port {temporal_port}")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def _children(pid: int) -> list[tuple[int, list[bytes]]]:
-    """A process's children and their command lines."""
-    found = []
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        with contextlib.suppress(OSError):
-            found.append((int(child), Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")))
-    return found
-
-
-@contextlib.contextmanager
-def running_up(tmp_path: Path, settings: dict[str, str] | None = None) -> Iterator[tuple[Running, dict, int]]:
-    """A running `up` on free ports, its ports, and its dev server's pid."""
-    ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
-    stack = Running([str(BIN), "up", "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
-                     "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
-                    settings=settings)
-    devserver = None
-    try:
-        stack.wait_for_line("Play the demo", timeout=40)
-        devserver = _devserver_pid(ports["temporal"])
-        yield stack, ports, devserver
-    finally:  # whatever happened, leave no server running
-        if stack.process.poll() is None:
-            stack.process.kill()
-            stack.process.wait()
-        if devserver is not None and not _gone(devserver):
-            os.kill(devserver, signal.SIGKILL)
+from tests.up_process import BIN, CLEAN_STOP, Running, children, gone, running_up
 
 
 @pytest.fixture
@@ -141,7 +51,7 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
                            timeout=60)
     assert again.returncode == 0, again.stdout + again.stderr  # every run leaves the team free for the next
 
-    [worker] = [pid for pid, args in _children(stack.process.pid) if b"worker" in args and b"workers.cli" in args]
+    [worker] = [pid for pid, args in children(stack.process.pid) if b"worker" in args and b"workers.cli" in args]
     for child in (worker, devserver):
         assert os.getpgid(child) == child  # a group of its own, so a Ctrl-C in the terminal reaches only `up`
     started = time.monotonic()
@@ -152,8 +62,8 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
     # The Temporal SDK can abort at interpreter exit (temporalio/sdk-python#300), after everything was
     # stopped inside the loop; that abort changes nothing once the clean-stop line is out.
     assert code in (0, -signal.SIGABRT), stack.output
-    assert _gone(devserver), "the Temporal dev server outlived `up`"
-    assert _gone(worker), "the worker process outlived `up`"
+    assert gone(devserver), "the Temporal dev server outlived `up`"
+    assert gone(worker), "the worker process outlived `up`"
 
 
 @pytest.mark.e2e
@@ -209,7 +119,7 @@ def test_a_worker_process_killed_mid_transfer_is_started_again_and_the_transfer_
         assert call(f"{transfers}/prospect", {"action": "proceed"}, bot)["status"] == "offered"
 
         def workers() -> list[int]:
-            return [pid for pid, args in _children(stack.process.pid) if b"workers.cli" in args and b"worker" in args]
+            return [pid for pid, args in children(stack.process.pid) if b"workers.cli" in args and b"worker" in args]
 
         [killed] = workers()
         os.kill(killed, signal.SIGKILL)

@@ -13,7 +13,10 @@ import respx
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.context import Prospect
+from domain.notices import DeliveryFailure
 from domain.requests import ProspectFeedback, RepFeedback, Routing
+from integrations.crm.builtin import BuiltinCRM
+from integrations.crm.guarded import GuardedCRM
 from integrations.notify.base import DeliveryError
 from integrations.notify.slack import POST_MESSAGE
 from tests.workflows.harness import Harness, kinds
@@ -543,3 +546,37 @@ async def test_a_prospect_known_only_by_name_is_transferred_to_the_end(harness):
     final = await harness.finish(handle, "sarah")
     assert final.status == "completed" and final.outcome == "demo_booked"
     assert harness.services.integrations.crm.lookup(Prospect(name="Ola")) is None
+
+
+async def test_a_failing_crm_and_failed_deliveries_join_the_timeline_and_the_transfer_goes_on(time_skipping_env,
+                                                                                             tmp_path):
+    class UnreachableCRM(BuiltinCRM):
+        def lookup(self, prospect):
+            raise ConnectionRefusedError("crm.example.com:443")
+
+    harness = Harness(time_skipping_env.client, tmp_path)
+    crm = GuardedCRM(UnreachableCRM(harness.services.db), timeout=5)
+    object.__setattr__(harness.services.integrations, "crm", crm)
+    async with harness:
+        harness.rep("sarah")
+        handle, first = await harness.start_ready({"prospect": {"name": "Ola", "email": "ola@fjord.example"}})
+        assert first.status == "preparing" and first.rep.id == "sarah"  # planned without the CRM
+        assert any(entry.detail.startswith("CRM unavailable (lookup failed") for entry in first.timeline)
+        offered = await harness.prospect(handle, "proceed")
+        alert = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer")
+        assert alert.payload["account"] is None and "ConnectionRefusedError" in alert.payload["crm_unavailable"]
+
+        await handle.signal(TransferWorkflow.delivery_failed, DeliveryFailure(
+            channel="email", notice="offer", audience="rep", rep_id="sarah", error="SMTP down", final=True))
+        view = await harness.view(handle)
+        while len(view.timeline) == len(offered.timeline):  # the signal is acted on at the workflow's next task
+            await asyncio.sleep(0.05)
+            view = await harness.view(handle)
+        assert view.status == "offered" and view.timeline[-1].detail.startswith("E-mail could not deliver the offer")
+        await harness.rep_act(handle, "sarah", "accept")
+        await harness.rep_act(handle, "sarah", "ack")
+        done = await harness.rep_act(handle, "sarah", "outcome", outcome="converted")
+        assert done.status == "completed"
+        recorded = [e.kind for e in harness.services.transfers.events(handle.id)]
+        assert "crm_unavailable" in recorded and "email_failed" in recorded
+        await harness.keep_history(handle, "integration_faults")

@@ -71,5 +71,5 @@ function profile(brief) {
       account.history.length ? [h('h5', {}, t('brief.history')), h('ul', { class: 'history' }, account.history.map(
         (entry) => h('li', {}, h('time', { datetime: entry.at }, formatTime(entry.at)), ` · ${entry.kind}: `,
           entry.text)))] : null,
-    ] : h('p', { class: 'hint' }, t('brief.no_account')));
+    ] : h('p', { class: 'hint' }, brief.crm_unavailable ? t('brief.crm_unavailable') : t('brief.no_account')));
 }
