@@ -24,6 +24,7 @@ from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
+from integrations.triggers.local import LocalEvaluator
 from store.wakeup_relay import RelayListener
 
 
@@ -55,7 +56,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
         description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
         "a word. Every transfer is a durable Temporal workflow.",
     )
-    app.state.trigger_policy = load_policy(settings.trigger_policy)  # once: a broken policy file stops startup
+    # Once: a broken policy file stops startup.
+    app.state.trigger_evaluator = LocalEvaluator(load_policy(settings.trigger_policy))
     app.state.services = services
     app.state.transfers = transfer_client
     app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)

@@ -12,8 +12,8 @@ from fastapi import Depends, Request
 
 from api.briefs import Briefs
 from api.transfer_client import TransferClient
-from domain.triggers import Policy
 from integrations.factory import Integrations
+from integrations.triggers.base import TriggerEvaluator
 from store.capacity import CapacityStore
 from store.db import Database
 from store.keys import CalendarTokenStore, KeyStore
@@ -45,8 +45,8 @@ async def _briefs(request: Request) -> Briefs:
     return request.app.state.briefs
 
 
-async def _trigger_policy(request: Request) -> Policy:
-    return request.app.state.trigger_policy
+async def _trigger_evaluator(request: Request) -> TriggerEvaluator:
+    return request.app.state.trigger_evaluator
 
 
 async def _stream_poll_seconds(request: Request) -> float:
@@ -56,5 +56,5 @@ async def _stream_poll_seconds(request: Request) -> float:
 Services = Annotated[ApiServices, Depends(_services)]
 Transfers = Annotated[TransferClient, Depends(_transfers)]
 BriefsService = Annotated[Briefs, Depends(_briefs)]
-TriggerPolicy = Annotated[Policy, Depends(_trigger_policy)]
+TriggerEvaluatorService = Annotated[TriggerEvaluator, Depends(_trigger_evaluator)]
 StreamPollSeconds = Annotated[float, Depends(_stream_poll_seconds)]

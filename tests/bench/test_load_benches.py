@@ -39,7 +39,7 @@ async def test_latency_times_every_step_and_both_alerts_of_every_transfer(result
     assert all(busy[part] > 0 for part in ("api", "worker", "temporal", "load_generator"))
     assert busy["all"] == round(sum(busy[part] for part in ("api", "worker", "temporal", "load_generator")), 2)
     assert all(result["cpu_ms"][f"{part}_cpu_ms_per_transfer"] > 0 for part in ("api", "worker", "temporal"))
-    written = json.loads((results_in / "latency.json").read_text())
+    written = json.loads((results_in / "latency_in_clear.json").read_text())
     assert len(written["samples_ms"]["ours"]["alert_sse"]) == 4 and written["machine"]["cpus"] >= 1
 
 

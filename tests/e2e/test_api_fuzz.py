@@ -3,8 +3,8 @@ every operation of the OpenAPI document, requests generated from it, valid and i
 bot, rep, unknown or no key. Each answer must not be a server error, must have a status the document lists for
 the operation, and must match the documented schema and content type.
 
-`make test` runs WT_API_FUZZ_EXAMPLES (default 4) examples per operation and kind (valid, invalid), derandomized,
-so the suite stays quick and repeatable; `make fuzz` runs 25 of each, more than 1,000 cases, with a fresh seed."""
+`make test` runs WT_API_FUZZ_EXAMPLES (default 25) examples per operation and kind (valid, invalid), more than
+1,000 cases, derandomized so every run is the same; `make fuzz` runs as many with a fresh seed each time."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.e2e.conftest import ADMIN_KEY
 
-EXAMPLES = int(os.environ.get("WT_API_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("WT_API_FUZZ_EXAMPLES", "25"))
 RANDOM = os.environ.get("WT_API_FUZZ_RANDOM") == "1"  # `make fuzz`: a new seed each run
 HYPOTHESIS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
                       phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
