@@ -24,7 +24,7 @@ from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
-from integrations.triggers.local import LocalEvaluator
+from integrations.triggers.local import LocalEvaluator, shipped_meaning
 from store.wakeup_relay import RelayListener
 
 
@@ -57,7 +57,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
         "a word. Every transfer is a durable Temporal workflow.",
     )
     # Once: a broken policy file stops startup.
-    app.state.trigger_evaluator = LocalEvaluator(load_policy(settings.trigger_policy))
+    app.state.trigger_evaluator = LocalEvaluator(load_policy(settings.trigger_policy),
+                                                 shipped_meaning() if settings.trigger_meaning else None)
     app.state.services = services
     app.state.transfers = transfer_client
     app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)

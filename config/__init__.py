@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     crm_timeout: float = Field(3.0, gt=0, le=60, description="seconds a CRM call may take. A CRM that fails, takes "
                                "longer or answers nonsense is noted as unavailable in the transfer's timeline and the "
                                "rep's package, and the transfer goes on without it")
+    trigger_meaning: bool = Field(True, description="weigh the trigger rules with the meaning model we ship (a "
+                                  "multilingual sentence encoder and models trained on labelled conversations; about "
+                                  "90 MB and a second to load in the API); `false` answers `/v1/triggers/evaluate` "
+                                  "with the policy's rules alone")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")

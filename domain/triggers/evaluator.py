@@ -1,17 +1,26 @@
-"""evaluate(): should the bot hand this prospect to a human, why, how urgently and when."""
+"""evaluate(): should the bot hand this prospect to a human, why, how urgently and when.
+
+The policy's rules always run: they quote the words that fired and read the known facts. With a Meaning (a
+sentence encoder and models trained on labelled conversations), the model decides: it reads paraphrase, other
+languages and context the phrase lists miss, and the rules' findings are among what it weighs. Facts the bot
+states (a VIP account, a qualification score over the threshold) still fire on their own.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
 
-from domain.triggers.facts import gather_facts
+from domain.triggers.facts import Facts, gather_facts
 from domain.triggers.language import SAMPLE_CHARS, Detected
+from domain.triggers.meaning import Meaning, Reading
 from domain.triggers.models import (
     TRIGGER_NAMES,
+    Category,
     EvaluateRequest,
     Evaluation,
     Evidence,
+    Timing,
     TriggerHit,
     TriggerName,
     Urgency,
@@ -25,14 +34,17 @@ from domain.triggers.signals import (
     question_burst_signals,
     repeated_message_signals,
 )
-from domain.triggers.timing import advise
+from domain.triggers.timing import advise, explain
 from domain.triggers.transcript import Transcript
 
 NO_REP_WARNING = "no human available: tell the prospect before promising one"
+# The meaning model's bar for a transfer and for each trigger: probabilities, trained with balanced classes.
+TRANSFER_BAR = 0.5
+TRIGGER_BAR = 0.5
 REP_PRESENT_WARNING = "a rep has already joined this conversation"
 
 
-def evaluate(request: EvaluateRequest, policy: Policy | None = None) -> Evaluation:
+def evaluate(request: EvaluateRequest, policy: Policy | None = None, meaning: Meaning | None = None) -> Evaluation:
     policy = policy or default_policy()
     settings = policy.settings
     transcript = Transcript(request.messages, settings.thresholds.scan_chars)
@@ -47,8 +59,8 @@ def evaluate(request: EvaluateRequest, policy: Policy | None = None) -> Evaluati
         *language_signals(transcript, prospect_language, bot_language),
     ]
     hits = _hits(signals, policy)
-    category = next((c for c in settings.categories.order if any(hit.category == c for hit in hits)), None)
-    return Evaluation(
+    category = _category(hits, policy)
+    rules = Evaluation(
         transfer=bool(hits),
         category=category,
         triggers=hits,
@@ -57,6 +69,55 @@ def evaluate(request: EvaluateRequest, policy: Policy | None = None) -> Evaluati
         timing=advise({hit.name for hit in hits}, category, facts, transcript, policy),
         warnings=_warnings(request, transcript) if hits else [],
     )
+    if meaning is None:
+        return rules
+    return _weighed(rules, meaning.read(request, rules), request, transcript, facts, policy)
+
+
+def _weighed(rules: Evaluation, reading: Reading, request: EvaluateRequest, transcript: Transcript, facts: Facts,
+             policy: Policy) -> Evaluation:
+    """The model's reading, explained: the rules' evidence where they agree, the model's clause where not."""
+    stated = {hit.name for hit in rules.triggers if all(evidence.message_index < 0 for evidence in hit.evidence)}
+    if reading.transfer < TRANSFER_BAR and not stated:
+        return Evaluation(transfer=False, category=None, triggers=[], urgency=None, language=rules.language,
+                          timing=Timing(advice=None))
+    by_rules = {hit.name: hit for hit in rules.triggers}
+    names = {name for name, score in reading.triggers.items() if score >= TRIGGER_BAR} | stated
+    if not names:  # a transfer the model is sure of, with no single reason sure enough: its likeliest one
+        names = {max(reading.triggers, key=reading.triggers.__getitem__)}
+    hits = [
+        TriggerHit(
+            name=name,
+            category=policy.triggers[name].category,
+            evidence=by_rules[name].evidence if name in by_rules else [reading.evidence[name]],
+            confidence=_confidence(reading.triggers[name], by_rules.get(name)),
+        )
+        for name in TRIGGER_NAMES
+        if name in names
+    ]
+    hits.sort(key=lambda hit: policy.settings.categories.order.index(hit.category))
+    category = hits[0].category  # the most pressing: hits are in the policy's category order
+    advice = max(reading.timing, key=reading.timing.__getitem__)
+    fired = {hit.name for hit in hits}
+    timing = rules.timing if rules.timing.advice == advice else explain(advice, fired, category, facts, policy)
+    return Evaluation(
+        transfer=True,
+        category=category,
+        triggers=hits,
+        urgency=_urgency(hits, policy),
+        language=rules.language,
+        timing=timing,
+        warnings=_warnings(request, transcript),
+    )
+
+
+def _confidence(model: float, rules: TriggerHit | None) -> float:
+    # Never 0 for a trigger that fired: the likeliest of unlikely reasons still has some weight.
+    return max(round(model, 3), rules.confidence if rules else 0, 0.001)
+
+
+def _category(hits: list[TriggerHit], policy: Policy) -> Category | None:
+    return next((c for c in policy.settings.categories.order if any(hit.category == c for hit in hits)), None)
 
 
 def _bot_language(request: EvaluateRequest, transcript: Transcript, policy: Policy) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.triggers.facts import Facts
-from domain.triggers.models import Category, Timing, TriggerName
+from domain.triggers.models import Advice, Category, Timing, TriggerName
 from domain.triggers.policy import Policy
 from domain.triggers.schema import FactName
 from domain.triggers.transcript import Transcript
@@ -13,11 +13,13 @@ _REASON_BY_CATEGORY: dict[Category, str] = {
     "necessary": "the bot cannot take this further itself",
     "positive": "an opportunity with the need understood",
 }
+UNFINISHED = "the prospect's last message reads as unfinished: let them finish"
 
 
 def advise(
     fired: set[TriggerName], category: Category | None, facts: Facts, transcript: Transcript, policy: Policy
 ) -> Timing:
+    """The rules' advice: a message that trails off waits; a need not yet understood is collected first."""
     if category is None:
         return Timing(advice=None)
     trailing = _trails_off(transcript, policy)
@@ -28,10 +30,20 @@ def advise(
     timing = policy.settings.timing
     need_understood = bool(facts.known & set(timing.need_any) or fired & set(timing.need_implied_by))
     if category in timing.collect_first_categories and not need_understood:
-        missing = [_label(fact) for fact in timing.collect if fact not in facts.known]
+        return explain("collect_first", fired, category, facts, policy)
+    return explain("now", fired, category, facts, policy)
+
+
+def explain(advice: Advice, fired: set[TriggerName], category: Category, facts: Facts, policy: Policy) -> Timing:
+    """The reasons for an advice reached without a rule's words to quote (the meaning model's)."""
+    if advice == "wait":
+        return Timing(advice="wait", reasons=[UNFINISHED])
+    if advice == "collect_first":
+        missing = [_label(fact) for fact in policy.settings.timing.collect if fact not in facts.known]
+        asks = ", ".join(missing) or "what they need it for"
         return Timing(
             advice="collect_first",
-            reasons=[f"the need is not understood yet: ask about {', '.join(missing)} before handing over"],
+            reasons=[f"the need is not understood yet: ask about {asks} before handing over"],
             missing=missing,
         )
     reasons = ["the prospect asked for a human"] if "escalation_requested" in fired else []

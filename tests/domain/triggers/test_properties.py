@@ -1,4 +1,5 @@
-"""evaluate() never crashes, whatever the text, and its answer is always consistent."""
+"""evaluate() never crashes, whatever the text, and its answer is always consistent: with the rules alone and with
+the meaning model we ship."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 from domain.triggers import EvaluateRequest, Evaluation, evaluate
 from domain.triggers.models import TRIGGER_CATEGORY
+from integrations.triggers.local import shipped_meaning
 
 EMOJI = st.sampled_from(["😀", "🙏", "👍🏽", "🇨🇳", "❤️", "🤬", "👨‍👩‍👧"])
 CONTROL = st.characters(min_codepoint=0, max_codepoint=31) | st.sampled_from(["\x7f", "\u200b", "\u202e", "\ufeff"])
@@ -47,25 +49,27 @@ def assert_consistent(request: EvaluateRequest, evaluation: Evaluation) -> None:
                 assert evidence.text in request.messages[evidence.message_index].text
 
 
+def assert_evaluates_consistently(request: EvaluateRequest) -> None:
+    for meaning in (None, shipped_meaning()):
+        assert_consistent(request, evaluate(request, meaning=meaning))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MESSAGES, KNOWN, LOCALE)
 def test_any_conversation_evaluates_consistently(messages, known, locale):
-    request = EvaluateRequest(messages=messages, known=known, locale=locale)
-    assert_consistent(request, evaluate(request))
+    assert_evaluates_consistently(EvaluateRequest(messages=messages, known=known, locale=locale))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PIECES, min_size=1, max_size=10).map("".join).filter(bool))
 def test_a_huge_message_evaluates(piece):
-    request = EvaluateRequest(messages=[{"role": "prospect", "text": (piece * 20_000)[:20_000]}])
-    assert_consistent(request, evaluate(request))
+    assert_evaluates_consistently(EvaluateRequest(messages=[{"role": "prospect", "text": (piece * 20_000)[:20_000]}]))
 
 
 def test_the_extremes_evaluate():
     texts = ["", " ", "\x00" * 20_000, "😀" * 20_000, "不" * 20_000, "a" * 20_000, "?" * 20_000, "\u0301demo"]
     for text in texts:
-        request = EvaluateRequest(messages=[{"role": "prospect", "text": text}] * 3)
-        assert_consistent(request, evaluate(request))
+        assert_evaluates_consistently(EvaluateRequest(messages=[{"role": "prospect", "text": text}] * 3))
 
 
 def test_a_lone_surrogate_is_refused_at_validation_not_crashed_on():

@@ -1,0 +1,50 @@
+"""The labelled conversations, and which of them a model may learn from.
+
+Two files, one line format (README.md here): labelled.jsonl (splits `dev` and `holdout`) and written.jsonl
+(splits `train` and `holdout`). Models learn from `dev` and `train` only; every `holdout` conversation is kept
+for measuring, never for tuning rules or training and choosing models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from domain.triggers import EvaluateRequest
+
+HERE = Path(__file__).parent
+LABELLED = HERE / "labelled.jsonl"
+WRITTEN = HERE / "written.jsonl"
+LEARN_FROM = frozenset({"dev", "train"})
+LANGUAGES = ("en", "zh", "es", "fr", "de", "ja")
+
+Case = dict[str, Any]
+
+
+def load(path: Path) -> list[Case]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def every_case() -> list[Case]:
+    """Both files, each case tagged with its `set` (file stem) and `lang` (the prospect's, or `mix`)."""
+    cases = []
+    for path in (LABELLED, WRITTEN):
+        for case in load(path):
+            language = case["id"].split("-")[0] if path == WRITTEN else case["expected"].get("language")
+            cases.append({**case, "set": path.stem, "lang": language if language in LANGUAGES else "other"})
+    return cases
+
+
+def training_cases() -> list[Case]:
+    return [case for case in every_case() if case["split"] in LEARN_FROM]
+
+
+def fingerprint(cases: list[Case]) -> str:
+    """Which conversations a model learnt from, as one hash: a test checks it against training_cases()."""
+    return hashlib.sha256("\n".join(sorted(case["id"] for case in cases)).encode()).hexdigest()
+
+
+def request_of(case: Case) -> EvaluateRequest:
+    return EvaluateRequest(messages=case["messages"], known=case.get("known", {}), locale=case.get("locale"))
