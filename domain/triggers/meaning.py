@@ -111,8 +111,12 @@ class MeaningModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> MeaningModel:
+        return cls(cls.load_weights(path))
+
+    @staticmethod
+    def load_weights(path: Path = MODEL_FILE) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as stored:
-            return cls({name: stored[name] for name in stored.files})
+            return {name: stored[name] for name in stored.files}
 
     def read(self, features: Features) -> Reading:
         x = features.vector

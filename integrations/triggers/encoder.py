@@ -40,6 +40,7 @@ class UniversalSentenceEncoder:
                     self._cache[text] = vector.astype(np.float32)
             for text in texts:
                 self._cache.move_to_end(text)
+            vectors = np.stack([self._cache[text] for text in texts])
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-            return np.stack([self._cache[text] for text in texts])
+            return vectors

@@ -190,6 +190,18 @@ async def test_absurd_numbers_in_a_conversation_get_an_answer_not_a_500(stack):
         assert answer.status_code == 200 and answer.json()["transfer"] is True
 
 
+async def test_evaluation_understands_a_paraphrase_the_rules_alone_miss(stack):
+    """The API answers with the meaning model: the rules have no phrase for this Spanish request."""
+    text = ("Hola, somos una cadena de 40 clínicas dentales y queremos ver una demostración con alguien de su equipo "
+            "la semana que viene.")
+    async with stack.http(ADMIN_KEY) as bot:
+        body = (await bot.post("/v1/triggers/evaluate",
+                               json={"messages": [{"role": "prospect", "text": text}], "locale": "es"})).json()
+    assert body["transfer"] is True and body["language"] == "es"
+    assert [hit["name"] for hit in body["triggers"]] == ["demo_request"]
+    assert body["triggers"][0]["evidence"][0]["text"] in text
+
+
 async def test_evaluation_warns_when_no_human_is_available(stack):
     messages = [{"role": "prospect", "text": "Can I talk to a real person please?"}]
     async with stack.http(ADMIN_KEY) as bot:
@@ -207,3 +219,9 @@ def test_a_broken_trigger_policy_stops_the_api_with_a_clear_error(tmp_path):
     with pytest.raises(PolicyError) as error:
         create_app(settings, build_services(Settings(database_url=settings.database_url)), client=None)
     assert str(bad) in str(error.value)
+
+
+def test_the_rules_alone_answer_when_the_meaning_model_is_off(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/app.db", trigger_meaning=False)
+    app = create_app(settings, build_services(settings), client=None)
+    assert app.state.trigger_evaluator.meaning is None
