@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
 from tests import fixtures
+from tests.integrations.chat_server import ChatServer, chat_server
 from workers.codec import KeyRing
 from workers.devserver import dynamic_config_args
 from workers.temporal import data_converter
@@ -258,3 +259,10 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         yield inbox, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def chat_model() -> Iterator[ChatServer]:
+    """A fake OpenAI-compatible language model on loopback (tests/integrations/chat_server.py)."""
+    with chat_server() as server:
+        yield server
