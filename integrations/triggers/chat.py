@@ -131,7 +131,8 @@ class ChatModelEvaluator(TriggerEvaluator):
         found: dict[TriggerName, list[TriggerHit]] = {}
         for trigger in answer.triggers:
             evidence = _located(trigger.evidence, request, shown)
-            if evidence:  # a trigger the model cannot point at in the conversation is not taken on its word
+            # A trigger the model cannot point at in the conversation, or gives no confidence, is not taken.
+            if evidence and trigger.confidence > 0:
                 found.setdefault(trigger.name, []).append(_hit(trigger.name, evidence, trigger.confidence))
         for hit in local.triggers:
             deterministic = hit.evidence if hit.name in DETERMINISTIC_TRIGGERS else [

@@ -8,16 +8,20 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from config import Settings
 from domain.triggers import EvaluateRequest, load_policy
+from domain.triggers.models import TRIGGER_NAMES
 from integrations.triggers.chat import ChatEndpoint, ChatModelEvaluator, endpoint_url
 from integrations.triggers.chat_prompt import ModelAnswer
 from integrations.triggers.factory import build_evaluator
 from integrations.triggers.local import LocalEvaluator
 from tests.conftest import free_port
+from tests.domain.triggers.test_properties import KNOWN, MESSAGES, TEXT, assert_consistent
 from tests.fixtures import CONVERSATIONS
 from tests.integrations.chat_server import HANG, MODEL, ChatServer, Reply, answer, completion, error
 
@@ -188,6 +192,23 @@ async def test_no_trigger_no_transfer(model, chat_model):
 
     assert evaluation.transfer is False and evaluation.category is None and evaluation.urgency is None
     assert evaluation.timing.advice is None and evaluation.warnings == []
+
+
+QUOTES = st.fixed_dictionaries({"message_index": st.integers(-2, 14), "quote": TEXT})
+TRIGGERS = st.lists(st.fixed_dictionaries({"name": st.sampled_from(TRIGGER_NAMES), "evidence": st.lists(QUOTES),
+                                           "confidence": st.floats(0, 1)}), max_size=5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(messages=MESSAGES, known=KNOWN, triggers=TRIGGERS, advice=st.sampled_from(["now", "wait", "collect_first", None]))
+async def test_any_conversation_and_any_answer_in_the_schema_give_a_consistent_answer(
+        model, chat_model, messages, known, triggers, advice):
+    request = EvaluateRequest(messages=messages, known=known)
+    chat_model.reply(answer(triggers, advice=advice))
+    evaluation = await model.evaluate(request)
+    assert_consistent(request, evaluation)
+    fell_back = any(warning.startswith(ASKED) for warning in evaluation.warnings)
+    assert fell_back is bool(triggers and advice is None)
 
 
 FALLBACKS = {
