@@ -11,7 +11,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.conftest import QuietHandler, Received, http_server
 
 MODEL = "wt-test-model"
 
@@ -49,16 +50,6 @@ def error(status: int, message: str, kind: str, code: str | None) -> Reply:
 HANG = Reply(200, b"", hang=True)
 
 
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
 @dataclass
 class ChatServer:
     url: str
@@ -75,7 +66,7 @@ class ChatServer:
 
 @contextmanager
 def chat_server() -> Iterator[ChatServer]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # http.server naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
             server.requests.append(Received(self.path, dict(self.headers), body))
@@ -96,19 +87,12 @@ def chat_server() -> Iterator[ChatServer]:
             self.end_headers()
             self.wfile.write(reply.body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server = ChatServer(url=f"http://127.0.0.1:{http.server_address[1]}/v1")
-    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        http.shutdown()
-        http.server_close()
+    with http_server(Handler) as http:
+        server = ChatServer(url=f"http://127.0.0.1:{http.server_address[1]}/v1")
+        try:
+            yield server
+        finally:
+            server.stopping.set()  # a hanging answer ends
 
 
 def _request_problem(body: dict) -> str | None:

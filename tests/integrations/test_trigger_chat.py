@@ -200,7 +200,8 @@ TRIGGERS = st.lists(st.fixed_dictionaries({"name": st.sampled_from(TRIGGER_NAMES
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(messages=MESSAGES, known=KNOWN, triggers=TRIGGERS, advice=st.sampled_from(["now", "wait", "collect_first", None]))
+@given(messages=MESSAGES, known=KNOWN, triggers=TRIGGERS, advice=st.sampled_from(["now", "wait", "collect_first",
+                                                                                None]))
 async def test_any_conversation_and_any_answer_in_the_schema_give_a_consistent_answer(
         model, chat_model, messages, known, triggers, advice):
     request = EvaluateRequest(messages=messages, known=known)
