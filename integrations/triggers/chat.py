@@ -39,7 +39,7 @@ OUTCOMES = ("answered", "timeout", "unreachable", "http_error", "refused", "inva
 MAX_ANSWER_BYTES = 1_048_576
 EXCERPT_CHARS = 200
 LOCAL_ANSWERED = "the language model was unavailable ({why}); the local evaluator answered"
-# Read off known facts or measured, never judged: the local evaluator's are the answer's.
+# Measured, not judged: taken whole from the local evaluator (as is any trigger's known-fact evidence, index -1).
 DETERMINISTIC_TRIGGERS: frozenset[TriggerName] = frozenset({"language_routing"})
 
 
