@@ -24,7 +24,9 @@ from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
 from domain.triggers import load_policy
-from integrations.triggers.local import LocalEvaluator, shipped_meaning
+from integrations.triggers.chat import ChatEndpoint
+from integrations.triggers.factory import build_evaluator
+from integrations.triggers.local import shipped_meaning
 from store.wakeup_relay import RelayListener
 
 
@@ -45,6 +47,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
             yield
         finally:
             watching.cancel()
+            await app.state.trigger_evaluator.aclose()
             if listener is not None:
                 listener.close()
 
@@ -56,9 +59,6 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
         description="Hand a prospect from a sales bot to a human rep without the prospect repeating "
         "a word. Every transfer is a durable Temporal workflow.",
     )
-    # Once: a broken policy file stops startup.
-    app.state.trigger_evaluator = LocalEvaluator(load_policy(settings.trigger_policy),
-                                                 shipped_meaning() if settings.trigger_meaning else None)
     app.state.services = services
     app.state.transfers = transfer_client
     app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)
@@ -71,6 +71,10 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
                    metrics.router, dashboard.router, codec.router):
         app.include_router(router)
     metrics.install(app)
+    # Once: a broken policy file stops startup.
+    app.state.trigger_evaluator = build_evaluator(load_policy(settings.trigger_policy),
+                                                  shipped_meaning() if settings.trigger_meaning else None,
+                                                  _trigger_model(settings), registry=app.state.prometheus)
 
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
@@ -92,3 +96,8 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     return app
 
 
+def _trigger_model(settings: Settings) -> ChatEndpoint | None:
+    if not settings.trigger_llm_url or not settings.trigger_llm_model:  # both or neither: Settings checks
+        return None
+    key = settings.trigger_llm_key.get_secret_value() if settings.trigger_llm_key else None
+    return ChatEndpoint(settings.trigger_llm_url, settings.trigger_llm_model, key, settings.trigger_llm_timeout)

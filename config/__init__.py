@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from integrations.notify.destinations import allow_list_entry
+from integrations.triggers.chat import endpoint_url
 
 DATA_DIR = Path(".data")
 EventLoopName = Literal["uvloop", "asyncio"]
@@ -68,6 +69,17 @@ class Settings(BaseSettings):
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
+    trigger_llm_url: str | None = Field(None, description="the base URL of an OpenAI-compatible Chat Completions "
+                                        "API, e.g. `https://llm.internal/v1`; when set, `POST /v1/triggers/evaluate` "
+                                        "asks that language model (at `<url>/chat/completions`), and the local "
+                                        "evaluator answers whenever it cannot. http or https, with no credentials or "
+                                        "query in it. Unset: the local evaluator alone")
+    trigger_llm_model: str | None = Field(None, description="the model to ask, as that API names it; needed with "
+                                          "`WT_TRIGGER_LLM_URL`")
+    trigger_llm_key: SecretStr | None = Field(None, description="the key sent to that API as `Authorization: Bearer "
+                                              "<key>`; unset for a server that wants none")
+    trigger_llm_timeout: float = Field(3.0, gt=0, le=60, description="seconds the language model has to answer, "
+                                       "from connecting to the last byte; after that the local evaluator answers")
     callback_allow: Annotated[list[str], NoDecode] = Field([], description="where a bot's `callback_url` may lead "
                                                           "besides public addresses, comma-separated host names, "
                                                           "addresses and networks, e.g. `127.0.0.0/8,::1,hooks."
@@ -115,6 +127,17 @@ class Settings(BaseSettings):
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
+
+    @field_validator("trigger_llm_url")
+    @classmethod
+    def _model_endpoint(cls, value: str | None) -> str | None:
+        return endpoint_url(value) if value else None
+
+    @model_validator(mode="after")
+    def _model_named(self) -> Settings:
+        if self.trigger_llm_url and not self.trigger_llm_model:
+            raise ValueError("WT_TRIGGER_LLM_URL needs WT_TRIGGER_LLM_MODEL: the model to ask")
+        return self
 
     @field_validator("callback_allow", mode="before")
     @classmethod

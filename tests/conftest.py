@@ -192,11 +192,29 @@ class Receiver:
             self.statuses.put(status)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # http.server naming; the tests' output stays readable
+        pass
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """`handler` serving on a free loopback port, in a thread of its own, until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # http.server naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
@@ -214,16 +232,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as server:
+        state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
+        yield state
 
 
 class Inbox:
@@ -258,3 +269,12 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         yield inbox, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def chat_model():
+    """A fake OpenAI-compatible language model on loopback: a ChatServer (tests/integrations/chat_server.py)."""
+    from tests.integrations.chat_server import chat_server  # which takes Received from here
+
+    with chat_server() as server:
+        yield server

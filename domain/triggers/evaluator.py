@@ -64,10 +64,10 @@ def evaluate(request: EvaluateRequest, policy: Policy | None = None, meaning: Me
         transfer=bool(hits),
         category=category,
         triggers=hits,
-        urgency=_urgency(hits, policy) if hits else None,
+        urgency=urgency_of(hits, policy) if hits else None,
         language=prospect_language.code if prospect_language else None,
         timing=advise({hit.name for hit in hits}, category, facts, transcript, policy),
-        warnings=_warnings(request, transcript) if hits else [],
+        warnings=warnings_for(request, transcript) if hits else [],
     )
     if meaning is None:
         return rules
@@ -104,10 +104,10 @@ def _weighed(rules: Evaluation, reading: Reading, request: EvaluateRequest, tran
         transfer=True,
         category=category,
         triggers=hits,
-        urgency=_urgency(hits, policy),
+        urgency=urgency_of(hits, policy),
         language=rules.language,
         timing=timing,
-        warnings=_warnings(request, transcript),
+        warnings=warnings_for(request, transcript),
     )
 
 
@@ -160,7 +160,7 @@ def _combined(signals: list[Signal]) -> float:
     return round(1 - doubt, 3)
 
 
-def _urgency(hits: list[TriggerHit], policy: Policy) -> Urgency:
+def urgency_of(hits: list[TriggerHit], policy: Policy) -> Urgency:
     urgency = policy.settings.urgency
     weights = sorted((policy.triggers[hit.name].settings.weight for hit in hits), reverse=True)
     score = min(100, weights[0] + urgency.per_extra_trigger * (len(weights) - 1))
@@ -169,7 +169,7 @@ def _urgency(hits: list[TriggerHit], policy: Policy) -> Urgency:
     return next((level for level, floor in floors if score >= floor), "low")
 
 
-def _warnings(request: EvaluateRequest, transcript: Transcript) -> list[str]:
+def warnings_for(request: EvaluateRequest, transcript: Transcript) -> list[str]:
     warnings = []
     if request.known.reps_available is False:
         warnings.append(NO_REP_WARNING)

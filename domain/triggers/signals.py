@@ -16,7 +16,7 @@ from domain.triggers.transcript import Line, Transcript
 
 # ASCII words, or single letters of other scripts: a Chinese character is about a word.
 _WORD = re.compile(r"[a-z0-9']+|[^\W\d_]")
-_EXCERPT_CHARS = 200
+EXCERPT_CHARS = 200
 # "Why?" or "How much?" is not a question that needs an expert; four words and up can be.
 _MIN_QUESTION_WORDS = 4
 _CERTAIN = 1.0
@@ -97,7 +97,7 @@ def _known(field: str, value: object) -> Evidence:
 
 
 def _excerpt(line: Line) -> Evidence:
-    return Evidence(message_index=line.index, text=line.text[:_EXCERPT_CHARS])
+    return Evidence(message_index=line.index, text=line.text[:EXCERPT_CHARS])
 
 
 def _words(line: Line) -> frozenset[str]:

@@ -11,3 +11,6 @@ class TriggerEvaluator(ABC):
     @abstractmethod
     async def evaluate(self, request: EvaluateRequest) -> Evaluation:
         """The answer for this conversation. Never raises for any text the request model admits."""
+
+    async def aclose(self) -> None:  # noqa: B027 (most evaluators hold nothing to release)
+        """Release what the evaluator holds (connections); the app calls it once, at shutdown."""
