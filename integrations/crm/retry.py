@@ -46,8 +46,8 @@ class CrmNoteRetrier:
             filed = self.crm.log_activity(note.key, note.prospect, note.kind, note.text, note.at)
         except CrmUnavailable as err:
             if now - note.at >= self.give_up_after:
-                log.warning("transfer %s: %s dropped, the CRM did not take it in %s (%d attempts): %s",
-                            note.transfer_id, note.kind, self.give_up_after, note.attempts, err)
+                log.warning("transfer %s: %s dropped, the CRM did not take it in %g days (%d attempts): %s",
+                            note.transfer_id, note.kind, self.give_up_after / timedelta(days=1), note.attempts, err)
                 self.pending.remove(note.key)
             else:
                 self.pending.retry_at(note.key, now + backoff(note.attempts), str(err))
