@@ -108,7 +108,8 @@ class Settings(BaseSettings):
     workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory (about 0.15 "
                                 "MiB each); the others are replayed from their history when something happens to them")
     deliver_outbox: bool = Field(True, description="whether a `worker` process delivers the outbox (webhooks, "
-                                 "e-mail, Slack); `up` turns it off for its worker and delivers from its API process")
+                                 "e-mail, Slack) and retries the CRM notes the CRM did not take; `up` turns it off "
+                                 "for its worker and does both from its API process")
     wakeup_dir: Path | None = Field(None, description="a directory the `api` and `worker` processes of one host "
                                     "share, so a notice a worker writes wakes the API's event streams at once; `up` "
                                     "uses `<data-dir>/wakeup`")
