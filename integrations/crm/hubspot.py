@@ -113,8 +113,10 @@ class HubSpotCRM(CRM):
         """Update the HubSpot record `account_id` names; a new contact (HubSpot gives its id) if it names none."""
         deadline = self._deadline()
         object_type, record_id = _account_ref(account_id) or ("contacts", None)
-        properties = ({"name": company} if company else {}) if object_type == "companies" else \
-            _contact_properties(contact_name, email, phone, company)
+        if object_type == "companies":
+            properties = {"name": company} if company else {}
+        else:
+            properties = _contact_properties(contact_name, email, phone, company)
         updated = record_id is not None and self._call(
             _Record, deadline, "PATCH", f"/crm/v3/objects/{object_type}/{record_id}", f"updating {object_type}",
             json={"properties": properties}, missing_ok=True)
