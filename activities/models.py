@@ -35,6 +35,8 @@ class Plan(BaseModel):
     account: AccountProfile | None = None
     enrichment: Enrichment | None = None  # the package completed from the CRM, the transcript and rules
     crm_unavailable: str | None = None  # why the CRM could not be read, when it could not: the plan goes on without it
+    # The rep who owns the prospect's account in the CRM, preferred when the bot named no rep.
+    account_owner: RepSummary | None = None
 
 
 class PlaceInput(BaseModel):

@@ -20,16 +20,17 @@ from integrations.calendar.base import Calendar
 from integrations.crm.base import CRM, CrmUnavailable
 from integrations.notify.base import DeliveryError, Notifier
 from store.capacity import CapacityStore
+from store.crm_notes import PendingCrmNotes
 from store.reps import RepStore
 from store.transfers import TransferStore
 
 
 class PublishActivities:
     def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM, reps: RepStore,
-                 capacity: CapacityStore, email_alerts: bool = False, chat_channel: str | None = None,
-                 console_url: str | None = None):
+                 capacity: CapacityStore, crm_notes: PendingCrmNotes, email_alerts: bool = False,
+                 chat_channel: str | None = None, console_url: str | None = None):
         self.transfers, self.notifier, self.calendar, self.crm, self.reps = transfers, notifier, calendar, crm, reps
-        self.capacity = capacity
+        self.capacity, self.crm_notes = capacity, crm_notes
         self.email_alerts, self.chat_channel, self.console_url = email_alerts, chat_channel, console_url
 
     @activity.defn(name="publish")
@@ -62,11 +63,14 @@ class PublishActivities:
 
     def _note_in_crm(self, transfer_id: str, note: CrmNote, now: datetime) -> None:
         """File a note in the CRM. A CRM that is down does not hold up the step (a retried publish would keep the
-        rep's seat taken for as long as the CRM is down): the note is left out, and the log says which."""
+        rep's seat taken for as long as the CRM is down): the note waits in `crm_note_pending`, retried until the
+        CRM takes it (integrations/crm/retry.py)."""
         try:
             filed = self.crm.log_activity(key=note.key, prospect=note.prospect, kind=note.kind, text=note.text, at=now)
         except CrmUnavailable as err:
-            activity.logger.warning("transfer %s: %s not filed in the CRM: %s", transfer_id, note.kind, err)
+            self.crm_notes.add(transfer_id, note.key, note.prospect, note.kind, note.text, now, error=str(err))
+            activity.logger.warning("transfer %s: %s not filed in the CRM yet, retried until it is: %s", transfer_id,
+                                    note.kind, err)
             return
         if not filed:
             activity.logger.info("transfer %s: no CRM account to file %s under", transfer_id, note.kind)

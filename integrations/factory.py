@@ -1,4 +1,4 @@
-"""Picks the adapter of each kind. Today the built-in ones; third-party adapters plug in here by configuration."""
+"""Picks the adapter of each kind: the built-in ones, or third-party adapters chosen by configuration."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from integrations.calendar.builtin import BuiltinCalendar
 from integrations.crm.base import CRM
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
+from integrations.crm.hubspot import HubSpotAccess, HubSpotCRM
 from integrations.notify.base import Notifier
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.destinations import CallbackPolicy
 from integrations.notify.email import EmailDispatcher, SmtpMailer
 from integrations.notify.slack import SlackDispatcher
 from integrations.notify.webhooks import WebhookDispatcher
+from store.crm_notes import NoteWrites
 from store.db import Database
 
 
@@ -33,10 +35,12 @@ class Integrations:
 
 def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
                        slack_token: str | None = None, callback_allow: Iterable[str] = (),
-                       crm_timeout: float = 3.0) -> Integrations:
+                       crm_timeout: float = 3.0, hubspot: HubSpotAccess | None = None) -> Integrations:
+    """`hubspot`: HubSpot is the CRM; else the built-in one."""
     callbacks = CallbackPolicy(callback_allow)
+    crm = HubSpotCRM(hubspot, NoteWrites(db), timeout=crm_timeout) if hubspot else BuiltinCRM(db)
     return Integrations(
-        crm=GuardedCRM(BuiltinCRM(db), crm_timeout),
+        crm=GuardedCRM(crm, crm_timeout),
         notifier=BuiltinNotifier(db),
         calendar=BuiltinCalendar(db),
         callbacks=callbacks,

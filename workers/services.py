@@ -9,9 +9,11 @@ from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
 from config import Settings
 from domain.triggers import load_policy
+from integrations.crm.hubspot import HubSpotAccess
 from integrations.factory import Integrations, build_integrations
 from integrations.notify.email import SmtpMailer
 from store.capacity import CapacityStore
+from store.crm_notes import PendingCrmNotes
 from store.db import Database
 from store.keys import CalendarTokenStore, KeyStore
 from store.outbox import OutboxStore
@@ -29,13 +31,14 @@ class Services:
     keys: KeyStore
     calendar_tokens: CalendarTokenStore
     outbox: OutboxStore
+    crm_notes: PendingCrmNotes  # notes the CRM did not take yet
     integrations: Integrations
 
     def activities(self, settings: Settings) -> list:
         routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
                                     load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
-                                    self.integrations.crm, self.reps, self.capacity,
+                                    self.integrations.crm, self.reps, self.capacity, self.crm_notes,
                                     email_alerts=self.integrations.email is not None,
                                     chat_channel=settings.slack_channel if self.integrations.chat else None,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
@@ -49,10 +52,16 @@ def build_services(settings: Settings) -> Services:
     db.create_all()
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
-                                      crm_timeout=settings.crm_timeout)
+                                      crm_timeout=settings.crm_timeout, hubspot=_hubspot(settings))
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
-                    integrations=integrations)
+                    crm_notes=PendingCrmNotes(db), integrations=integrations)
+
+
+def _hubspot(settings: Settings) -> HubSpotAccess | None:
+    if settings.crm != "hubspot" or settings.hubspot_token is None:
+        return None
+    return HubSpotAccess(settings.hubspot_token.get_secret_value(), settings.hubspot_base_url)
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

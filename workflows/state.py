@@ -145,6 +145,9 @@ class TransferState:
                          data={"derived": [d.model_dump(mode="json") for d in derived]})
         if plan.account is not None:
             self.log("crm", f"CRM account {plan.account.account_id} found by {plan.account.matched_by}")
+        if plan.account_owner is not None and self.routing.preferred_rep_id is None:
+            self.routing = self.routing.model_copy(update={"preferred_rep_id": plan.account_owner.id})
+            self.log("crm_owner", f"{plan.account_owner.name} owns the account in the CRM: preferred")
         if plan.crm_unavailable is not None:
             self.log("crm_unavailable", f"CRM unavailable ({plan.crm_unavailable}): the rep gets the package without "
                      "the account and its history", data={"reason": plan.crm_unavailable})
