@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from integrations.calendar.caldav import url_template
 from integrations.notify.destinations import allow_list_entry
 
 DATA_DIR = Path(".data")
@@ -61,6 +62,17 @@ class Settings(BaseSettings):
     crm_timeout: float = Field(3.0, gt=0, le=60, description="seconds a CRM call may take. A CRM that fails, takes "
                                "longer or answers nonsense is noted as unavailable in the transfer's timeline and the "
                                "rep's package, and the transfer goes on without it")
+    calendar: Literal["builtin", "caldav"] = Field("builtin", description="where reps' follow-ups are kept: "
+                                                   "`builtin`, in the app database, read as each rep's ICS feed; "
+                                                   "`caldav`, there and in each rep's calendar on a CalDAV server "
+                                                   "(`WT_CALDAV_URL`), moved and closed there as the follow-up moves "
+                                                   "and closes")
+    caldav_url: str | None = Field(None, description="each rep's calendar on the CalDAV server, `{rep_id}` standing "
+                                   "for the rep's id, e.g. `https://dav.example.com/{rep_id}/calendar/`; without "
+                                   "`{rep_id}`, one calendar for the whole team. Needed by `WT_CALENDAR=caldav`")
+    caldav_username: str | None = Field(None, description="the CalDAV login (HTTP Basic): an account that may write "
+                                        "every rep's calendar")
+    caldav_password: SecretStr | None = Field(None, description="the CalDAV login's password")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
@@ -111,6 +123,17 @@ class Settings(BaseSettings):
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
+
+    @field_validator("caldav_url")
+    @classmethod
+    def _caldav_url(cls, value: str | None) -> str | None:
+        return None if value is None else url_template(value)
+
+    @model_validator(mode="after")
+    def _caldav_needs_its_url(self) -> Settings:
+        if self.calendar == "caldav" and self.caldav_url is None:
+            raise ValueError("WT_CALENDAR=caldav needs WT_CALDAV_URL, each rep's calendar")
+        return self
 
     @field_validator("callback_allow", mode="before")
     @classmethod

@@ -18,7 +18,8 @@ import asyncio
 import logging
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from string import Formatter
+from urllib.parse import quote, urlsplit
 
 import httpx
 from icalendar import Calendar as ICalendar
@@ -38,6 +39,22 @@ log = logging.getLogger(__name__)
 # What we write of an object and compare before writing again; the rest (an alarm the rep added) is theirs.
 _OWNED = ("DTSTART", "DUE", "DURATION", "SUMMARY", "DESCRIPTION", "STATUS", "COMPLETED", "PERCENT-COMPLETE")
 _CONFLICT_RETRIES = 3  # rewrites of an object that keeps changing under us before the push counts as failed
+
+
+def url_template(value: str) -> str:
+    """A calendar URL template, checked: http(s), no login in it, `{rep_id}` its only placeholder."""
+    try:
+        names = {name for _, name, _, _ in Formatter().parse(value)}
+    except ValueError as err:  # an unbalanced brace
+        raise ValueError(f"the CalDAV URL's placeholder is malformed ({err})") from None
+    if names - {None, "rep_id"}:
+        raise ValueError("the CalDAV URL may hold {rep_id} and no other placeholder")
+    url = urlsplit(value.format(rep_id="rep"))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("the CalDAV URL must be an http(s) URL")
+    if url.username is not None or url.password is not None:
+        raise ValueError("the CalDAV login goes in WT_CALDAV_USERNAME and WT_CALDAV_PASSWORD, not in the URL")
+    return value
 
 
 class CalDavError(Exception):

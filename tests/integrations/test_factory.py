@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.calendar.builtin import BuiltinCalendar
+from integrations.calendar.caldav import CalDavCalendar
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
 from integrations.factory import build_integrations
@@ -25,3 +26,14 @@ def test_builds_the_embedded_adapters(db):
 def test_an_empty_webhook_secret_is_refused(db):
     with pytest.raises(ValueError, match="secret"):
         build_integrations(db, webhook_secret="")
+
+
+def test_the_caldav_calendar_is_chosen_by_configuration(db):
+    integrations = build_integrations(db, webhook_secret="s3cret", calendar="caldav",
+                                      caldav_url="https://dav.example.com/{rep_id}/calendar/",
+                                      caldav_username="warm-transfer", caldav_password="pw")
+    assert isinstance(integrations.calendar, CalDavCalendar) and integrations.calendar_sync is integrations.calendar
+    assert integrations.calendar.url_template == "https://dav.example.com/{rep_id}/calendar/"
+    assert build_integrations(db, webhook_secret="s3cret").calendar_sync is None
+    with pytest.raises(ValueError, match="URL"):
+        build_integrations(db, webhook_secret="s3cret", calendar="caldav")

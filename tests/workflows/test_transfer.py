@@ -22,6 +22,7 @@ from integrations.crm.guarded import GuardedCRM
 from integrations.notify.base import DeliveryError
 from integrations.notify.slack import POST_MESSAGE
 from tests.workflows.harness import Harness, kinds
+from workers.worker import deliver_outbox
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
 
@@ -576,6 +577,34 @@ async def test_a_follow_up_the_prospect_leaves_is_called_off_on_the_owners_calen
     assert (await harness.prospect(handle, "left")).status == "cancelled"  # gone before she took it
     [task] = harness.services.integrations.calendar.tasks_for("sarah", include_done=True)
     assert task.done and task.cancelled
+
+
+async def test_with_a_caldav_calendar_a_follow_up_reaches_the_reps_calendar(time_skipping_env, tmp_path, radicale):
+    radicale.make_calendar("lena")
+    async with Harness(time_skipping_env.client, tmp_path, calendar="caldav", caldav_url=radicale.url_template,
+                       caldav_username=radicale.username, caldav_password=radicale.password) as harness:
+        now = await time_skipping_env.get_current_time()
+        tomorrow = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 1) % 7]
+        harness.rep("lena", team="emea", timezone="UTC", working_hours={tomorrow: [("09:00", "17:00")]})
+        handle = await harness.start(routing={"team": "emea"}, context={"prospect": {"email": "ola@example.com"}})
+        await harness.ready(handle)
+        chosen = await harness.prospect(handle, "email")
+        [task] = harness.services.integrations.calendar.tasks_for("lena")
+
+        stop = asyncio.Event()
+        delivering = deliver_outbox(harness.services, stop, time_skipping_env.client)  # as `worker` and `up` run it
+        try:
+            for _ in range(200):
+                todos = await asyncio.to_thread(lambda: radicale.calendar("lena").walk("VTODO"))
+                if todos:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await asyncio.gather(*delivering)
+        [todo] = todos  # an after-hours follow-up is a task due at her opening
+        assert str(todo["UID"]) == task_uid(task.key) and todo["DUE"].dt == chosen.follow_up_at
+        assert str(todo["STATUS"]) == "NEEDS-ACTION"
 
 
 async def test_without_smtp_nothing_is_emailed(harness):
