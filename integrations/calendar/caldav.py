@@ -106,9 +106,6 @@ class CalDavCalendar(BuiltinCalendar):
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval)
 
-    def close_client(self) -> None:
-        self.client.close()
-
     def _claim(self, now: datetime) -> list[tuple[str, int]]:
         """The due pushes, leased to this loop (another loop skips them until the lease ends)."""
         with self.db.session() as session:

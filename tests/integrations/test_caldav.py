@@ -26,7 +26,7 @@ def caldav(db, radicale: Radicale) -> CalDavCalendar:
     radicale.make_calendar("sarah")
     calendar = CalDavCalendar(db, radicale.url_template, radicale.username, radicale.password)
     yield calendar
-    calendar.close_client()
+    calendar.client.close()
 
 
 def schedule(calendar: CalDavCalendar, key: str = "t-1:task:4", kind: str = "callback", due: datetime = DUE,
