@@ -77,7 +77,7 @@ class TransferState:
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
         self.follow_up: FollowUp | None = None
-        self.task: OpenTask | None = None
+        self.calendar_task: OpenTask | None = None
         self.failure: str | None = None  # why the transfer is recovering
         self.outcome: str | None = None
         self.feedback: dict[str, dict] = {}
@@ -230,21 +230,21 @@ class TransferState:
     def _put_on_calendar(self, owner: RepSummary, kind: FollowUpKind) -> OpenTask:
         """The follow-up on its owner's calendar: the open task moved, when it is this owner's and of this kind;
         otherwise a new one, and the open one called off."""
-        if self.task is None or (self.task.rep_id, self.task.kind) != (owner.id, kind):
+        if self.calendar_task is None or (self.calendar_task.rep_id, self.calendar_task.kind) != (owner.id, kind):
             self.close_task(cancelled=True)
-            self.task = OpenTask(f"{self.tid}:task:{len(self.step.timeline)}", owner.id, kind)
+            self.calendar_task = OpenTask(f"{self.tid}:task:{len(self.step.timeline)}", owner.id, kind)
         follow_up = self.follow_up
         self.step.schedule(TaskRequest(
-            key=self.task.key, rep_id=owner.id, kind=kind, due_at=follow_up.due,
+            key=self.calendar_task.key, rep_id=owner.id, kind=kind, due_at=follow_up.due,
             title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
             description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
-        return self.task
+        return self.calendar_task
 
     def close_task(self, cancelled: bool) -> None:
         """The open task, if any, is done (the follow-up reached the prospect) or called off."""
-        if self.task is not None:
-            self.step.close_task(TaskClose(key=self.task.key, cancelled=cancelled))
-            self.task = None
+        if self.calendar_task is not None:
+            self.step.close_task(TaskClose(key=self.calendar_task.key, cancelled=cancelled))
+            self.calendar_task = None
 
     # ---- choices that need no outside answer -----------------------------------------------------
 

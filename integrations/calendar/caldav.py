@@ -10,6 +10,9 @@ a follow-up done or called off is rewritten too (COMPLETED, CANCELLED), not dele
 what happened. Writes are conditional (If-None-Match: * to create, If-Match: <ETag> to change): an object that
 changed meanwhile is read again and written over only where what we own differs (time, title, description,
 status).
+
+Plain httpx rather than a CalDAV client library: the calendar's URL is configured, so there is nothing to discover,
+and a push is one GET and one conditional PUT.
 """
 
 from __future__ import annotations
