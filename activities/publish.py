@@ -16,7 +16,9 @@ from activities.models import CrmNote, PublishInput, Released
 from activities.routing import release_place
 from domain.notices import Notice
 from domain.scripts import RepAlert, alert_chat, alert_email
-from integrations.calendar.base import Calendar
+from domain.scripts.follow_up import invitation_summary
+from integrations.calendar.base import Calendar, CalendarTask, TaskNotFound
+from integrations.calendar.ics import Party, invitation
 from integrations.crm.base import CRM, CrmUnavailable
 from integrations.notify.base import DeliveryError, Notifier
 from store.capacity import CapacityStore
@@ -42,19 +44,17 @@ class PublishActivities:
         self.transfers.record(inp.facts, inp.events, now)
         for record in inp.feedback:
             self.transfers.save_feedback(transfer_id, record.source, record.rep_id, record.data, now)
-        for task in inp.tasks:
-            self.calendar.create_task(
-                key=task.key,
-                rep_id=task.rep_id,
-                transfer_id=transfer_id,
-                due_at=task.due_at,
-                title=task.title,
-                description=task.description,
-            )
+        scheduled = {task.key: self.calendar.schedule(task.key, task.rep_id, transfer_id, task.kind, task.due_at,
+                                                      task.title, task.description, now) for task in inp.tasks}
+        for close in inp.task_closes:
+            try:
+                self.calendar.close(close.key, close.cancelled, now)
+            except TaskNotFound:  # nothing to close; a step must not be retried for it
+                activity.logger.warning("transfer %s: no calendar task %s to close", transfer_id, close.key)
         for note in inp.crm_notes:
             self._note_in_crm(transfer_id, note, now)
         if inp.notices:
-            notices = [self._on_every_channel(n) for n in inp.notices]
+            notices = [self._with_invitation(self._on_every_channel(n), scheduled, now) for n in inp.notices]
             try:
                 self.notifier.publish(notices)
             except DeliveryError as exc:
@@ -82,14 +82,28 @@ class PublishActivities:
             return notice
         alert = RepAlert.model_validate(notice.payload["alert"])
         update, payload = {}, dict(notice.payload)
-        email = self.reps.get(notice.rep_id).profile.email if self.email_alerts else None
-        if email is not None:
-            update["email_to"] = email
+        rep = self.reps.get(notice.rep_id).profile if self.email_alerts else None
+        if rep is not None and rep.email is not None:
+            update["email_to"] = rep.email
             payload["subject"], payload["body"] = alert_email(alert, self.console_url)
+            payload["to_name"] = rep.name
         if self.chat_channel is not None:
             update["chat_to"] = self.chat_channel
             payload["chat_text"] = alert_chat(alert, self.console_url)
         return notice.model_copy(update={**update, "payload": payload}) if update else notice
+
+    def _with_invitation(self, notice: Notice, scheduled: dict[str, CalendarTask], now: datetime) -> Notice:
+        """A callback's confirmation e-mail (when e-mail is set up) carries an invitation to the call from its
+        owner, when the owner has an e-mail address to be its organiser."""
+        task = scheduled.get(notice.payload.get("invitation_task"))
+        if task is None or notice.email_to is None or not self.email_alerts:
+            return notice
+        owner = self.reps.get(task.rep_id).profile
+        if owner.email is None:
+            return notice
+        ics = invitation(task, invitation_summary(owner.name), Party(owner.name, owner.email),
+                         Party(notice.payload.get("to_name"), notice.email_to), now)
+        return notice.model_copy(update={"payload": {**notice.payload, "calendar": ics}})
 
     def all(self) -> list:
         return [self.publish]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from integrations.calendar.caldav import url_template
 from integrations.crm.hubspot import HUBSPOT_API
 from integrations.notify.destinations import allow_list_entry
 from integrations.triggers.chat import endpoint_url
@@ -79,6 +80,17 @@ class Settings(BaseSettings):
                                   "multilingual sentence encoder and models trained on labelled conversations; about "
                                   "90 MB and a second to load in the API); `false` answers `/v1/triggers/evaluate` "
                                   "with the policy's rules alone")
+    calendar: Literal["builtin", "caldav"] = Field("builtin", description="where reps' follow-ups are kept: "
+                                                   "`builtin`, in the app database, read as each rep's ICS feed; "
+                                                   "`caldav`, there and in each rep's calendar on a CalDAV server "
+                                                   "(`WT_CALDAV_URL`), moved and closed there as the follow-up moves "
+                                                   "and closes")
+    caldav_url: str | None = Field(None, description="each rep's calendar on the CalDAV server, `{rep_id}` standing "
+                                   "for the rep's id, e.g. `https://dav.example.com/{rep_id}/calendar/`; without "
+                                   "`{rep_id}`, one calendar for the whole team. Needed by `WT_CALENDAR=caldav`")
+    caldav_username: str | None = Field(None, description="the CalDAV login (HTTP Basic): an account that may write "
+                                        "every rep's calendar")
+    caldav_password: SecretStr | None = Field(None, description="the CalDAV login's password")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
@@ -169,6 +181,17 @@ class Settings(BaseSettings):
         if info.data.get("crm") == "hubspot" and (token is None or not token.get_secret_value().strip()):
             raise ValueError("WT_CRM=hubspot needs a HubSpot private app's token")
         return token
+
+    @field_validator("caldav_url")
+    @classmethod
+    def _caldav_url(cls, value: str | None) -> str | None:
+        return None if value is None else url_template(value)
+
+    @model_validator(mode="after")
+    def _caldav_needs_its_url(self) -> Settings:
+        if self.calendar == "caldav" and self.caldav_url is None:
+            raise ValueError("WT_CALENDAR=caldav needs WT_CALDAV_URL, each rep's calendar")
+        return self
 
     @field_validator("callback_allow", mode="before")
     @classmethod

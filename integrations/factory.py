@@ -1,12 +1,14 @@
-"""Picks the adapter of each kind: the built-in ones, or third-party adapters chosen by configuration."""
+"""Picks the adapter of each kind: the built-in ones unless configuration names another (HubSpot, CalDAV)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from integrations.calendar.base import Calendar
 from integrations.calendar.builtin import BuiltinCalendar
+from integrations.calendar.caldav import CalDavCalendar
 from integrations.crm.base import CRM
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
@@ -32,17 +34,30 @@ class Integrations:
     email: EmailDispatcher | None  # None without an SMTP server: e-mail notices wait in the outbox
     chat: SlackDispatcher | None = None  # None without a Slack token
 
+    @property
+    def calendar_sync(self) -> CalDavCalendar | None:
+        """The calendar, when it pushes its changes to a CalDAV server: run by a worker process like the outbox."""
+        return self.calendar if isinstance(self.calendar, CalDavCalendar) else None
+
 
 def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
                        slack_token: str | None = None, callback_allow: Iterable[str] = (),
-                       crm_timeout: float = 3.0, hubspot: HubSpotAccess | None = None) -> Integrations:
-    """`hubspot`: HubSpot is the CRM; else the built-in one."""
+                       crm_timeout: float = 3.0, hubspot: HubSpotAccess | None = None,
+                       calendar: Literal["builtin", "caldav"] = "builtin", caldav_url: str | None = None,
+                       caldav_username: str | None = None, caldav_password: str | None = None) -> Integrations:
+    """`hubspot`: HubSpot is the CRM; else the built-in one. `calendar`: CalDAV pushes beside the built-in feed."""
     callbacks = CallbackPolicy(callback_allow)
     crm = HubSpotCRM(hubspot, NoteWrites(db), timeout=crm_timeout) if hubspot else BuiltinCRM(db)
+    if calendar == "caldav":
+        if caldav_url is None:
+            raise ValueError("the CalDAV calendar needs the URL of each rep's calendar")
+        calendar_adapter = CalDavCalendar(db, caldav_url, caldav_username, caldav_password)
+    else:
+        calendar_adapter = BuiltinCalendar(db)
     return Integrations(
         crm=GuardedCRM(crm, crm_timeout),
         notifier=BuiltinNotifier(db),
-        calendar=BuiltinCalendar(db),
+        calendar=calendar_adapter,
         callbacks=callbacks,
         webhooks=WebhookDispatcher(db, webhook_secret, destinations=callbacks),
         email=EmailDispatcher(db, mailer) if mailer else None,

@@ -50,9 +50,12 @@ def build_services(settings: Settings) -> Services:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.create_all()
+    caldav_password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
-                                      crm_timeout=settings.crm_timeout, hubspot=_hubspot(settings))
+                                      crm_timeout=settings.crm_timeout, hubspot=_hubspot(settings),
+                                      calendar=settings.calendar, caldav_url=settings.caldav_url,
+                                      caldav_username=settings.caldav_username, caldav_password=caldav_password)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
                     crm_notes=PendingCrmNotes(db), integrations=integrations)

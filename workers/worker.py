@@ -72,15 +72,18 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
 
 def deliver_outbox(services: Services, stop: asyncio.Event, client: Client) -> list[asyncio.Task]:
     """The outbox's dispatchers (webhooks, and e-mail and Slack when set up), delivering until `stop` is set; each
-    notice they cannot deliver is told to its transfer, for its timeline. And the retries of CRM notes the CRM did
-    not take when their step happened."""
+    notice they cannot deliver is told to its transfer, for its timeline. The retries of CRM notes the CRM did not
+    take when their step happened. With a CalDAV calendar, its pushes too."""
     integrations = services.integrations
     dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
     report = FailureReporter(client)
     crm_notes = CrmNoteRetrier(services.crm_notes, integrations.crm)
-    return [*(asyncio.create_task(d.run_forever(stop, report=report), name=f"{d.channel}-dispatcher")
-              for d in dispatchers),
-            asyncio.create_task(crm_notes.run_forever(stop), name="crm-note-retrier")]
+    tasks = [*(asyncio.create_task(d.run_forever(stop, report=report), name=f"{d.channel}-dispatcher")
+               for d in dispatchers),
+             asyncio.create_task(crm_notes.run_forever(stop), name="crm-note-retrier")]
+    if integrations.calendar_sync is not None:
+        tasks.append(asyncio.create_task(integrations.calendar_sync.run_forever(stop), name="caldav-sync"))
+    return tasks
 
 
 class FailureReporter:

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskRequest
+from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskClose, TaskRequest
 from domain.context import ContextPackage
 from domain.enrichment import Enrichment
 from domain.lifecycle import (
+    FOLLOW_UP_KINDS,
     PROSPECT_ACTIONS,
     REP_ACTIONS,
     ActionRefused,
     Branch,
+    FollowUpKind,
     NotTheOwner,
     Status,
     branch_on_entering,
@@ -51,6 +53,15 @@ class FollowUp:
     channel: FollowUpChannel
 
 
+@dataclass
+class OpenTask:
+    """The follow-up's task on its owner's calendar, until it is done or called off."""
+
+    key: str
+    rep_id: str
+    kind: FollowUpKind
+
+
 class TransferState:
     def __init__(self, inp: TransferInput, transfer_id: str, clock: Callable[[], datetime]) -> None:
         self.inp, self.request, self.tid, self.clock = inp, inp.request, transfer_id, clock
@@ -66,6 +77,7 @@ class TransferState:
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
         self.follow_up: FollowUp | None = None
+        self.calendar_task: OpenTask | None = None
         self.failure: str | None = None  # why the transfer is recovering
         self.outcome: str | None = None
         self.feedback: dict[str, dict] = {}
@@ -201,19 +213,41 @@ class TransferState:
         self.enter(status, f"{owner.name if owner else 'the first free rep'} follows up by {follow_up.channel} at "
                    f"{follow_up.due.isoformat()}", kind="follow_up", rep_id=owner.id if owner else None,
                    data={"channel": follow_up.channel, "due": follow_up.due.isoformat()})
+        task = None
         if owner is not None:
             self.alert_rep("follow_up_scheduled", rep=owner)
-            self.step.schedule(TaskRequest(
-                key=f"{self.tid}:task:{len(self.step.timeline)}", rep_id=owner.id, due_at=follow_up.due,
-                title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
-                description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
+            task = self._put_on_calendar(owner, FOLLOW_UP_KINDS[status])
+        else:
+            self.close_task(cancelled=True)
         if self.ctx.prospect.email:
-            self.notify("prospect", "confirmation", confirmation(
-                self.ctx.prospect.name, owner.name if owner else None, follow_up.channel, follow_up.due),
-                email_to=self.ctx.prospect.email)
+            message = confirmation(self.ctx.prospect.name, owner.name if owner else None, follow_up.channel,
+                                   follow_up.due)
+            if task is not None and task.kind == "callback":  # an agreed call: the e-mail invites to it
+                message["invitation_task"] = task.key
+            self.notify("prospect", "confirmation", {**message, "to_name": self.ctx.prospect.name},
+                        email_to=self.ctx.prospect.email)
         if self.live:
             self.say(_CONFIRMED_LINE.get(status, "async_confirmed"), at=follow_up.due)
         self.live = False
+
+    def _put_on_calendar(self, owner: RepSummary, kind: FollowUpKind) -> OpenTask:
+        """The follow-up on its owner's calendar: the open task moved, when it is this owner's and of this kind;
+        otherwise a new one, and the open one called off."""
+        if self.calendar_task is None or (self.calendar_task.rep_id, self.calendar_task.kind) != (owner.id, kind):
+            self.close_task(cancelled=True)
+            self.calendar_task = OpenTask(f"{self.tid}:task:{len(self.step.timeline)}", owner.id, kind)
+        follow_up = self.follow_up
+        self.step.schedule(TaskRequest(
+            key=self.calendar_task.key, rep_id=owner.id, kind=kind, due_at=follow_up.due,
+            title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
+            description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
+        return self.calendar_task
+
+    def close_task(self, cancelled: bool) -> None:
+        """The open task, if any, is done (the follow-up reached the prospect) or called off."""
+        if self.calendar_task is not None:
+            self.step.close_task(TaskClose(key=self.calendar_task.key, cancelled=cancelled))
+            self.calendar_task = None
 
     # ---- choices that need no outside answer -----------------------------------------------------
 
@@ -230,8 +264,7 @@ class TransferState:
     def choose_follow_up(self, action: ProspectAction | None, default_due: datetime) -> Status:
         """The prospect's choice of callback or e-mail; with none, what we know of them decides."""
         if action is None:
-            channel = "phone" if self.ctx.prospect.phone else "email"
-            return self._follow_up_by(channel, default_due)
+            return self._follow_up_by(self._likely_channel(), default_due)
         if action.phone:
             self.ctx.prospect.phone = action.phone
         if action.email:
@@ -245,11 +278,18 @@ class TransferState:
         self.follow_up = FollowUp(self.rep, due, channel)
         return Status.CALLBACK_SCHEDULED if channel == "phone" else Status.EMAIL_FOLLOW_UP
 
+    def propose_follow_up(self, due: datetime) -> None:
+        """The follow-up's time is known (the bot's line names it) before the prospect says how: the view shows it
+        from now on."""
+        self.follow_up = FollowUp(self.rep, due, self._likely_channel())
+
     def follow_up_at_next_opening(self) -> Status:
         """A follow-up found nobody on shift: wait for the owner's next opening."""
-        due = self.plan.next_opening or self.deadline_in(LOOK_AGAIN_SECONDS)
-        self.follow_up = FollowUp(self.rep, due, "phone" if self.ctx.prospect.phone else "email")
+        self.propose_follow_up(self.plan.next_opening or self.deadline_in(LOOK_AGAIN_SECONDS))
         return Status.ASYNC_FOLLOW_UP
+
+    def _likely_channel(self) -> FollowUpChannel:
+        return "phone" if self.ctx.prospect.phone else "email"
 
     # ---- which actions it allows now -------------------------------------------------------------
 

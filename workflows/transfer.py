@@ -191,6 +191,7 @@ class TransferWorkflow(TransferState):
     async def _connected(self) -> Status:
         """The rep has the prospect: the prospect's first reply counts as continuation; then the outcome."""
         self.follow_up = None  # a follow-up, if this was one, has reached the prospect
+        self.close_task(cancelled=False)
         self.enter(Status.CONNECTED, f"{self.rep.name} took over", kind="connected", rep_id=self.rep.id)
         await self._flush()
         while True:
@@ -256,6 +257,7 @@ class TransferWorkflow(TransferState):
         opening = self.plan.next_opening or workflow.now()
         self.enter(Status.AFTER_HOURS, f"Nobody is on shift; {self.rep.name} works again at {opening.isoformat()}")
         self.say("after_hours", ["email", "callback"], at=opening)
+        self.propose_follow_up(opening)
         await self._flush()
         await self._ask_follow_up(opening)
         return Status.ASYNC_FOLLOW_UP
@@ -267,7 +269,9 @@ class TransferWorkflow(TransferState):
         self.enter(Status.RECOVERING, self.failure, kind="failure", rep_id=self.rep.id if self.rep else None)
         self.announce_failure()
         await self._flush(release=releasing)
-        return await self._ask_follow_up(self.soonest_callback())
+        callback_at = self.soonest_callback()  # the time the apology names ("within 10 minutes")
+        self.propose_follow_up(callback_at)
+        return await self._ask_follow_up(callback_at)
 
     async def _follow_up(self, status: Status) -> Status:
         """Callback, e-mail and after-hours follow-ups: tell everyone, then a durable timer to the due time."""
@@ -296,6 +300,7 @@ class TransferWorkflow(TransferState):
         releasing = await self._release_in_publish()
         self.offer_expires_at = None
         self.enter(status, detail, kind=status)
+        self.close_task(cancelled=True)
         if self.rep is not None:
             self.notify("rep", "withdrawn", {"reason": detail}, rep_id=self.rep.id)
         await self._flush(release=releasing)

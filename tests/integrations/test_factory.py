@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from config import Settings
 from integrations.calendar.builtin import BuiltinCalendar
+from integrations.calendar.caldav import CalDavCalendar
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
 from integrations.crm.hubspot import HubSpotCRM
@@ -51,3 +52,14 @@ def test_hubspot_settings_are_checked_at_start(setting, refused):
     with pytest.raises(ValidationError) as raised:
         Settings(**setting)
     assert refused in _settings_error(raised.value)
+
+
+def test_the_caldav_calendar_is_chosen_by_configuration(db):
+    integrations = build_integrations(db, webhook_secret="s3cret", calendar="caldav",
+                                      caldav_url="https://dav.example.com/{rep_id}/calendar/",
+                                      caldav_username="warm-transfer", caldav_password="pw")
+    assert isinstance(integrations.calendar, CalDavCalendar) and integrations.calendar_sync is integrations.calendar
+    assert integrations.calendar.url_template == "https://dav.example.com/{rep_id}/calendar/"
+    assert build_integrations(db, webhook_secret="s3cret").calendar_sync is None
+    with pytest.raises(ValueError, match="URL"):
+        build_integrations(db, webhook_secret="s3cret", calendar="caldav")
