@@ -85,11 +85,16 @@ def _slots(context: ContextPackage, lang: Lang, **extra: str | None) -> Slots:
     return derive(facts | known(**extra), PHRASES[lang])
 
 
+ALERT_NOTES = 3
+
+
 def rep_alert(context: ContextPackage, locale: str, reason: str | None = None) -> RepAlert:
     """The push alert. `reason`, when given, replaces context.transfer_reason (e.g. a deferral)."""
     lang = language_of(locale)
     band = band_of(context)
-    slots = _slots(context, lang, reason=sentence_case(reason))
+    # What the prospect added for the rep before the offer, latest last: the rep reads it before accepting.
+    notes = "; ".join(_present(context.prospect_notes)[-ALERT_NOTES:])
+    slots = _slots(context, lang, reason=sentence_case(reason), notes=notes)
     lines = [line for line in (pick(alternatives, slots) for alternatives in ALERT_LINES[lang]) if line]
     return RepAlert(
         band=band, headline=HEADLINES[lang][band], lines=lines, one_liner=compose(ONE_LINER[lang], slots, lang)

@@ -50,6 +50,7 @@ ALERT_LINES: dict[Lang, tuple[Alternatives, ...]] = {
         ("Context: {context}",),
         ("Sentiment: {sentiment}",),
         ("Transfer reason: {reason}",),
+        ("Prospect's note: {notes}",),
     ),
     "zh": (
         ("潜在客户:{who}",),
@@ -57,6 +58,7 @@ ALERT_LINES: dict[Lang, tuple[Alternatives, ...]] = {
         ("上下文:{context}",),
         ("情绪:{sentiment}",),
         ("转接原因:{reason}",),
+        ("客户补充:{notes}",),
     ),
 }
 

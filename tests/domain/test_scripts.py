@@ -180,6 +180,13 @@ def test_alert_reason_overrides_context(acme):
     assert "Transfer reason: Deferred by Alex" in alert.lines
 
 
+def test_the_alert_carries_what_the_prospect_added_before_the_offer(acme):
+    assert not any(line.startswith("Prospect's note") for line in rep_alert(acme, "en").lines)
+    noted = acme.model_copy(update={"prospect_notes": ["one", " ", "Please call my mobile", "We sign Friday", "CFO joins"]})
+    assert "Prospect's note: Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "en").lines
+    assert "客户补充:Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "zh").lines
+
+
 def test_acme_alert_in_chinese(acme):
     alert = rep_alert(acme, "zh-CN")
     assert "高价值" in alert.headline
