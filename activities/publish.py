@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.models import CrmNote, PublishInput, Released
 from activities.routing import release_place
+from domain.context import usable_email
 from domain.notices import Notice
 from domain.scripts import RepAlert, alert_chat, alert_email
 from domain.scripts.follow_up import invitation_summary
@@ -54,7 +55,8 @@ class PublishActivities:
         for note in inp.crm_notes:
             self._note_in_crm(transfer_id, note, now)
         if inp.notices:
-            notices = [self._with_invitation(self._on_every_channel(n), scheduled, now) for n in inp.notices]
+            notices = [self._with_invitation(self._on_every_channel(self._to_usable_address(n, transfer_id)),
+                                             scheduled, now) for n in inp.notices]
             try:
                 self.notifier.publish(notices)
             except DeliveryError as exc:
@@ -74,6 +76,16 @@ class PublishActivities:
             return
         if not filed:
             activity.logger.info("transfer %s: no CRM account to file %s under", transfer_id, note.kind)
+
+    @staticmethod
+    def _to_usable_address(notice: Notice, transfer_id: str) -> Notice:
+        """A prospect's address that mail cannot go to (the bot passed a typo) is not written to: the notice goes
+        on its other channels, and the view's `collect` asks for contact info again."""
+        if notice.email_to is None or notice.audience != "prospect" or usable_email(notice.email_to):
+            return notice
+        activity.logger.warning("transfer %s: the prospect's e-mail address is not valid: no %s e-mail sent",
+                                transfer_id, notice.kind)
+        return notice.model_copy(update={"email_to": None})
 
     def _on_every_channel(self, notice: Notice) -> Notice:
         """A rep alert also goes by e-mail and to the chat channel when they are set up, in the words of the

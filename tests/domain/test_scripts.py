@@ -182,7 +182,8 @@ def test_alert_reason_overrides_context(acme):
 
 def test_the_alert_carries_what_the_prospect_added_before_the_offer(acme):
     assert not any(line.startswith("Prospect's note") for line in rep_alert(acme, "en").lines)
-    noted = acme.model_copy(update={"prospect_notes": ["one", " ", "Please call my mobile", "We sign Friday", "CFO joins"]})
+    notes = ["one", " ", "Please call my mobile", "We sign Friday", "CFO joins"]
+    noted = acme.model_copy(update={"prospect_notes": notes})
     assert "Prospect's note: Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "en").lines
     assert "客户补充:Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "zh").lines
 

@@ -21,6 +21,7 @@ from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
 from integrations.notify.base import DeliveryError
 from integrations.notify.slack import POST_MESSAGE
+from store.outbox import DeliveryQueue
 from tests.workflows.harness import Harness, kinds
 from workers.worker import deliver_outbox
 from workflows.models import Timings
@@ -204,6 +205,17 @@ async def test_queued_prospect_can_leave_or_ask_for_callback_or_email(harness, t
     assert emailed.status == "email_follow_up"
     confirmation = [r for r in harness.outbox(mailer.id, "prospect") if r.kind == "confirmation"]
     assert len(confirmation) == 1 and "Kim" in confirmation[0].payload["body"]
+
+    # A mistyped address neither breaks the transfer nor gets mail: contact info is asked again.
+    typo = await harness.start(routing=smb, context={"prospect": {"name": "Lou", "email": "lou@example"}})
+    assert "contact info" in (await harness.ready(typo)).collect
+    await harness.prospect(typo, "proceed")
+    assert (await harness.prospect(typo, "email")).status == "email_follow_up"
+    assert any(r.kind == "confirmation" for r in harness.outbox(typo.id, "prospect"))
+    emails = DeliveryQueue(harness.services.db, "email").claim(datetime.now(UTC) + timedelta(days=1), 100,
+                                                               timedelta(seconds=1))
+    addresses = {delivery.email_to for delivery in emails}
+    assert "kim@example.com" in addresses and "lou@example" not in addresses
 
     await time_skipping_env.sleep(3 * 3600 + 10)  # the callback comes due: back into routing for its owner
     due = await harness.view(caller)
