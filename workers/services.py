@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
 from config import Settings
@@ -37,7 +39,8 @@ class Services:
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
                                     self.integrations.crm, self.reps, self.capacity,
                                     email_alerts=self.integrations.email is not None,
-                                    chat_channel=settings.slack_channel if self.integrations.chat else None,
+                                    chat_alerts=self.integrations.chat is not None,
+                                    chat_channel=settings.slack_channel,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
         return routing.all() + publish.all()
 
@@ -48,11 +51,17 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     db.create_all()
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
+                                      slack_token=_revealed(settings.slack_bot_token),
+                                      slack_signing_secret=_revealed(settings.slack_signing_secret),
+                                      callback_allow=settings.callback_allow,
                                       crm_timeout=settings.crm_timeout)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
                     integrations=integrations)
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:
