@@ -32,7 +32,8 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self.router = respx.MockRouter(assert_all_called=False)
-        for url, answer in ((OPEN_CONVERSATION, self._open), (POST_MESSAGE, self._post), (UPDATE_MESSAGE, self._update)):
+        methods = {OPEN_CONVERSATION: self._open, POST_MESSAGE: self._post, UPDATE_MESSAGE: self._update}
+        for url, answer in methods.items():
             self.router.post(url).mock(side_effect=self._answering(answer))
 
     def __enter__(self) -> FakeSlack:

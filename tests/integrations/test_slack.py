@@ -96,7 +96,8 @@ def test_an_offer_goes_to_the_reps_direct_messages_as_the_card_with_its_actions(
     assert post["channel"] == "D0SARAH" and post["unfurl_links"] is False
     assert "&lt;!channel&gt; from Acme &amp; Co." in post["text"]  # what a prospect says never pings anyone
     header, one_liner, lines, footer, offer, label, picker = post["blocks"]
-    assert header == {"type": "header", "text": {"type": "plain_text", "text": "🔥 Hot transfer incoming", "emoji": True}}
+    assert header == {"type": "header",
+                      "text": {"type": "plain_text", "text": "🔥 Hot transfer incoming", "emoji": True}}
     assert one_liner["text"] == {"type": "plain_text", "text": "Incoming: <!channel> from Acme & Co."}  # shown as is
     assert lines["text"]["text"] == "Prospect: John Smith, VP Sales @ Acme Corp\nScore: 85/100 (hot)"
     assert [e["text"] for e in footer["elements"]] == [
@@ -135,8 +136,8 @@ def test_a_callback_is_shown_in_each_readers_own_time_zone(db):
     _closed(db, "callback", at=at)
     with FakeSlack() as slack:
         SlackDispatcher(db, "xoxb-test").run_once()
-    assert slack.sent("chat.update")[0]["text"] == (
-        f"📞 Callback scheduled for <!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|2026-03-04 09:30:00 UTC>")
+    assert slack.sent("chat.update")[0]["text"] == (f"📞 Callback scheduled for <!date^{int(at.timestamp())}^"
+                                                    "{date_short_pretty} {time}|2026-03-04 09:30:00 UTC>")
 
 
 def test_an_edit_waits_for_its_offer_to_be_posted_and_is_dropped_if_it_never_is(db):

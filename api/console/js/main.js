@@ -147,6 +147,7 @@ function offer(kind, payload, view) {
 }
 
 function openPanel(view) {
+  if (panels.has(view.transfer_id)) return; // accepted here and settled from the stream: one panel
   const panel = new TransferPanel({
     view,
     onClosed: (message) => {

@@ -184,3 +184,19 @@ async def test_offers_leave_the_screen_when_withdrawn_deferred_booked_or_expired
     await expect(sarah.locator("article.offer")).to_have_count(0)
     await expect(sarah.locator("#presence")).to_have_value("away", timeout=10_000)  # an unanswered offer sets away
     assert outside == []
+
+
+async def test_an_offer_answered_elsewhere_leaves_the_screen_for_the_desk(stack, browser, acme_context):
+    """Accepted in Slack, or by any other client of the API: the card goes, and the transfer is on the desk."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    outside: list[str] = []
+    sarah = await _page(stack, browser, outside)
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    await _bot(stack, *_start(acme_context, "xfer_elsewhere", "sarah"))
+    await expect(sarah.locator("article.offer")).to_have_count(1, timeout=15_000)
+    async with stack.http(sarah_key) as elsewhere:
+        accepted = await elsewhere.post("/v1/transfers/xfer_elsewhere/rep", json={"action": "accept"})
+        assert accepted.json()["status"] == "connecting"
+    await expect(sarah.locator("article.offer")).to_have_count(0)
+    await expect(sarah.locator("article.transfer")).to_have_count(1)
+    assert outside == []
