@@ -53,7 +53,7 @@ class SlackStore:
     def posted(self, transfer_id: str, notice_key: str) -> list[PostedMessage]:
         """Every message posted for one notice."""
         query = select(SlackMessageRow).where(SlackMessageRow.transfer_id == transfer_id,
-                                              SlackMessageRow.notice_key == notice_key)
+                                              SlackMessageRow.notice_key == notice_key).order_by(SlackMessageRow.ts)
         with self.db.read() as session:
             return [PostedMessage.model_validate(row, from_attributes=True) for row in session.exec(query)]
 
