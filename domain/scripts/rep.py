@@ -7,17 +7,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from domain.context import ContextPackage
-from domain.scripts.render import (
-    Lang,
-    Slots,
-    compose,
-    derive,
-    first_name,
-    known,
-    language_of,
-    pick,
-    sentence_case,
-)
+from domain.scripts.render import Lang, Slots, compose, derive, first_name, known, language_of, pick, sentence_case
 from domain.scripts.rep_texts import (
     ALERT_LINES,
     BAND_LEADS,
