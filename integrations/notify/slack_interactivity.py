@@ -61,7 +61,6 @@ class _Option(_Payload):
 
 class _Action(_Payload):
     action_id: str = Field(max_length=255)
-    value: str | None = Field(None, max_length=2000)
     selected_option: _Option | None = None
     selected_date_time: int | None = None
 
