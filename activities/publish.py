@@ -79,9 +79,8 @@ class PublishActivities:
     def _on_every_channel(self, notice: Notice, now: datetime) -> Notice:
         """A rep alert also goes by e-mail, and to Slack (the rep's direct messages, else the team channel), when
         they are set up, in the words of the console card; the end of an offer edits its card in Slack."""
-        if notice.audience != "rep" or notice.rep_id is None:
-            return notice
-        if "alert" not in notice.payload and notice.kind != "offer_closed":
+        slack_edit = notice.kind == "offer_closed" and self.chat_alerts
+        if notice.audience != "rep" or notice.rep_id is None or not ("alert" in notice.payload or slack_edit):
             return notice
         rep = self.reps.get(notice.rep_id).profile
         update, payload = {}, dict(notice.payload)
