@@ -16,25 +16,30 @@ from activities.models import CrmNote, PublishInput, Released
 from activities.routing import release_place
 from domain.context import usable_email
 from domain.notices import Notice
-from domain.scripts import RepAlert, alert_chat, alert_email
+from domain.reps import RepProfile
+from domain.scripts import RepAlert, alert_email
 from domain.scripts.follow_up import invitation_summary
 from integrations.calendar.base import Calendar, CalendarTask, TaskNotFound
 from integrations.calendar.ics import Party, invitation
 from integrations.crm.base import CRM, CrmUnavailable
 from integrations.notify.base import DeliveryError, Notifier
+from integrations.notify.slack import alert_message, closed_message
 from store.capacity import CapacityStore
 from store.crm_notes import PendingCrmNotes
 from store.reps import RepStore
 from store.transfers import TransferStore
 
+OFFER_KINDS = ("offer", "follow_up_due")  # rep alerts that are offers, which the rep answers
+
 
 class PublishActivities:
     def __init__(self, transfers: TransferStore, notifier: Notifier, calendar: Calendar, crm: CRM, reps: RepStore,
                  capacity: CapacityStore, crm_notes: PendingCrmNotes, email_alerts: bool = False,
-                 chat_channel: str | None = None, console_url: str | None = None):
+                 chat_alerts: bool = False, chat_channel: str | None = None, console_url: str | None = None):
         self.transfers, self.notifier, self.calendar, self.crm, self.reps = transfers, notifier, calendar, crm, reps
         self.capacity, self.crm_notes = capacity, crm_notes
-        self.email_alerts, self.chat_channel, self.console_url = email_alerts, chat_channel, console_url
+        self.email_alerts, self.console_url = email_alerts, console_url
+        self.chat_alerts, self.chat_channel = chat_alerts, chat_channel  # the channel: for reps not in Slack by id
 
     @activity.defn(name="publish")
     def publish(self, inp: PublishInput) -> Released | None:
@@ -55,7 +60,7 @@ class PublishActivities:
         for note in inp.crm_notes:
             self._note_in_crm(transfer_id, note, now)
         if inp.notices:
-            notices = [self._with_invitation(self._on_every_channel(self._to_usable_address(n, transfer_id)),
+            notices = [self._with_invitation(self._on_every_channel(self._to_usable_address(n, transfer_id), now),
                                              scheduled, now) for n in inp.notices]
             try:
                 self.notifier.publish(notices)
@@ -87,21 +92,23 @@ class PublishActivities:
                                 transfer_id, notice.kind)
         return notice.model_copy(update={"email_to": None})
 
-    def _on_every_channel(self, notice: Notice) -> Notice:
-        """A rep alert also goes by e-mail and to the chat channel when they are set up, in the words of the
-        console card."""
-        if notice.audience != "rep" or "alert" not in notice.payload or notice.rep_id is None:
+    def _on_every_channel(self, notice: Notice, now: datetime) -> Notice:
+        """A rep alert also goes by e-mail, and to Slack (the rep's direct messages, else the team channel), when
+        they are set up, in the words of the console card; the end of an offer edits its card in Slack."""
+        slack_edit = notice.kind == "offer_closed" and self.chat_alerts
+        if notice.audience != "rep" or notice.rep_id is None or not ("alert" in notice.payload or slack_edit):
             return notice
-        alert = RepAlert.model_validate(notice.payload["alert"])
+        rep = self.reps.get(notice.rep_id).profile
         update, payload = {}, dict(notice.payload)
-        rep = self.reps.get(notice.rep_id).profile if self.email_alerts else None
-        if rep is not None and rep.email is not None:
+        if "alert" in payload and self.email_alerts and rep.email is not None:
             update["email_to"] = rep.email
-            payload["subject"], payload["body"] = alert_email(alert, self.console_url)
+            payload["subject"], payload["body"] = alert_email(RepAlert.model_validate(payload["alert"]),
+                                                              self.console_url)
             payload["to_name"] = rep.name
-        if self.chat_channel is not None:
-            update["chat_to"] = self.chat_channel
-            payload["chat_text"] = alert_chat(alert, self.console_url)
+        chat_to = (rep.slack_user_id or self.chat_channel) if self.chat_alerts else None
+        if chat_to is not None:
+            update["chat_to"] = chat_to
+            payload |= self._in_slack(notice, rep, now)
         return notice.model_copy(update={**update, "payload": payload}) if update else notice
 
     def _with_invitation(self, notice: Notice, scheduled: dict[str, CalendarTask], now: datetime) -> Notice:
@@ -117,5 +124,21 @@ class PublishActivities:
                          Party(notice.payload.get("to_name"), notice.email_to), now)
         return notice.model_copy(update={"payload": {**notice.payload, "calendar": ics}})
 
+    def _in_slack(self, notice: Notice, rep: RepProfile, now: datetime) -> dict:
+        """The notice's Slack fields: an offer with its actions, colleagues who can take it now in its pick list."""
+        payload = notice.payload
+        if notice.kind == "offer_closed":
+            return closed_message(payload["offer"], payload["outcome"], rep.locale, rep=payload["rep"],
+                                  colleague=payload["colleague"], at=_moment(payload["at"]))
+        offer = notice.kind in OFFER_KINDS
+        return alert_message(
+            RepAlert.model_validate(payload["alert"]), rep.locale, link=self.console_url,
+            expires_at=_moment(payload["expires_at"]) if offer else None,
+            colleagues=[state.profile for state in self.reps.free_colleagues(rep.id, now)] if offer else None)
+
     def all(self) -> list:
         return [self.publish]
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return None if iso is None else datetime.fromisoformat(iso)

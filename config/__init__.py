@@ -59,9 +59,17 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="whether to secure the SMTP connection with STARTTLS")
     smtp_username: str | None = Field(None, description="the SMTP login, when the server asks for one")
     smtp_password: str | None = Field(None, description="the SMTP login's password")
-    slack_bot_token: str | None = Field(None, description="a Slack bot token; with `WT_SLACK_CHANNEL`, rep alerts "
-                                        "are posted to Slack too (Web API `chat.postMessage`), in the same words")
-    slack_channel: str | None = Field(None, description="the Slack channel id alerts go to, e.g. `C0123456789`")
+    slack_bot_token: SecretStr | None = Field(None, description="a Slack app's bot token (`xoxb-...`, scopes "
+                                              "`chat:write` and `im:write`): rep alerts are posted to Slack too, as "
+                                              "the console's card, an offer with Accept, Defer to colleague and "
+                                              "Schedule callback; to the rep's direct messages when their profile "
+                                              "has a `slack_user_id`, else to `WT_SLACK_CHANNEL`")
+    slack_channel: str | None = Field(None, description="the Slack channel id alerts of reps without a "
+                                      "`slack_user_id` go to, e.g. `C0123456789` (the app must be in it)")
+    slack_signing_secret: SecretStr | None = Field(None, description="the Slack app's signing secret: with it, "
+                                                   "`POST /v1/slack/interactivity` takes the clicks on the cards' "
+                                                   "actions (each request's signature and age checked, a replay "
+                                                   "refused); without it that endpoint answers 404")
     crm: Literal["builtin", "hubspot"] = Field("builtin", description="the CRM prospects' accounts and history "
                                                "are read from and transfer notes written to: `builtin` (tables in "
                                                "the app database) or `hubspot` (needs `WT_HUBSPOT_TOKEN`)")

@@ -18,6 +18,7 @@ from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.destinations import CallbackPolicy
 from integrations.notify.email import EmailDispatcher, SmtpMailer
 from integrations.notify.slack import SlackDispatcher
+from integrations.notify.slack_interactivity import SlackInteractions
 from integrations.notify.webhooks import WebhookDispatcher
 from store.crm_notes import NoteWrites
 from store.db import Database
@@ -33,6 +34,7 @@ class Integrations:
     webhooks: WebhookDispatcher
     email: EmailDispatcher | None  # None without an SMTP server: e-mail notices wait in the outbox
     chat: SlackDispatcher | None = None  # None without a Slack token
+    slack: SlackInteractions | None = None  # clicks on Slack cards; None without a Slack signing secret
 
     @property
     def calendar_sync(self) -> CalDavCalendar | None:
@@ -41,8 +43,9 @@ class Integrations:
 
 
 def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer | None = None,
-                       slack_token: str | None = None, callback_allow: Iterable[str] = (),
-                       crm_timeout: float = 3.0, hubspot: HubSpotAccess | None = None,
+                       slack_token: str | None = None, slack_signing_secret: str | None = None,
+                       callback_allow: Iterable[str] = (), crm_timeout: float = 3.0,
+                       hubspot: HubSpotAccess | None = None,
                        calendar: Literal["builtin", "caldav"] = "builtin", caldav_url: str | None = None,
                        caldav_username: str | None = None, caldav_password: str | None = None) -> Integrations:
     """`hubspot`: HubSpot is the CRM; else the built-in one. `calendar`: CalDAV pushes beside the built-in feed."""
@@ -62,4 +65,5 @@ def build_integrations(db: Database, *, webhook_secret: str, mailer: SmtpMailer 
         webhooks=WebhookDispatcher(db, webhook_secret, destinations=callbacks),
         email=EmailDispatcher(db, mailer) if mailer else None,
         chat=SlackDispatcher(db, slack_token) if slack_token else None,
+        slack=SlackInteractions(db, slack_signing_secret) if slack_signing_secret else None,
     )

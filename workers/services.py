@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
 from config import Settings
@@ -40,7 +42,8 @@ class Services:
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
                                     self.integrations.crm, self.reps, self.capacity, self.crm_notes,
                                     email_alerts=self.integrations.email is not None,
-                                    chat_channel=settings.slack_channel if self.integrations.chat else None,
+                                    chat_alerts=self.integrations.chat is not None,
+                                    chat_channel=settings.slack_channel,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
         return routing.all() + publish.all()
 
@@ -52,7 +55,9 @@ def build_services(settings: Settings) -> Services:
     db.create_all()
     caldav_password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
+                                      slack_token=_revealed(settings.slack_bot_token),
+                                      slack_signing_secret=_revealed(settings.slack_signing_secret),
+                                      callback_allow=settings.callback_allow,
                                       crm_timeout=settings.crm_timeout, hubspot=_hubspot(settings),
                                       calendar=settings.calendar, caldav_url=settings.caldav_url,
                                       caldav_username=settings.caldav_username, caldav_password=caldav_password)
@@ -65,6 +70,10 @@ def _hubspot(settings: Settings) -> HubSpotAccess | None:
     if settings.crm != "hubspot" or settings.hubspot_token is None:
         return None
     return HubSpotAccess(settings.hubspot_token.get_secret_value(), settings.hubspot_base_url)
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

@@ -32,7 +32,7 @@ from domain.lifecycle import (
 from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
 from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
-from domain.scripts import LineFacts, bot_line, rep_alert
+from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert
 from domain.scripts.follow_up import confirmation, prospect_label, task_description
 from domain.view import BotLine, QueueInfo, RepSummary, TransferView
 from workflows.inbox import Inbox, PendingInput
@@ -76,6 +76,7 @@ class TransferState:
         self.exclude: list[str] = []  # reps this transfer is not offered to again
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
+        self.offer_key: str | None = None  # the open offer's alert notice, which close_offer points to
         self.follow_up: FollowUp | None = None
         self.calendar_task: OpenTask | None = None
         self.failure: str | None = None  # why the transfer is recovering
@@ -107,8 +108,8 @@ class TransferState:
         self.step.log(self.clock(), self.status, kind, detail, rep_id, data)
 
     def notify(self, audience: Audience, kind: str, payload: dict, rep_id: str | None = None,
-               email_to: str | None = None, key: str | None = None) -> None:
-        self.step.notify(audience, kind, payload, rep_id=rep_id, email_to=email_to, key=key)
+               email_to: str | None = None, key: str | None = None) -> str:
+        return self.step.notify(audience, kind, payload, rep_id=rep_id, email_to=email_to, key=key)
 
     def say(self, kind: str, choices: list[str] | None = None, at: datetime | None = None) -> None:
         """The bot's next line to the prospect, in the bot's language."""
@@ -124,10 +125,10 @@ class TransferState:
         self.bot_lines.append(line)
         self.notify("bot", "bot_line", line.model_dump(mode="json"), key=f"line-{line.seq}")
 
-    def alert_rep(self, kind: str, rep: RepSummary | None = None) -> None:
-        """The rep's alert with the whole context package, in the rep's language."""
+    def alert_rep(self, kind: str, rep: RepSummary | None = None) -> str:
+        """The rep's alert with the whole context package, in the rep's language; returns its notice's key."""
         rep, follow_up = rep or self.rep, self.follow_up
-        self.notify("rep", kind, {
+        return self.notify("rep", kind, {
             "alert": rep_alert(self.ctx, rep.locale, self.ctx.transfer_reason).model_dump(mode="json"),
             "context": self.ctx.model_dump(mode="json"),
             "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
@@ -138,6 +139,15 @@ class TransferState:
                 "channel": follow_up.channel, "due": follow_up.due.isoformat(),
                 "phone": self.ctx.prospect.phone, "email": self.ctx.prospect.email},
         }, rep_id=rep.id)
+
+    def close_offer(self, outcome: OfferOutcome, colleague: RepSummary | None = None,
+                    at: datetime | None = None) -> None:
+        """The offer to the current rep ended: a channel that shows its alert with buttons (Slack) edits it to say
+        how, so nobody acts on it again."""
+        self.notify("rep", "offer_closed", {
+            "offer": self.offer_key, "outcome": outcome, "rep": self.rep.name,
+            "colleague": colleague.name if colleague else None, "at": at.isoformat() if at else None,
+        }, rep_id=self.rep.id)
 
     def adopt(self, plan: Plan) -> None:
         """The plan, and the package completed before any rep sees it; what was derived is logged with its source."""

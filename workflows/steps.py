@@ -40,10 +40,12 @@ class StepRecord:
                                           detail=detail[:MAX_DETAIL], data=data or {}))
 
     def notify(self, audience: Audience, kind: str, payload: dict[str, Any], rep_id: str | None = None,
-               email_to: str | None = None, key: str | None = None) -> None:
+               email_to: str | None = None, key: str | None = None) -> str:
+        """Adds a notice to the step's batch; returns its key."""
         self._notices_made += 1
+        key = key or f"n-{self._notices_made}"
         self._notices.append(Notice(
-            key=key or f"n-{self._notices_made}",
+            key=key,
             transfer_id=self.transfer_id,
             audience=audience,
             rep_id=rep_id,
@@ -52,6 +54,7 @@ class StepRecord:
             callback_url=self.bot_callback_url if audience == "bot" else None,
             email_to=email_to,
         ))
+        return key
 
     def schedule(self, task: TaskRequest) -> None:
         self._tasks.append(task)

@@ -135,7 +135,7 @@ class TransferWorkflow(TransferState):
         self.queue = None
         self.offer_expires_at = self.deadline_in(self.inp.timings.offer)
         self.enter(Status.OFFERED, f"Offered to {self.rep.name}", kind="offered", rep_id=self.rep.id)
-        self.alert_rep("offer" if self.live else "follow_up_due")
+        self.offer_key = self.alert_rep("offer" if self.live else "follow_up_due")
         if self.live:
             self.say("available" if first_offer else "rerouting")
         try:
@@ -146,22 +146,27 @@ class TransferWorkflow(TransferState):
             item = await self._next(self.offer_expires_at)
             if item is None:
                 self.log("offer_timeout", f"{self.rep.name} did not answer in time; set away", rep_id=self.rep.id)
+                self.close_offer("expired")
                 return await self._next_rep(mark_away=True)
             if item.source == "prospect" and item.payload.action == "left":
+                self.close_offer("withdrawn")
                 return Status.CANCELLED
             if item.source != "rep":
                 continue
             action: RepAction = item.payload
             match action.action:
                 case "accept":
+                    self.close_offer("accepted")
                     return Status.CONNECTING
                 case "decline":
                     self.log("declined", f"{self.rep.name} declined: {action.reason or 'no reason'}",
                              rep_id=self.rep.id)
+                    self.close_offer("declined")
                     return await self._next_rep()
                 case "defer":
                     return await self._defer(action.defer_to)
                 case "schedule_callback":
+                    self.close_offer("callback", at=action.callback_at)
                     await self._release()
                     self.follow_up = FollowUp(self.rep, action.callback_at, "phone")
                     return Status.CALLBACK_SCHEDULED
@@ -345,9 +350,11 @@ class TransferWorkflow(TransferState):
             reserved = await self._local(RoutingActivities.reserve,
                                          ReserveInput(now=workflow.now(), transfer_id=self.tid, rep_id=colleague))
             if reserved.ok:
+                self.close_offer("deferred", colleague=reserved.rep)
                 self.rep = reserved.rep
                 return Status.OFFERED
             self.log("defer_failed", f"{colleague} cannot take it now; finding the next best rep")
+        self.close_offer("deferred")
         return Status.CHECKING
 
     async def _release(self, mark_away: str | None = None) -> None:

@@ -636,7 +636,8 @@ async def test_alerts_are_posted_to_slack_when_it_is_set_up(time_skipping_env, t
         await harness.ready(handle)
         await harness.prospect(handle, "proceed")
         with respx.mock:
-            route = respx.post(POST_MESSAGE).mock(return_value=httpx.Response(200, json={"ok": True}))
+            route = respx.post(POST_MESSAGE).mock(return_value=httpx.Response(200, json={
+                "ok": True, "channel": "C0SALES", "ts": "1700000000.000100", "message": {"type": "message"}}))
             assert harness.services.integrations.chat.run_once() == 1
         posted = json.loads(route.calls.last.request.content)
         offer = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer").payload
