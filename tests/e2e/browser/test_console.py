@@ -94,7 +94,7 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     await sarah.reload()  # the accepted transfer is still on the desk
     await expect(panel.locator(".summary")).to_contain_text("John Smith")
     await expect(panel.locator(".status")).to_contain_text("waiting for you to take over")
-    await expect(panel.locator(".history")).to_contain_text("webinar: Attended the Q1 webinar")
+    await expect(panel.locator(".history")).to_contain_text("Webinar: Attended the Q1 webinar")
     await panel.get_by_text("Full transcript", exact=True).click()
     await expect(panel.locator(".transcript pre")).to_have_text(TRANSCRIPT)
     await panel.get_by_label("Salesforce integration details").check()
