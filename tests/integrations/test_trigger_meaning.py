@@ -15,8 +15,7 @@ from integrations.triggers.local import shipped_meaning
 
 # Written for this test, in none of the labelled files.
 SHOULD_TRANSFER = [
-    ("es", "Hola, somos una cadena de 40 clínicas dentales y queremos ver una demostración con alguien de su "
-           "equipo la semana que viene.", "positive"),
+    ("es", "Queremos ver una demostración del producto.", "positive"),
     ("fr", "Franchement, ça fait trois fois que je pose la même question et vous ne répondez jamais à côté. Je veux "
            "parler à quelqu'un.", "rescue"),
     ("de", "Wir haben 3.000 Mitarbeiter in zwölf Ländern und brauchen SSO, ein eigenes Rechenzentrum in der EU und "
