@@ -6,15 +6,18 @@ import asyncio
 import shutil
 import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import yaml
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from workers import children
+from workers.temporal import TemporalConnection
 from workers.worker import connect_when_ready
 
 LOG_TAIL_LINES = 20
@@ -60,6 +63,8 @@ class DevServer:
     converter: DataConverter
     codec_endpoint: str  # where its UI decrypts payloads: the API's codec server
     namespace: str = "default"
+    interceptors: Sequence[Interceptor] = ()  # what the client it returns is given (tracing)
+    runtime: Runtime | None = None  # the client's SDK runtime (its metrics)
     process: asyncio.subprocess.Process | None = None
 
     @property
@@ -90,8 +95,9 @@ class DevServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.start_again()
         try:
-            client = await connect_when_ready(self.address, self.namespace, self.converter, ready_timeout,
-                                              keep_trying=self._running)
+            connection = TemporalConnection(self.address, self.namespace, self.converter,
+                                            interceptors=self.interceptors, runtime=self.runtime)
+            client = await connect_when_ready(connection, ready_timeout, keep_trying=self._running)
         except TimeoutError as err:
             client, reason = None, str(err)
         else:
