@@ -153,3 +153,10 @@ def test_a_bad_secret_setting_is_named_but_its_value_never_shown() -> None:
     message = _settings_error(raised.value)
     assert "WT_ADMIN_KEY=<hidden>: Input should be a valid string" in message and "12345678" not in message
     assert "WT_OFFER_TIMEOUT=1: Input should be greater than or equal to 5" in message
+
+
+def test_a_rule_across_settings_is_told_without_echoing_any_setting() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, encryption_keys="k1:secret-value", temporal_tls_cert=__file__)
+    message = _settings_error(raised.value)
+    assert "WT_TEMPORAL_TLS_CERT needs WT_TEMPORAL_TLS_KEY" in message and "secret-value" not in message
