@@ -33,7 +33,8 @@ def render() -> str:
 
 
 def _row(name: str, field: FieldInfo) -> str:
-    cells = (f"`WT_{name.upper()}`", _default(field.default), _accepts(field), (field.description or "") + _needed(field))
+    meaning = (field.description or "") + _needed(field)
+    cells = (f"`WT_{name.upper()}`", _default(field.default), _accepts(field), meaning)
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n"
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
 from temporalio.client import Interceptor
 from temporalio.converter import DataConverter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
@@ -31,11 +32,13 @@ class Telemetry:
     runtime: Runtime  # the SDK's threads, logs and metrics for every client of the process
 
     @classmethod
-    def of(cls, process: str) -> Telemetry:
-        """For the process `process` (`api`, `worker`): traces as the environment's OTEL_* variables say."""
+    def of(cls, process: str, span_exporters: Sequence[SpanExporter] | None = None) -> Telemetry:
+        """For the process `process` (`api`, `worker`): traces to `span_exporters` if given, else as the
+        environment's OTEL_* variables say."""
         sdk_metrics = TemporalSdkMetrics()
         runtime = Runtime(telemetry=TelemetryConfig(metrics=sdk_metrics.buffer, logging=CORE_LOGS))
-        return cls(Tracing.from_environment(process), sdk_metrics, runtime)
+        tracing = Tracing.from_environment(process) if span_exporters is None else Tracing(process, span_exporters)
+        return cls(tracing, sdk_metrics, runtime)
 
     @property
     def interceptors(self) -> list[Interceptor]:

@@ -52,9 +52,9 @@ class Tracing:
             self.provider.add_span_processor(BatchSpanProcessor(WithoutPersonalData(exporter)))
 
     @classmethod
-    def from_environment(cls, process: str, environ: Mapping[str, str] = os.environ) -> Tracing | None:
+    def from_environment(cls, process: str) -> Tracing | None:
         """The tracing the OTEL_* variables ask for; None when they ask for none (the default)."""
-        names = exporter_names(environ)
+        names = exporter_names(os.environ)
         return cls(process, [_exporter(name)() for name in names]) if names else None
 
     def interceptor(self) -> TracingInterceptor:

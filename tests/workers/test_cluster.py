@@ -160,7 +160,8 @@ async def test_the_cluster_refuses_a_client_without_its_certificate_and_the_clie
 def test_the_settings_build_the_clients_tls_and_namespace(pki: Pki) -> None:
     connection = cluster_connection(mtls_settings(pki, "temporal.internal:7233", temporal_namespace="sales"), CONVERTER)
     assert (connection.address, connection.namespace) == ("temporal.internal:7233", "sales")
-    assert connection.tls == TLSConfig(server_root_ca_cert=pki.ca.read_bytes(), client_cert=pki.client_cert.read_bytes(),
+    assert connection.tls == TLSConfig(server_root_ca_cert=pki.ca.read_bytes(),
+                                       client_cert=pki.client_cert.read_bytes(),
                                        client_private_key=pki.client_key.read_bytes(), domain=SERVER_NAME)
 
 
@@ -227,9 +228,10 @@ def test_a_client_certificate_without_its_key_is_refused_at_start(pki: Pki, monk
 
 
 def test_a_missing_tls_file_is_named_at_start(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("WT_TEMPORAL_TLS_CA", str(tmp_path / "no-such-ca.pem"))
+    missing = tmp_path / "no-such-ca.pem"
+    monkeypatch.setenv("WT_TEMPORAL_TLS_CA", str(missing))
     assert main(["api"]) == 2
-    assert f"WT_TEMPORAL_TLS_CA='{tmp_path / 'no-such-ca.pem'}': Path does not point to a file" in capsys.readouterr().err
+    assert f"WT_TEMPORAL_TLS_CA='{missing}': Path does not point to a file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("variable", ["WT_TEMPORAL_TLS_CA", "WT_TEMPORAL_TLS_CERT", "WT_TEMPORAL_TLS_KEY"])
