@@ -97,7 +97,8 @@ class FailureReporter:
         try:
             await asyncio.wait_for(handle.signal(TransferWorkflow.delivery_failed, failure), REPORT_TIMEOUT)
         except (RPCError, TimeoutError) as err:
-            log.info("transfer %s not told of its failed %s delivery: %s", transfer_id, failure.channel, err)
+            log.info("transfer %s not told of its failed %s delivery: %s", transfer_id, failure.channel, err,
+                     extra={"transfer_id": transfer_id})
 
 
 @contextlib.contextmanager
