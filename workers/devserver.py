@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import sys
@@ -112,7 +113,13 @@ class DevServer:
         """Start the server (again) on the same database: its workflows carry on where its last run left them, and
         clients connected to its address reconnect by themselves."""
         with self.log_path.open("ab") as log:
-            self.process = await children.spawn(self.command(), stdout=log, stderr=log)
+            self.process = await children.spawn(self.command(), stdout=log, stderr=log, env=self.environment())
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """`up`'s environment (Go's own settings such as GOGC apply) without the OTEL_* variables that trace the API
+        and worker: the Temporal server reads them too, and stops at one it does not know (`console`)."""
+        return {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
 
     async def exited(self) -> int:
         return await self.process.wait()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIServer
@@ -54,7 +55,7 @@ class _Series:
             self.values[labels] = value
         else:
             counts = self.buckets.setdefault(labels, [0] * len(BUCKETS))
-            counts[next(i for i, bound in enumerate(BUCKETS) if value <= bound)] += 1
+            counts[bisect_left(BUCKETS, value)] += 1  # the first bucket whose bound is at or above it
             self.sums[labels] = self.sums.get(labels, 0) + value
 
     def metric(self) -> Metric:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,15 @@ from tests.conftest import CONVERTER, free_port, free_ports
 from workers import event_loop
 from workers.cli import _settings_error, main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
-from workers.stack import UP_CALLBACK_ALLOW, UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
+from workers.stack import (
+    UP_CALLBACK_ALLOW,
+    UP_STREAM_POLL_SECONDS,
+    UpOptions,
+    WorkerProcess,
+    bind_api_socket,
+    embedded_settings,
+)
+from workers.temporal import cluster_connection
 
 
 @pytest.fixture
@@ -160,3 +169,22 @@ def test_a_rule_across_settings_is_told_without_echoing_any_setting() -> None:
         Settings(_env_file=None, encryption_keys="k1:secret-value", temporal_tls_cert=__file__)
     message = _settings_error(raised.value)
     assert "WT_TEMPORAL_TLS_CERT needs WT_TEMPORAL_TLS_KEY" in message and "secret-value" not in message
+
+
+def test_ups_dev_server_gets_its_environment_but_not_the_otel_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Temporal server reads OTEL_* too, and refuses to start on `OTEL_TRACES_EXPORTER=console`."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("GOGC", "400")
+    environment = DevServer.environment()
+    assert environment["GOGC"] == "400" and not any(name.startswith("OTEL_") for name in environment)
+
+
+def test_ups_worker_reaches_its_dev_server_in_clear_whatever_else_is_set(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WT_TEMPORAL_API_KEY", "cloud-key")
+    settings = embedded_settings(Settings(_env_file=None), UpOptions(data_dir=tmp_path))
+    environment = WorkerProcess(settings, "info").environment()
+    assert (environment["WT_TEMPORAL_TLS"], environment["WT_TEMPORAL_API_KEY"]) == ("false", "")
+    monkeypatch.setattr(os, "environ", environment)
+    assert cluster_connection(Settings(_env_file=None), CONVERTER).tls is False
+    assert Settings(_env_file=None).temporal_api_key is None
