@@ -98,7 +98,7 @@ class TemporalSdkMetrics:
 
     def serve(self, address: str) -> WSGIServer:
         """Serve these metrics at `http://<address>/metrics` from a thread, for a process with no API; stopped by the
-        server's `shutdown()`."""
+        server's `shutdown()`, its port freed by `server_close()`."""
         registry = CollectorRegistry()
         registry.register(self)
         host, _, port = address.rpartition(":")

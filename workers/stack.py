@@ -304,6 +304,7 @@ def _serving_metrics(address: str | None, telemetry: Telemetry) -> Iterator[None
         yield
     finally:
         server.shutdown()
+        server.server_close()
 
 
 async def _connect(connection: TemporalConnection, stop: asyncio.Event) -> Client | None:

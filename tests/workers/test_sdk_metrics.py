@@ -69,6 +69,7 @@ async def test_a_workers_endpoint_serves_the_sdks_metrics_after_a_workflow_ran(l
         again = _scrape(url)  # nothing ran in between: the same totals, not counted twice
     finally:
         server.shutdown()
+        server.server_close()
 
     ours = {"task_queue": queue}
     assert _only(scraped["temporal_activity_execution_failed"], activity_type="probe_step", **ours) == [1]

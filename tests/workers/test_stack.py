@@ -22,9 +22,11 @@ from workers.stack import (
     UP_STREAM_POLL_SECONDS,
     UpOptions,
     WorkerProcess,
+    _serving_metrics,
     bind_api_socket,
     embedded_settings,
 )
+from workers.telemetry import Telemetry
 from workers.temporal import cluster_connection
 
 
@@ -188,3 +190,9 @@ def test_ups_worker_reaches_its_dev_server_in_clear_whatever_else_is_set(tmp_pat
     monkeypatch.setattr(os, "environ", environment)
     assert cluster_connection(Settings(_env_file=None), CONVERTER).tls is False
     assert Settings(_env_file=None).temporal_api_key is None
+
+
+def test_a_taken_worker_metrics_address_is_a_clear_error(taken_port: int) -> None:
+    serving = _serving_metrics(f"127.0.0.1:{taken_port}", Telemetry.of("worker"))
+    with pytest.raises(StackError, match=f"WT_WORKER_METRICS_ADDRESS=127.0.0.1:{taken_port}: cannot listen there"):
+        serving.__enter__()
