@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     temporal_tls: bool | None = Field(None, description="whether `api` and `worker` reach Temporal over TLS. Unset: "
                                       "over TLS when any `WT_TEMPORAL_TLS_*` file or `WT_TEMPORAL_API_KEY` is set; "
                                       "`true`: over TLS, the server checked against the system's trusted CAs unless "
-                                      "`WT_TEMPORAL_TLS_CA`; `false`: in clear, whatever else is set (as `up` reaches its "
-                                      "own dev server)")
+                                      "`WT_TEMPORAL_TLS_CA`; `false`: in clear, whatever else is set (as `up` "
+                                      "reaches its own dev server)")
     temporal_tls_ca: FilePath | None = Field(None, description="a PEM file of the CA certificate(s) Temporal's "
                                              "server certificate is checked against (a self-hosted cluster's own CA); "
                                              "unset: the system's trusted CAs")
