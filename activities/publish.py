@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from opentelemetry import trace
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -60,6 +61,9 @@ class PublishActivities:
         for note in inp.crm_notes:
             self._note_in_crm(transfer_id, note, now)
         if inp.notices:
+            # With tracing on, the step's span says what it made known (kinds only), e.g. the rep's alert.
+            trace.get_current_span().set_attribute("warm_transfer.notices",
+                                                   [f"{n.audience}:{n.kind}" for n in inp.notices])
             notices = [self._with_invitation(self._on_every_channel(self._to_usable_address(n, transfer_id), now),
                                              scheduled, now) for n in inp.notices]
             try:

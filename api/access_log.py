@@ -8,7 +8,7 @@ import logging
 import re
 
 ACCESS_LOGGER = "uvicorn.access"
-_SECRET_PARAMETER = re.compile(r"([?&](?:token|key)=)[^&#\s]*", re.IGNORECASE)
+_SECRET_PARAMETER = re.compile(r"((?:^|[?&])(?:token|key)=)[^&#\s]*", re.IGNORECASE)  # a query alone, or a URL
 
 
 class RedactSecrets(logging.Filter):

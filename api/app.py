@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client.registry import Collector
 from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
@@ -19,7 +20,8 @@ from api.briefs import Briefs
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.limits import RequestBodyLimit
-from api.routers import codec, console, dashboard, keys, metrics, reps, slack, transfers, triggers
+from api.log_context import TransferInLog
+from api.routers import codec, console, dashboard, health, keys, metrics, reps, slack, transfers, triggers
 from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
@@ -30,8 +32,10 @@ from integrations.triggers.local import shipped_meaning
 from store.wakeup_relay import RelayListener
 
 
-def create_app(settings: Settings, services: ApiServices, client: Client) -> FastAPI:
-    """The app, on the stores, integrations and Temporal client it is given (the caller owns them)."""
+def create_app(settings: Settings, services: ApiServices, client: Client,
+               sdk_metrics: Collector | None = None) -> FastAPI:
+    """The app, on the stores, integrations and Temporal client it is given (the caller owns them); `sdk_metrics`,
+    the Temporal SDK's metrics, are exposed on `/metrics` beside the app's."""
 
     transfer_client = TransferClient(client, settings, services.capacity)
 
@@ -63,14 +67,18 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.state.transfers = transfer_client
     app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)
     app.state.poll_interval = settings.stream_poll_seconds
+    app.state.database_check = health.DatabaseCheck(services.db)
     install_error_handlers(app)
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(TransferInLog)
     redact_access_log()
     for router in (transfers.router, reps.router, keys.router, triggers.router, slack.router, console.router,
-                   metrics.router, dashboard.router, codec.router):
+                   metrics.router, dashboard.router, codec.router, health.router):
         app.include_router(router)
     metrics.install(app)
+    if sdk_metrics is not None:
+        app.state.prometheus.register(sdk_metrics)
     # Once: a broken policy file stops startup.
     app.state.trigger_evaluator = build_evaluator(load_policy(settings.trigger_policy),
                                                   shipped_meaning() if settings.trigger_meaning else None,
@@ -88,10 +96,6 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:  # the address `make up` prints leads somewhere useful
         return RedirectResponse("/docs")
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
-    async def healthz() -> dict:
-        return {"ok": True}
 
     return app
 

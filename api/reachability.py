@@ -67,7 +67,7 @@ class TemporalReachability:
         task = asyncio.ensure_future(call)
         # Whatever ends the task (a cut-off, this request cancelled at shutdown) its exception is read, so asyncio
         # never logs it as "never retrieved".
-        task.add_done_callback(_retrieve)
+        task.add_done_callback(retrieve_outcome)
         self._calls.add(task)
         try:
             return await task
@@ -85,6 +85,7 @@ class TemporalReachability:
             self._cut_off.discard(task)
 
 
-def _retrieve(task: asyncio.Task) -> None:
+def retrieve_outcome(task: asyncio.Task) -> None:
+    """A done callback: the task's exception is read, so asyncio never logs it as never retrieved."""
     if not task.cancelled():
         task.exception()

@@ -23,6 +23,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import log_context
 from api.errors import ApiError
 from api.reachability import TemporalReachability, unavailable
 from api.threads import blocking
@@ -51,6 +52,7 @@ class TransferClient:
         """The new transfer, started by the key `owner`: its view and True; or, for a transfer_id already used by
         the same request from the same key, its view and False (a 409 for a different request or key)."""
         transfer_id = request.transfer_id or f"xfer_{secrets.token_hex(8)}"
+        log_context.transfer_id.set(transfer_id)
         request = request.model_copy(update={"transfer_id": transfer_id})
         digest = _digest(request, owner)
         # The start and the first answer in one call: the `ready` update rides on the workflow's first task, so

@@ -29,7 +29,7 @@ from bench.stack import until_serving
 from tests.conftest import free_ports
 from workers import children, event_loop
 from workers.stack import ApiServer, bind_api_socket, serve_until, stop_on_signals
-from workers.temporal import connect, data_converter
+from workers.temporal import TemporalConnection, data_converter
 
 
 class Step(BaseModel):
@@ -84,7 +84,7 @@ async def serve(port: int, temporal_address: str, task_queue: str) -> None:
     stop = stop_on_signals()
     sock = bind_api_socket("127.0.0.1", port)
     try:
-        client = await connect(temporal_address, "default", data_converter(None))  # plain workflows: in clear
+        client = await TemporalConnection(temporal_address, "default", data_converter(None)).connect()  # in clear
         await serve_until(ApiServer(relay_app(client, task_queue), sock, "warning"), stop)
     finally:
         sock.close()

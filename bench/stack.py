@@ -32,7 +32,7 @@ from temporalio.client import Client
 
 from config import Settings
 from tests.conftest import free_ports
-from workers.temporal import connect, data_converter
+from workers.temporal import TemporalConnection, data_converter
 
 RESULTS = Path(__file__).parent / "results"
 GC_WATCH = Path(__file__).parent / "gc_watch"
@@ -137,7 +137,7 @@ class Stack:
     async def temporal(self) -> Client:
         """A client of `up`'s Temporal for the plain workflows we compare with, which run in clear as plain Temporal
         does, and for reading histories' events (never their payloads)."""
-        return await connect(self.temporal_address, "default", data_converter(None))
+        return await TemporalConnection(self.temporal_address, "default", data_converter(None)).connect()
 
     def pids(self) -> dict[str, int]:
         """The processes to measure: `up` itself (the API), its worker process and its Temporal dev server."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from integrations.calendar.caldav import url_template
@@ -17,6 +17,15 @@ from integrations.triggers.chat import endpoint_url
 
 DATA_DIR = Path(".data")
 EventLoopName = Literal["uvloop", "asyncio"]
+LogFormat = Literal["text", "json"]
+SCALE_OUT_PROCESSES = ("api", "worker")
+
+
+def needed_by(*processes: str, secret: bool = False) -> dict:
+    """Marks a setting that the scale-out processes (`api`, `worker`) must be given: its default suits one machine
+    only, or they refuse to start without it. docker-compose.yml sets each for those processes, a secret as a
+    required variable (tests/workers/test_compose.py checks), and docs/configuration.md says so."""
+    return {"needed_by": list(processes or SCALE_OUT_PROCESSES), "secret": secret}
 
 
 class Settings(BaseSettings):
@@ -24,29 +33,53 @@ class Settings(BaseSettings):
 
     database_url: str = Field(f"sqlite:///{DATA_DIR}/app.db", description="the app database (reps, seats, queue, "
                               "transfers, outbox): `sqlite:///<file>`, or `postgresql+psycopg://<user>:<password>@"
-                              "<host>/<database>` for PostgreSQL; `up` keeps it in its `--data-dir` unless this is set")
+                              "<host>/<database>` for PostgreSQL; `up` keeps it in its `--data-dir` unless this is set",
+                              json_schema_extra=needed_by())
     temporal_address: str = Field("127.0.0.1:7233", description="the Temporal frontend, `host:port`; `up` runs its "
-                                  "own and sets this from `--temporal-port`")
-    temporal_namespace: str = Field("default", description="the Temporal namespace transfers run in")
+                                  "own and sets this from `--temporal-port`", json_schema_extra=needed_by())
+    temporal_namespace: str = Field("default", description="the Temporal namespace transfers run in (on Temporal "
+                                    "Cloud `<namespace>.<account>`)")
+    temporal_tls: bool | None = Field(None, description="whether `api` and `worker` reach Temporal over TLS. Unset: "
+                                      "over TLS when any `WT_TEMPORAL_TLS_*` file or `WT_TEMPORAL_API_KEY` is set; "
+                                      "`true`: over TLS, the server checked against the system's trusted CAs unless "
+                                      "`WT_TEMPORAL_TLS_CA`; `false`: in clear, whatever else is set (as `up` "
+                                      "reaches its own dev server)")
+    temporal_tls_ca: FilePath | None = Field(None, description="a PEM file of the CA certificate(s) Temporal's "
+                                             "server certificate is checked against (a self-hosted cluster's own CA); "
+                                             "unset: the system's trusted CAs")
+    temporal_tls_cert: FilePath | None = Field(None, description="a PEM file of the client certificate `api` and "
+                                               "`worker` present to Temporal (mTLS: a self-hosted cluster, or Temporal "
+                                               "Cloud with certificates); needs `WT_TEMPORAL_TLS_KEY`")
+    temporal_tls_key: FilePath | None = Field(None, description="a PEM file of that certificate's private key, "
+                                              "without a passphrase")
+    temporal_tls_server_name: str | None = Field(None, description="the name Temporal's server certificate is "
+                                                 "checked against (and sent as SNI), when it is not the host of "
+                                                 "`WT_TEMPORAL_ADDRESS`, e.g. `temporal.internal` when connecting by "
+                                                 "IP address")
+    temporal_api_key: SecretStr | None = Field(None, description="a Temporal Cloud API key, sent as `Authorization: "
+                                               "Bearer <key>` on every call to Temporal; turns TLS on (see "
+                                               "`WT_TEMPORAL_TLS`)")
     task_queue: str = Field("warm-transfer", description="the Temporal task queue the worker polls and the API "
                             "starts transfers on")
-    api_host: str = Field("127.0.0.1", description="the address the API listens on")
+    api_host: str = Field("127.0.0.1", description="the address the API listens on",
+                          json_schema_extra=needed_by("api"))
     api_port: int = Field(8000, ge=1, le=65535, description="the port the API listens on (`up --api-port` "
                           "overrides it)")
     public_url: str | None = Field(None, description="how reps reach the API, e.g. `https://transfers.example.com`, "
                                    "for the console link in alert e-mails")
 
     admin_key: str | None = Field(None, description="the first admin key; more keys are issued with "
-                                  "`POST /v1/api-keys`")
+                                  "`POST /v1/api-keys`", json_schema_extra=needed_by("api", secret=True))
     webhook_secret: SecretStr | None = Field(None, description="the HMAC-SHA256 secret webhooks are signed with "
                                              "(`X-WT-Signature`); `api` and `worker` refuse to start without one, "
-                                             "`up` makes one in its data directory")
+                                             "`up` makes one in its data directory",
+                                             json_schema_extra=needed_by(secret=True))
     encryption_keys: SecretStr | None = Field(None, description="the key ring every payload to Temporal is encrypted "
                                               "with (AES-256-GCM): `<id>:<base64 of 32 bytes>` entries, comma-"
                                               "separated, newest first. The first encrypts, all decrypt, so a key is "
                                               "rotated by putting a new one first. `api` and `worker` refuse to start "
                                               "without it (unless `WT_ALLOW_UNENCRYPTED`); `up` makes one in its data "
-                                              "directory")
+                                              "directory", json_schema_extra=needed_by(secret=True))
     allow_unencrypted: bool = Field(False, description="run without `WT_ENCRYPTION_KEYS`: prospects' personal data "
                                     "then sits in clear in Temporal's histories")
     codec_origins: list[str] = Field([], description="the origins of Temporal UIs allowed to call the codec server "
@@ -161,6 +194,38 @@ class Settings(BaseSettings):
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
+    log_format: LogFormat = Field("text", description="how `up`, `api` and `worker` write their log: `text` for "
+                                  "people, or `json`: one JSON object per line (`time`, `level`, `logger`, "
+                                  "`message`, and `transfer_id`, `trace_id` and `exception` where there is one), "
+                                  "for a log collector")
+    worker_metrics_address: str | None = Field(None, description="`host:port` where a `worker` process serves "
+                                               "Prometheus `/metrics`: the Temporal SDK's own metrics (workflow task "
+                                               "latency, schedule-to-start, activity failures), e.g. `0.0.0.0:9464`. "
+                                               "Unset: not served. The API serves its own, and its SDK's, on its "
+                                               "port's `/metrics`")
+
+    @field_validator("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key", "temporal_tls_server_name",
+                     "temporal_api_key", "worker_metrics_address", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`VAR: ${VAR:-}` in docker-compose.yml passes an unset variable on as an empty one."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _client_certificate_with_its_key(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            given, missing = (("CERT", "KEY") if self.temporal_tls_key is None else ("KEY", "CERT"))
+            raise ValueError(f"WT_TEMPORAL_TLS_{given} needs WT_TEMPORAL_TLS_{missing}: a client certificate and "
+                             "its private key go together")
+        return self
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        host, _, port = (value or "").rpartition(":")
+        if value is not None and not (host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("expected host:port, e.g. 0.0.0.0:9464")
+        return value
 
     @field_validator("trigger_llm_url")
     @classmethod

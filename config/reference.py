@@ -33,8 +33,18 @@ def render() -> str:
 
 
 def _row(name: str, field: FieldInfo) -> str:
-    cells = (f"`WT_{name.upper()}`", _default(field.default), _accepts(field), field.description or "")
+    meaning = (field.description or "") + _needed(field)
+    cells = (f"`WT_{name.upper()}`", _default(field.default), _accepts(field), meaning)
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n"
+
+
+def _needed(field: FieldInfo) -> str:
+    """What `config.needed_by` marks: the scale-out processes must be given it."""
+    processes = (field.json_schema_extra or {}).get("needed_by")
+    if not processes:
+        return ""
+    named = " and ".join(f"`{process}`" for process in processes)
+    return f". **{named} need{'s' if len(processes) == 1 else ''} it set.**"
 
 
 def _default(value: object) -> str:
@@ -46,7 +56,7 @@ def _default(value: object) -> str:
 
 
 def _accepts(field: FieldInfo) -> str:
-    if field.annotation is bool:
+    if field.annotation in (bool, bool | None):
         return "`true` or `false`"
     if get_origin(field.annotation) is Literal:
         return " or ".join(f"`{choice}`" for choice in get_args(field.annotation))

@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext, suppress
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel
 
@@ -172,6 +173,15 @@ class Database:
                 raise
         if immediate and self._checkpointer is not None:
             self._checkpointer.written()
+
+    def ping(self) -> bool:
+        """Whether the database answers a query now."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -12,10 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from config import DATA_DIR, Settings
-from workers import demo, event_loop, stack
+from workers import demo, event_loop, logs, stack
 from workers.codec import KeyRingError
 from workers.devserver import StackError
 from workers.secrets import MissingSecret
+from workers.temporal import ClusterSettingsError
+from workers.tracing import TracingSettingsError
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -51,6 +52,9 @@ def _settings_error(err: ValidationError) -> str:
     """One line per bad WT_* variable, named as it is set; a secret's value is never echoed."""
     lines = []
     for error in err.errors():
+        if not error["loc"]:  # a rule across settings: its input is every setting given, secrets too
+            lines.append(error["msg"].removeprefix("Value error, "))
+            continue
         name = "_".join(map(str, error["loc"]))
         shown = "<hidden>" if any(word in name for word in _SECRET_WORDS) else repr(error["input"])
         lines.append(f"WT_{name.upper()}={shown}: {error['msg']}")
@@ -74,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         print(_settings_error(err), file=sys.stderr)
         return 2
     args = _parser(settings).parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, settings.log_format)
     try:
         if args.command == "demo":
             demo.run_demo(args.api, args.bot_key, args.admin_key)
         else:
             event_loop.run(_serve(args, settings), settings.event_loop)
-    except (MissingSecret, KeyRingError) as err:
+    except (MissingSecret, KeyRingError, ClusterSettingsError, TracingSettingsError) as err:
         print(f"warm-transfer {args.command}: bad configuration: {err}", file=sys.stderr)
         return 2
     except (StackError, demo.DemoError, TimeoutError) as err:

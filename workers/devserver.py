@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import yaml
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from workers import children
+from workers.temporal import TemporalConnection
 from workers.worker import connect_when_ready
 
 LOG_TAIL_LINES = 20
@@ -60,6 +64,8 @@ class DevServer:
     converter: DataConverter
     codec_endpoint: str  # where its UI decrypts payloads: the API's codec server
     namespace: str = "default"
+    interceptors: Sequence[Interceptor] = ()  # what the client it returns is given (tracing)
+    runtime: Runtime | None = None  # the client's SDK runtime (its metrics)
     process: asyncio.subprocess.Process | None = None
 
     @property
@@ -90,8 +96,9 @@ class DevServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.start_again()
         try:
-            client = await connect_when_ready(self.address, self.namespace, self.converter, ready_timeout,
-                                              keep_trying=self._running)
+            connection = TemporalConnection(self.address, self.namespace, self.converter,
+                                            interceptors=self.interceptors, runtime=self.runtime)
+            client = await connect_when_ready(connection, ready_timeout, keep_trying=self._running)
         except TimeoutError as err:
             client, reason = None, str(err)
         else:
@@ -106,7 +113,13 @@ class DevServer:
         """Start the server (again) on the same database: its workflows carry on where its last run left them, and
         clients connected to its address reconnect by themselves."""
         with self.log_path.open("ab") as log:
-            self.process = await children.spawn(self.command(), stdout=log, stderr=log)
+            self.process = await children.spawn(self.command(), stdout=log, stderr=log, env=self.environment())
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """`up`'s environment (Go's own settings such as GOGC apply) without the OTEL_* variables that trace the API
+        and worker: the Temporal server reads them too, and stops at one it does not know (`console`)."""
+        return {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
 
     async def exited(self) -> int:
         return await self.process.wait()

@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +22,10 @@ import uvicorn
 from fastapi import FastAPI
 from sse_starlette.sse import AppStatus
 from temporalio.client import Client
-from temporalio.converter import DataConverter
 
 from api.app import create_app
-from config import DATA_DIR, Settings
+from api.deps import ApiServices
+from config import DATA_DIR, LogFormat, Settings
 from workers import children
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
@@ -33,7 +33,8 @@ from workers.runtime import settle_heap
 from workers.secrets import encryption_keys, kept_in
 from workers.services import build_services
 from workers.supervision import keep_alive
-from workers.temporal import data_converter
+from workers.telemetry import Telemetry
+from workers.temporal import TemporalConnection, data_converter
 from workers.worker import connect_when_ready, deliver_outbox, run_worker
 
 CONNECT_TIMEOUT = 60  # seconds `api` and `worker` wait for a Temporal server that is still starting
@@ -96,8 +97,10 @@ class _UvicornWithoutSignals(uvicorn.Server):
 
 
 class ApiServer:
-    def __init__(self, app: FastAPI, sock: socket.socket, log_level: str):
-        config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=API_SHUTDOWN_GRACE)
+    def __init__(self, app: FastAPI, sock: socket.socket, log_level: str, log_format: LogFormat = "text"):
+        # In JSON, uvicorn's own lines go through the process's log handler (workers/logs.py), not its text format.
+        own_format = {"log_config": None} if log_format == "json" else {}
+        config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=API_SHUTDOWN_GRACE, **own_format)
         self.server = _UvicornWithoutSignals(config)
         self.sock = sock
 
@@ -146,6 +149,7 @@ class WorkerProcess:
         secrets = {f"WT_{name.upper()}": value.get_secret_value() for name in ("encryption_keys", "webhook_secret")
                    if (value := getattr(settings, name)) is not None}
         return {**os.environ, **secrets, "WT_TEMPORAL_ADDRESS": settings.temporal_address,
+                "WT_TEMPORAL_TLS": "false", "WT_TEMPORAL_API_KEY": "",  # its dev server, as the API connects to it
                 "WT_DATABASE_URL": settings.database_url, "WT_WAKEUP_DIR": str(settings.wakeup_dir),
                 "WT_DELIVER_OUTBOX": "false"}  # `up` delivers it from the API's process
 
@@ -189,9 +193,11 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     stop = stop_on_signals()
     settings = kept_in(options.data_dir, embedded_settings(settings, options))
     converter = data_converter(encryption_keys(settings))
+    telemetry = Telemetry.of("api")
     sock = bind_api_socket(settings.api_host, settings.api_port)
     devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir, converter,
-                          f"http://{settings.api_host}:{settings.api_port}/codec", settings.temporal_namespace)
+                          f"http://{settings.api_host}:{settings.api_port}/codec", settings.temporal_namespace,
+                          interceptors=telemetry.interceptors, runtime=telemetry.runtime)
     worker = WorkerProcess(settings, log_level)
     supervising: tuple[asyncio.Task, ...] = ()
     try:
@@ -207,10 +213,11 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
                                            lambda: f"the last lines of {devserver.log_path}:\n{devserver.log_tail()}")))
         delivered = asyncio.Event()
         delivering = deliver_outbox(services, delivered, client)
-        api = ApiServer(create_app(settings, services, client), sock, log_level)
+        api = ApiServer(observed_app(settings, services, client, telemetry), sock, log_level, settings.log_format)
         try:
-            await serve_until(api, stop, supervising,
-                              on_started=lambda: _print_banner(settings, devserver, keys))
+            async with telemetry.running():
+                await serve_until(api, stop, supervising,
+                                  on_started=lambda: _print_banner(settings, devserver, keys))
         finally:
             delivered.set()
             await asyncio.gather(*delivering)
@@ -245,30 +252,61 @@ Play the demo: .venv/bin/warm-transfer demo --api {api_url}    Stop: Ctrl-C
 """, flush=True)
 
 
+def observed_app(settings: Settings, services: ApiServices, client: Client, telemetry: Telemetry) -> FastAPI:
+    """The API, traced when tracing is on, with the Temporal SDK's metrics on its `/metrics`."""
+    app = create_app(settings, services, client, sdk_metrics=telemetry.sdk_metrics)
+    telemetry.trace(app)
+    return app
+
+
 async def api_only(settings: Settings, log_level: str) -> None:
-    converter = data_converter(encryption_keys(settings))  # no key, no start: before anything else
+    telemetry = Telemetry.of("api")
+    # A missing key or an unreadable TLS file stops it before anything else.
+    connection = telemetry.connection(settings, data_converter(encryption_keys(settings)))
     services = build_services(settings)
     stop = stop_on_signals()
     sock = bind_api_socket(settings.api_host, settings.api_port)
     try:
-        client = await _connect(settings, converter, stop)
+        client = await _connect(connection, stop)
         if client is not None:
-            await serve_until(ApiServer(create_app(settings, services, client), sock, log_level), stop)
+            async with telemetry.running():
+                await serve_until(ApiServer(observed_app(settings, services, client, telemetry), sock, log_level,
+                                            settings.log_format), stop)
     finally:
         sock.close()
 
 
 async def worker_only(settings: Settings) -> None:
-    converter = data_converter(encryption_keys(settings))  # no key, no start: before anything else
+    telemetry = Telemetry.of("worker")
+    # A missing key or an unreadable TLS file stops it before anything else.
+    connection = telemetry.connection(settings, data_converter(encryption_keys(settings)))
     services = build_services(settings)
     stop = stop_on_signals()
-    client = await _connect(settings, converter, stop)
-    if client is not None:
-        settle_heap()
-        await run_worker(client, settings, services, stop)
+    with _serving_metrics(settings.worker_metrics_address, telemetry):
+        client = await _connect(connection, stop)
+        if client is not None:
+            settle_heap()
+            async with telemetry.running():
+                await run_worker(client, settings, services, stop)
 
 
-async def _connect(settings: Settings, converter: DataConverter, stop: asyncio.Event) -> Client | None:
+@contextlib.contextmanager
+def _serving_metrics(address: str | None, telemetry: Telemetry) -> Iterator[None]:
+    """The worker's Prometheus endpoint, when WT_WORKER_METRICS_ADDRESS asks for one."""
+    if address is None:
+        yield
+        return
+    try:
+        server = telemetry.sdk_metrics.serve(address)
+    except OSError as err:
+        raise StackError(f"WT_WORKER_METRICS_ADDRESS={address}: cannot listen there ({err.strerror}).") from err
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def _connect(connection: TemporalConnection, stop: asyncio.Event) -> Client | None:
     """The Temporal client of `api` and `worker`; None if they are stopped before Temporal answers."""
-    return await connect_when_ready(settings.temporal_address, settings.temporal_namespace, converter,
-                                    CONNECT_TIMEOUT, keep_trying=lambda: not stop.is_set())
+    return await connect_when_ready(connection, CONNECT_TIMEOUT, keep_trying=lambda: not stop.is_set())

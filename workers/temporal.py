@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 import workflows.transfer
+from config import Settings
 from workers.codec import EncryptionCodec, KeyRing
 from workers.eviction import FreedOnEvictionRunner
 from workers.runtime import cache_bytecode
@@ -41,8 +49,70 @@ def data_converter(keys: KeyRing | None) -> DataConverter:
                          failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
-async def connect(address: str, namespace: str, converter: DataConverter) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=converter)
+class ClusterSettingsError(ValueError):
+    """A TLS file named in the settings that cannot be read, or does not hold what it should."""
+
+
+@dataclass(frozen=True)
+class TemporalConnection:
+    """Where Temporal is and how to reach it (TLS, API key), and what every client of this process adds: the
+    payload converter, tracing, the SDK's metrics runtime."""
+
+    address: str
+    namespace: str
+    converter: DataConverter
+    tls: TLSConfig | bool = False
+    api_key: str | None = field(default=None, repr=False)
+    interceptors: Sequence[Interceptor] = ()
+    runtime: Runtime | None = None
+
+    async def connect(self) -> Client:
+        return await Client.connect(self.address, namespace=self.namespace, data_converter=self.converter,
+                                    tls=self.tls, api_key=self.api_key, interceptors=self.interceptors,
+                                    runtime=self.runtime)
+
+
+def cluster_connection(settings: Settings, converter: DataConverter, interceptors: Sequence[Interceptor] = (),
+                       runtime: Runtime | None = None) -> TemporalConnection:
+    """The connection the settings describe (`api` and `worker`: a self-hosted cluster, with mTLS or not, or
+    Temporal Cloud). A ClusterSettingsError names a TLS file that cannot be read or holds something else."""
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    return TemporalConnection(settings.temporal_address, settings.temporal_namespace, converter,
+                              tls=_tls(settings), api_key=api_key, interceptors=tuple(interceptors), runtime=runtime)
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    files = (settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key)
+    wanted = settings.temporal_tls
+    if wanted is None:
+        wanted = any(files) or settings.temporal_tls_server_name is not None or settings.temporal_api_key is not None
+    if not wanted:
+        return False
+    if not any(files) and settings.temporal_tls_server_name is None:
+        return True  # the system's trusted CAs, no client certificate: Temporal Cloud with an API key
+    return TLSConfig(server_root_ca_cert=_read_pem("WT_TEMPORAL_TLS_CA", settings.temporal_tls_ca),
+                     client_cert=_read_pem("WT_TEMPORAL_TLS_CERT", settings.temporal_tls_cert),
+                     client_private_key=_read_pem("WT_TEMPORAL_TLS_KEY", settings.temporal_tls_key, private_key=True),
+                     domain=settings.temporal_tls_server_name)
+
+
+def _read_pem(variable: str, path: Path | None, private_key: bool = False) -> bytes | None:
+    """The file's bytes, checked now: a bad file would otherwise show only as a failed handshake, naming nothing."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ClusterSettingsError(f"{variable}={path}: cannot be read ({err.strerror})") from None
+    try:
+        if private_key:
+            load_pem_private_key(data, password=None)
+        else:
+            x509.load_pem_x509_certificates(data)
+    except (ValueError, TypeError):  # TypeError: a key that wants a passphrase
+        what = "private key without a passphrase" if private_key else "certificate"
+        raise ClusterSettingsError(f"{variable}={path}: not a PEM {what}") from None
+    return data
 
 
 async def register_search_attributes(client: Client) -> None:

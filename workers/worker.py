@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
-from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from config import Settings
@@ -18,7 +17,7 @@ from domain.notices import DeliveryFailure
 from integrations.crm.retry import CrmNoteRetrier
 from store.wakeup_relay import RelaySender
 from workers.services import Services
-from workers.temporal import connect, make_worker, register_search_attributes
+from workers.temporal import TemporalConnection, make_worker, register_search_attributes
 from workflows.transfer import TransferWorkflow
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ ACTIVITY_THREADS = 64  # matches make_worker's max_concurrent_activities: every 
 REPORT_TIMEOUT = 10  # seconds a failed delivery's report to its transfer may take
 
 
-async def connect_when_ready(address: str, namespace: str, converter: DataConverter, timeout: float,
+async def connect_when_ready(connection: TemporalConnection, timeout: float,
                              keep_trying: Callable[[], bool] = lambda: True) -> Client | None:
     """Connect, retrying while the server comes up (a fresh dev server, or Temporal starting beside us in compose).
 
@@ -38,10 +37,11 @@ async def connect_when_ready(address: str, namespace: str, converter: DataConver
     deadline = loop.time() + timeout
     while keep_trying():
         try:
-            return await connect(address, namespace, converter)
+            return await connection.connect()
         except RuntimeError as err:  # the SDK's connection failure
             if loop.time() >= deadline:
-                raise TimeoutError(f"no answer from Temporal at {address} after {timeout:.0f} s ({err})") from err
+                raise TimeoutError(f"no answer from Temporal at {connection.address} after {timeout:.0f} s "
+                                   f"({err})") from err
         await asyncio.sleep(0.25)
     return None
 
@@ -105,7 +105,8 @@ class FailureReporter:
         try:
             await asyncio.wait_for(handle.signal(TransferWorkflow.delivery_failed, failure), REPORT_TIMEOUT)
         except (RPCError, TimeoutError) as err:
-            log.info("transfer %s not told of its failed %s delivery: %s", transfer_id, failure.channel, err)
+            log.info("transfer %s not told of its failed %s delivery: %s", transfer_id, failure.channel, err,
+                     extra={"transfer_id": transfer_id})
 
 
 @contextlib.contextmanager

@@ -123,7 +123,8 @@ class OutboxDispatcher(ABC):
         reason = str(error)
         if final:
             log.warning("%s delivery of outbox %s is dead%s: %s", self.channel, delivery.row.id,
-                        "" if error.retryable else " (not retried: retrying cannot help)", reason)
+                        "" if error.retryable else " (not retried: retrying cannot help)", reason,
+                        extra={"transfer_id": delivery.row.transfer_id})
             self.queue.mark_dead(delivery, reason)
         else:
             self.queue.retry_at(delivery, now + backoff(delivery.attempt), reason)

@@ -22,7 +22,8 @@ from config import Settings
 from domain.reps import RepProfile
 from tests.workflows.harness import ALL_WEEK
 from workers.services import build_services
-from workers.stack import bind_api_socket
+from workers.stack import bind_api_socket, observed_app
+from workers.telemetry import Telemetry
 from workers.temporal import make_worker, register_search_attributes
 
 ADMIN_KEY = "wt_admin_e2e"
@@ -75,14 +76,18 @@ async def serving(app, sock: socket.socket) -> AsyncIterator[uvicorn.Server]:
 
 
 @asynccontextmanager
-async def stack_on(client: Client, tmp_path: Path,
-                   adjust: Callable[[Stack], None] = lambda stack: None) -> AsyncIterator[Stack]:
+async def stack_on(client: Client, tmp_path: Path, adjust: Callable[[Stack], None] = lambda stack: None,
+                   telemetry: Telemetry | None = None) -> AsyncIterator[Stack]:
     """The API on its port and a worker, on `client`'s Temporal; `adjust` may change the stack's settings and
-    integrations before anything starts."""
+    integrations before anything starts. With `telemetry` (the client's), the API is traced and exposes the SDK's
+    metrics, as `api` does."""
     await register_search_attributes(client)
     stack = Stack(client, tmp_path)
     adjust(stack)
-    stack.app = create_app(stack.settings, stack.services, client)
+    if telemetry is None:
+        stack.app = create_app(stack.settings, stack.services, client)
+    else:
+        stack.app = observed_app(stack.settings, stack.services, client, telemetry)
     with ThreadPoolExecutor(16) as executor:
         worker = make_worker(client, stack.settings.task_queue, stack.services.activities(stack.settings), executor)
         async with worker, serving(stack.app, stack.sock):

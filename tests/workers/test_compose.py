@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from config import SCALE_OUT_PROCESSES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +48,41 @@ def test_api_and_worker_run_the_cli_against_temporal_and_postgres(compose: dict,
     assert service["depends_on"]["postgresql"]["condition"] == "service_healthy"
 
 
+NEEDED = {name: field.json_schema_extra for name, field in Settings.model_fields.items()
+          if isinstance(field.json_schema_extra, dict) and "needed_by" in field.json_schema_extra}
+
+
+def test_settings_say_what_the_scale_out_processes_need() -> None:
+    assert {"database_url", "temporal_address", "encryption_keys", "webhook_secret"} <= set(NEEDED)
+    assert all(NEEDED[name]["secret"] for name in ("encryption_keys", "webhook_secret", "admin_key"))
+
+
+@pytest.mark.parametrize("process", SCALE_OUT_PROCESSES)
+def test_compose_gives_each_process_every_setting_it_needs_and_its_secrets_as_required_variables(
+        compose: dict, process: str) -> None:
+    env = compose["services"][process]["environment"]
+    for name, needed in NEEDED.items():
+        if process not in needed["needed_by"]:
+            continue
+        variable = f"WT_{name.upper()}"
+        assert env.get(variable), f"docker-compose.yml does not set {variable} for {process}"
+        if needed["secret"]:  # `${VAR:?why}`: compose refuses to start without it, and it stays out of the file
+            assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]+\}}", env[variable]), f"{variable}: {env[variable]}"
+    assert "WT_ALLOW_UNENCRYPTED" not in env  # prospects' data is encrypted in Temporal
+
+
+@pytest.mark.parametrize("process", SCALE_OUT_PROCESSES)
+def test_compose_sets_only_settings_the_code_reads_to_values_it_accepts(compose: dict, process: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    env = compose["services"][process]["environment"]
+    known = {f"WT_{name.upper()}" for name in Settings.model_fields}
+    assert {variable for variable in env if variable.startswith("WT_")} <= known
+    for variable, value in env.items():
+        if variable.startswith("WT_") and "${" not in value:  # the rest the operator sets
+            monkeypatch.setenv(variable, value)
+    Settings(_env_file=None)
+
+
 def test_the_image_installs_the_package_and_runs_the_cli() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
@@ -61,7 +99,8 @@ def _compose_available() -> bool:
 
 @pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed")
 def test_docker_compose_accepts_the_file() -> None:
-    env = {**os.environ, "WT_ADMIN_KEY": "k", "WT_WEBHOOK_SECRET": "s", "POSTGRES_PASSWORD": "p"}
+    env = {**os.environ, "WT_ADMIN_KEY": "k", "WT_WEBHOOK_SECRET": "s", "WT_ENCRYPTION_KEYS": "k1:x",
+           "POSTGRES_PASSWORD": "p"}
     checked = subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
                              capture_output=True, text=True, env=env)
     assert checked.returncode == 0, checked.stderr

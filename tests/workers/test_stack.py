@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,17 @@ from tests.conftest import CONVERTER, free_port, free_ports
 from workers import event_loop
 from workers.cli import _settings_error, main
 from workers.devserver import DYNAMIC_CONFIG, DevServer, StackError, check_port_free
-from workers.stack import UP_CALLBACK_ALLOW, UP_STREAM_POLL_SECONDS, UpOptions, bind_api_socket, embedded_settings
+from workers.stack import (
+    UP_CALLBACK_ALLOW,
+    UP_STREAM_POLL_SECONDS,
+    UpOptions,
+    WorkerProcess,
+    _serving_metrics,
+    bind_api_socket,
+    embedded_settings,
+)
+from workers.telemetry import Telemetry
+from workers.temporal import cluster_connection
 
 
 @pytest.fixture
@@ -153,3 +164,35 @@ def test_a_bad_secret_setting_is_named_but_its_value_never_shown() -> None:
     message = _settings_error(raised.value)
     assert "WT_ADMIN_KEY=<hidden>: Input should be a valid string" in message and "12345678" not in message
     assert "WT_OFFER_TIMEOUT=1: Input should be greater than or equal to 5" in message
+
+
+def test_a_rule_across_settings_is_told_without_echoing_any_setting() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, encryption_keys="k1:secret-value", temporal_tls_cert=__file__)
+    message = _settings_error(raised.value)
+    assert "WT_TEMPORAL_TLS_CERT needs WT_TEMPORAL_TLS_KEY" in message and "secret-value" not in message
+
+
+def test_ups_dev_server_gets_its_environment_but_not_the_otel_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Temporal server reads OTEL_* too, and refuses to start on `OTEL_TRACES_EXPORTER=console`."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("GOGC", "400")
+    environment = DevServer.environment()
+    assert environment["GOGC"] == "400" and not any(name.startswith("OTEL_") for name in environment)
+
+
+def test_ups_worker_reaches_its_dev_server_in_clear_whatever_else_is_set(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WT_TEMPORAL_API_KEY", "cloud-key")
+    settings = embedded_settings(Settings(_env_file=None), UpOptions(data_dir=tmp_path))
+    environment = WorkerProcess(settings, "info").environment()
+    assert (environment["WT_TEMPORAL_TLS"], environment["WT_TEMPORAL_API_KEY"]) == ("false", "")
+    monkeypatch.setattr(os, "environ", environment)
+    assert cluster_connection(Settings(_env_file=None), CONVERTER).tls is False
+    assert Settings(_env_file=None).temporal_api_key is None
+
+
+def test_a_taken_worker_metrics_address_is_a_clear_error(taken_port: int) -> None:
+    serving = _serving_metrics(f"127.0.0.1:{taken_port}", Telemetry.of("worker"))
+    with pytest.raises(StackError, match=f"WT_WORKER_METRICS_ADDRESS=127.0.0.1:{taken_port}: cannot listen there"):
+        serving.__enter__()
