@@ -6,14 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import EmailStr, Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.reps import TimeZoneName
 from integrations.notify.destinations import allow_list_entry
 from integrations.triggers.chat import endpoint_url
 
 DATA_DIR = Path(".data")
 EventLoopName = Literal["uvloop", "asyncio"]
+Addresses = Annotated[list[EmailStr], NoDecode]  # comma-separated in the environment
+TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class Settings(BaseSettings):
@@ -124,6 +127,31 @@ class Settings(BaseSettings):
                                    "the tests run every branch sandboxed and replay recorded histories both ways, so a "
                                    "forbidden call (the clock, randomness, I/O outside `workflow.*`) fails them "
                                    "instead")
+    watchdog: bool = Field(True, description="run the watchdog, a Temporal schedule (`<task queue>-watchdog`) that "
+                           "looks for transfers stuck past what their state allows: a workflow task failing, a queued "
+                           "transfer past its wait estimate, a follow-up past its due time with nobody taking over; "
+                           "ops hear of them by `WT_OPS_EMAIL` and `WT_OPS_SLACK_CHANNEL`. `false` removes the "
+                           "schedule when a worker starts")
+    watchdog_every: int = Field(5, ge=1, le=1440, description="minutes between the watchdog's looks")
+    watchdog_grace: int = Field(15, ge=1, le=1440, description="minutes a transfer may run late before it counts as "
+                                "stuck: past its last wait estimate in the queue, or past a follow-up's due time "
+                                "without a rep taking over. The daily digest counts a follow-up not taken over by then "
+                                "as a broken promise")
+    watchdog_remind_hours: int = Field(24, ge=1, le=720, description="hours before ops hear again of a transfer "
+                                       "that stays stuck: never twice about one transfer sooner")
+    ops_email: Addresses = Field([], description="comma-separated addresses the watchdog's alerts are e-mailed to "
+                                 "(needs `WT_SMTP_HOST`)")
+    ops_slack_channel: str | None = Field(None, description="the Slack channel id the watchdog's alerts are posted "
+                                          "to (needs `WT_SLACK_BOT_TOKEN`). With neither this nor `WT_OPS_EMAIL`, "
+                                          "its alerts are only in the worker's log and its runs' results")
+    digest_to: Addresses = Field([], description="comma-separated managers' addresses for the daily digest: "
+                                 "yesterday's six metrics, the broken promises and the feedback report, e-mailed "
+                                 "(text and HTML) by a Temporal schedule (`<task queue>-digest`). Sent when this and "
+                                 "`WT_SMTP_HOST` are set; unset, a worker removes the schedule")
+    digest_at: TimeOfDay = Field("08:00", description="the time of day the digest goes out, `HH:MM` in "
+                                 "`WT_DIGEST_TIMEZONE`")
+    digest_timezone: TimeZoneName = Field("UTC", description="the time zone of `WT_DIGEST_AT` and of the day the "
+                                          "digest reports, e.g. `Europe/Paris`")
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
@@ -139,7 +167,7 @@ class Settings(BaseSettings):
             raise ValueError("WT_TRIGGER_LLM_URL needs WT_TRIGGER_LLM_MODEL: the model to ask")
         return self
 
-    @field_validator("callback_allow", mode="before")
+    @field_validator("callback_allow", "ops_email", "digest_to", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return [entry for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value

@@ -1,4 +1,5 @@
-"""E-mail for notices with `email_to` (prospect confirmations, rep alerts): plain text over SMTP."""
+"""E-mail for notices with `email_to` (prospect confirmations, rep alerts, ops alerts, the managers' digest) over
+SMTP: plain text, and with an HTML version when the notice carries one (payload `html`)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ class SmtpMailer:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "warm-transfer.invalid"
         return f"<wt-{hashlib.sha256(unique.encode()).hexdigest()[:32]}@{domain}>"
 
-    def send(self, to: str, subject: str, body: str, *, message_id: str, date: datetime) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str, date: datetime,
+             html: str | None = None) -> None:
+        """`body` as plain text; with `html`, both as alternatives of one message (multipart/alternative)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
@@ -47,6 +50,8 @@ class SmtpMailer:
         message["Message-ID"] = message_id
         message["Date"] = format_datetime(date)
         message.set_content(body)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -86,4 +91,5 @@ class EmailDispatcher(OutboxDispatcher):
             row.payload["body"],
             message_id=self.mailer.message_id(f"{row.transfer_id}\n{row.key}"),
             date=row.created_at,
+            html=row.payload.get("html"),
         )
