@@ -67,8 +67,8 @@ def render_digest(digest: DailyDigest) -> DigestMail:
     day = digest.window.day
     heading = f"{day:%A} {day.day} {day:%B %Y} ({digest.window.timezone})"
     sections = [_metrics_section(digest.metrics), _promises_section(digest), _feedback_section(digest)]
-    subject = (f"Warm Transfer daily digest, {day:%a} {day.day} {day:%b %Y}: {digest.metrics.transfers} transfers, "
-               f"{len(digest.promises.broken)} broken promises")
+    subject = (f"Warm Transfer daily digest, {day:%a} {day.day} {day:%b %Y}: transfers {digest.metrics.transfers}, "
+               f"broken promises {len(digest.promises.broken)}")
     return DigestMail(subject=subject, text=_as_text(heading, sections), html=_as_html(heading, sections))
 
 
@@ -76,8 +76,8 @@ def _metrics_section(m: Metrics) -> _Section:
     p, s = m.pickup, m.satisfaction
     pickup = ("—" if p.p50_seconds is None else
               f"p50 {duration(p.p50_seconds)}, p90 {duration(p.p90_seconds)} ({p.count} accepted)")
-    satisfaction = "—" if s.mean_csat is None else f"{s.mean_csat:.1f} of 5 ({s.count} answers)"
-    return _Section("The six metrics", f"{m.transfers} transfers were created.", ("metric", "value"), [
+    satisfaction = "—" if s.mean_csat is None else f"{s.mean_csat:.1f} of 5 ({s.count} answered)"
+    return _Section("The six metrics", f"Transfers created: {m.transfers}.", ("metric", "value"), [
         ("Transfer completion", percent(m.completion)),
         ("Time to rep pickup", pickup),
         ("Prospect satisfaction (CSAT)", satisfaction),
@@ -89,12 +89,12 @@ def _metrics_section(m: Metrics) -> _Section:
 
 def _promises_section(digest: DailyDigest) -> _Section:
     promises, zone = digest.promises, ZoneInfo(digest.window.timezone)
-    lead = (f"{len(promises.broken)} of the {promises.due} follow-ups due were not taken over within "
-            f"{digest.grace_minutes} min of their time." if promises.due else "No follow-up was due.")
+    lead = (f"Follow-ups due: {promises.due}; not taken over within {digest.grace_minutes} min of their time: "
+            f"{len(promises.broken)}." if promises.due else "No follow-up was due.")
     rows = [(p.transfer_id, FOLLOW_UP_NAMES.get(p.channel, "follow-up"), _local(p.due, zone),
              digest.rep_names.get(p.owner, p.owner) if p.owner else "the first free rep", _what_happened(p, zone))
             for p in promises.broken]
-    return _Section("Broken promises", lead, ("transfer", "follow-up", "due", "owner", "since") if rows else (), rows)
+    return _Section("Broken promises", lead, ("transfer", "follow-up", "due", "owner", "what happened") if rows else (), rows)
 
 
 def _what_happened(promise: Promise, zone: ZoneInfo) -> str:
@@ -105,8 +105,8 @@ def _what_happened(promise: Promise, zone: ZoneInfo) -> str:
 
 def _feedback_section(digest: DailyDigest) -> _Section:
     report = digest.feedback
-    lead = (f"{report.rep_answers} rep answers. The context helped: {percent(report.context_helpful)}; the prospect "
-            f"had to repeat something: {percent(report.prospect_repeated)}.")
+    lead = (f"Rep answers: {report.rep_answers}. The context helped: {percent(report.context_helpful)}; the "
+            f"prospect had to repeat something: {percent(report.prospect_repeated)}.")
     rows = [("missing", f"{item.field} ({item.count})", "") for item in report.missing[:MISSING_SHOWN]]
     rows += [("rep idea", c.text, f"{digest.rep_names.get(c.rep_id, c.rep_id or '')}, {c.transfer_id}")
              for c in report.improvements]
