@@ -67,8 +67,7 @@ def render_digest(digest: DailyDigest) -> DigestMail:
     day = digest.window.day
     heading = f"{day:%A} {day.day} {day:%B %Y} ({digest.window.timezone})"
     sections = [_metrics_section(digest.metrics), _promises_section(digest), _feedback_section(digest)]
-    subject = (f"Warm Transfer daily digest, {day:%a} {day.day} {day:%b %Y}: transfers {digest.metrics.transfers}, "
-               f"broken promises {len(digest.promises.broken)}")
+    subject = f"Warm Transfer daily digest for {day:%a} {day.day} {day:%b %Y}"  # short: one header line
     return DigestMail(subject=subject, text=_as_text(heading, sections), html=_as_html(heading, sections))
 
 

@@ -69,7 +69,7 @@ class _Text(HTMLParser):
 
 def test_the_digest_says_the_six_metrics_the_broken_promises_and_the_feedback_in_text_and_html():
     mail = render_digest(_digest())
-    assert mail.subject == "Warm Transfer daily digest, Mon 2 Mar 2026: transfers 2, broken promises 1"
+    assert mail.subject == "Warm Transfer daily digest for Mon 2 Mar 2026"
     text = mail.text
     assert "Warm Transfer, yesterday: Monday 2 March 2026 (UTC)" in text
     for figure in ("Transfer completion                   50% (1 of 2)",  # the one cancelled settled too
