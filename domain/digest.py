@@ -8,7 +8,7 @@ sections, so the text and the HTML always say the same.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,8 +59,8 @@ def _first_instant(day: date, zone: ZoneInfo) -> datetime:
 class _Section:
     title: str
     lead: str
-    header: tuple[str, ...] = ()
-    rows: list[tuple[str, ...]] = field(default_factory=list)
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]  # shown under the header; none: no table
 
 
 def render_digest(digest: DailyDigest) -> DigestMail:
@@ -93,7 +93,7 @@ def _promises_section(digest: DailyDigest) -> _Section:
     rows = [(p.transfer_id, FOLLOW_UP_NAMES.get(p.channel, "follow-up"), _local(p.due, zone),
              digest.rep_names.get(p.owner, p.owner) if p.owner else "the first free rep", _what_happened(p, zone))
             for p in promises.broken]
-    return _Section("Broken promises", lead, ("transfer", "follow-up", "due", "owner", "what happened") if rows else (), rows)
+    return _Section("Broken promises", lead, ("transfer", "follow-up", "due", "owner", "what happened"), rows)
 
 
 def _what_happened(promise: Promise, zone: ZoneInfo) -> str:
@@ -110,7 +110,7 @@ def _feedback_section(digest: DailyDigest) -> _Section:
     rows += [("rep idea", c.text, f"{digest.rep_names.get(c.rep_id, c.rep_id or '')}, {c.transfer_id}")
              for c in report.improvements]
     rows += [("prospect", c.text, f"CSAT {c.csat}, {c.transfer_id}") for c in report.prospect_comments]
-    return _Section("Feedback", lead, ("what", "said", "who") if rows else (), rows)
+    return _Section("Feedback", lead, ("what", "said", "who"), rows)
 
 
 def percent(rate: Rate) -> str:

@@ -23,7 +23,8 @@ _TASK_FAILURE_PREFIXES = ("WorkflowTaskFailedCause", "WorkflowTaskTimedOut")
 class StuckTransfer(BaseModel, frozen=True):
     transfer_id: str
     problem: Problem
-    since: datetime  # when it went wrong: its failing task was first scheduled, its estimate ran out, a promise fell due
+    # When it went wrong: its failing task was first scheduled, its wait estimate ran out, a follow-up fell due.
+    since: datetime
     detail: str
 
 
@@ -108,7 +109,8 @@ def ops_alert(stuck: Sequence[StuckTransfer], now: datetime, remind: timedelta) 
         by_transfer.setdefault(item.transfer_id, []).append(item)
     count = len(by_transfer)
     noun = "transfer" if count == 1 else "transfers"
-    lines = [f"- {transfer_id}: {'; '.join(f'{_PROBLEM_NAMES[s.problem]} since {when(s.since)}: {s.detail}' for s in items)}"
+    lines = [f"- {transfer_id}: " + "; ".join(f"{_PROBLEM_NAMES[s.problem]} since {when(s.since)}: {s.detail}"
+                                             for s in items)
              for transfer_id, items in by_transfer.items()]
     hours = round(remind.total_seconds() / 3600)
     body = "\n".join([

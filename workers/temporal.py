@@ -61,8 +61,9 @@ async def register_search_attributes(client: Client) -> None:
 
 def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor,
                 max_cached_workflows: int = 1000, sandboxed: bool = False) -> Worker:
-    """The worker: transfers, the watchdog and the daily digest. Transfers run outside the SDK's sandbox unless `sandboxed`: the sandbox builds a
-    fresh copy of the workflow module for every run and wraps every activation, which cost a fifth of the
+    """The worker: transfers, the watchdog and the daily digest. They run outside the SDK's sandbox unless
+    `sandboxed`: the sandbox builds a fresh copy of the workflow module for every run and wraps every activation,
+    which cost a fifth of the
     worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer
     (`git show ca8de1d:bench/README.md`, "Fourth pass").
     What it enforces (no clock, randomness or I/O outside `workflow.*`) is checked by the workflow tests,
