@@ -86,12 +86,25 @@ def _digest(settings: Settings) -> Schedule | None:
 
 async def keep_schedules(client: Client, settings: Settings) -> dict[str, Outcome]:
     """Bring every schedule in line with the settings; what was done to each, by id."""
-    if settings.digest_to and not settings.smtp_host:
-        log.warning("WT_DIGEST_TO is set but WT_SMTP_HOST is not: no daily digest is sent")
+    for unheard in _unheard(settings):
+        log.warning(unheard)
     outcomes = {schedule_id: await keep_schedule(client, schedule_id, wanted)
                 for schedule_id, wanted in wanted_schedules(settings).items()}
     log.info("schedules: %s", ", ".join(f"{schedule_id} {outcome}" for schedule_id, outcome in outcomes.items()))
     return outcomes
+
+
+def _unheard(settings: Settings) -> list[str]:
+    """What the settings ask for that cannot reach anyone."""
+    warnings = []
+    if settings.digest_to and not settings.smtp_host:
+        warnings.append("WT_DIGEST_TO is set but WT_SMTP_HOST is not: no daily digest is sent")
+    if settings.watchdog and settings.ops_email and not settings.smtp_host:
+        warnings.append("WT_OPS_EMAIL is set but WT_SMTP_HOST is not: the watchdog's alerts are not e-mailed")
+    if settings.watchdog and settings.ops_slack_channel and not settings.slack_bot_token:
+        warnings.append("WT_OPS_SLACK_CHANNEL is set but WT_SLACK_BOT_TOKEN is not: the watchdog's alerts are not "
+                        "posted")
+    return warnings
 
 
 async def keep_schedule(client: Client, schedule_id: str, wanted: Schedule | None) -> Outcome:

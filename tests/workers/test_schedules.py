@@ -4,6 +4,7 @@ schedules or visibility: its CreateSchedule and ListWorkflowExecutions answer "u
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from config import Settings
 from domain.requests import TransferRequest
 from workers.schedules import digest_id, keep_schedules, watchdog_id
 from workers.services import build_services
+from workers.worker import run_worker
 from workflows.digest import DigestWorkflow
 from workflows.models import TransferInput, WatchdogResult
 from workflows.transfer import TransferWorkflow
@@ -138,3 +140,26 @@ async def _count(client: Client, query: str) -> int:
 
 async def _ids(client: Client, query: str) -> list[str]:
     return [execution.id async for execution in client.list_workflows(query)]
+
+
+async def test_settings_that_reach_nobody_are_warned_of(local_env, tmp_path, caplog):
+    settings = settings_for(tmp_path, smtp_host=None, ops_email=["ops@example.com"], ops_slack_channel="C0OPS")
+    with caplog.at_level(logging.WARNING, logger="workers.schedules"):
+        outcomes = await keep_schedules(local_env.client, settings)
+    assert outcomes[digest_id(settings)] == "absent"  # managers listed, but no SMTP server to send through
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == [
+        "WT_DIGEST_TO is set but WT_SMTP_HOST is not", "WT_OPS_EMAIL is set but WT_SMTP_HOST is not",
+        "WT_OPS_SLACK_CHANNEL is set but WT_SLACK_BOT_TOKEN is not"]
+    await keep_schedules(local_env.client, settings.model_copy(update={"watchdog": False}))
+
+
+async def test_a_starting_worker_keeps_the_schedules(local_env, tmp_path):
+    settings = settings_for(tmp_path, deliver_outbox=False)
+    services = build_services(settings)
+    stopped = asyncio.Event()
+    stopped.set()  # the worker starts, then stops at once
+    await run_worker(local_env.client, settings, services, stopped)
+    for schedule_id in (watchdog_id(settings), digest_id(settings)):
+        assert (await local_env.client.get_schedule_handle(schedule_id).describe()).id == schedule_id
+    await keep_schedules(local_env.client, settings.model_copy(update={"watchdog": False, "digest_to": []}))
+    services.db.dispose()
