@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from domain.accounts import AccountProfile
 from domain.context import ContextPackage, Prospect
 from domain.enrichment import Enrichment
+from domain.lifecycle import FollowUpKind
 from domain.notices import Notice
 from domain.placement import Placement
 from domain.records import TransferEvent, TransferFacts
@@ -36,6 +37,8 @@ class Plan(BaseModel):
     account: AccountProfile | None = None
     enrichment: Enrichment | None = None  # the package completed from the CRM, the transcript and rules
     crm_unavailable: str | None = None  # why the CRM could not be read, when it could not: the plan goes on without it
+    # The rep who owns the prospect's account in the CRM, preferred when the bot named no rep.
+    account_owner: RepSummary | None = None
 
 
 class PlaceInput(BaseModel):
@@ -69,11 +72,19 @@ class Placed(BaseModel):
 
 
 class TaskRequest(BaseModel):
+    """A follow-up on its owner's calendar: put there, or moved if `key` is there already."""
+
     key: str
     rep_id: str
+    kind: FollowUpKind = "callback"  # requests from before kinds were kept: every task was shown as an event
     due_at: datetime
     title: str
     description: str
+
+
+class TaskClose(BaseModel):
+    key: str
+    cancelled: bool  # called off, rather than carried out
 
 
 class CrmNote(BaseModel):
@@ -90,7 +101,8 @@ class FeedbackRecord(BaseModel):
 
 
 class PublishInput(BaseModel):
-    """Everything one workflow step makes known, in one activity: events, messages, tasks, CRM notes."""
+    """Everything one workflow step makes known, in one activity: events, messages, tasks and their closing, CRM
+    notes."""
 
     now: datetime  # the workflow's clock, so decisions agree with its timers
 
@@ -98,6 +110,7 @@ class PublishInput(BaseModel):
     events: list[TransferEvent] = []
     notices: list[Notice] = []
     tasks: list[TaskRequest] = []
+    task_closes: list[TaskClose] = []
     crm_notes: list[CrmNote] = []
     feedback: list[FeedbackRecord] = []
     # A step that gives up the transfer's seat or queue place does it here, first, rather than in a local

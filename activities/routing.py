@@ -32,6 +32,12 @@ def rep_summary(state: RepState) -> RepSummary:
     return RepSummary(id=p.id, name=p.name, title=p.title, expertise=p.expertise, locale=p.locale)
 
 
+def _account_owner(candidates: list[RepState], account: AccountProfile | None) -> RepState | None:
+    """The rep, among those who could take the transfer, whose e-mail is the CRM account owner's."""
+    owner = (account.owner_email or "").strip().lower() if account else ""
+    return next((rep for rep in candidates if owner and (rep.profile.email or "").lower() == owner), None)
+
+
 class RoutingActivities:
     def __init__(
         self, reps: RepStore, capacity: CapacityStore, crm: CRM, avg_handle_seconds: int, trigger_policy: Policy
@@ -43,11 +49,16 @@ class RoutingActivities:
     @activity.defn(name="plan")
     def plan(self, inp: PlanInput) -> Plan:
         now = inp.now
-        ranked = rank(self.reps.list(inp.routing.team), inp.routing, now)
         account, crm_unavailable = self._account(inp.context.prospect)
+        candidates = self.reps.list(inp.routing.team)
+        owner = _account_owner(candidates, account) if inp.routing.preferred_rep_id is None else None
+        routing = inp.routing.model_copy(update={"preferred_rep_id": owner.profile.id}) if owner else inp.routing
+        ranked = rank(candidates, routing, now)
         enrichment = enrich(inp.context, account, self.trigger_policy, inp.locale)
+        found = {"account": account, "enrichment": enrichment, "crm_unavailable": crm_unavailable,
+                 "account_owner": rep_summary(owner) if owner else None}
         if not ranked:
-            return Plan(account=account, enrichment=enrichment, crm_unavailable=crm_unavailable)
+            return Plan(**found)
         working = [s for s in ranked if on_shift(s, now)]
         best = (working or ranked)[0]
         opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
@@ -57,9 +68,7 @@ class RoutingActivities:
             on_shift=bool(working),
             next_opening=opening,
             best_timezone=best.profile.timezone,
-            account=account,
-            enrichment=enrichment,
-            crm_unavailable=crm_unavailable,
+            **found,
         )
 
     def _account(self, prospect: Prospect) -> tuple[AccountProfile | None, str | None]:

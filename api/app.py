@@ -19,7 +19,7 @@ from api.briefs import Briefs
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.limits import RequestBodyLimit
-from api.routers import codec, console, dashboard, keys, metrics, reps, transfers, triggers
+from api.routers import codec, console, dashboard, keys, metrics, reps, slack, transfers, triggers
 from api.threads import blocking
 from api.transfer_client import TransferClient
 from config import Settings
@@ -67,7 +67,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client) -> Fas
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     redact_access_log()
-    for router in (transfers.router, reps.router, keys.router, triggers.router, console.router,
+    for router in (transfers.router, reps.router, keys.router, triggers.router, slack.router, console.router,
                    metrics.router, dashboard.router, codec.router):
         app.include_router(router)
     metrics.install(app)

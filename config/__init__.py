@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, SecretStr, StringConstraints, field_validator, model_validator
+from pydantic import EmailStr, Field, SecretStr, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.reps import TimeZoneName
+from integrations.calendar.caldav import url_template
+from integrations.crm.hubspot import HUBSPOT_API
 from integrations.notify.destinations import allow_list_entry
 from integrations.triggers.chat import endpoint_url
 
@@ -59,16 +62,46 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="whether to secure the SMTP connection with STARTTLS")
     smtp_username: str | None = Field(None, description="the SMTP login, when the server asks for one")
     smtp_password: str | None = Field(None, description="the SMTP login's password")
-    slack_bot_token: str | None = Field(None, description="a Slack bot token; with `WT_SLACK_CHANNEL`, rep alerts "
-                                        "are posted to Slack too (Web API `chat.postMessage`), in the same words")
-    slack_channel: str | None = Field(None, description="the Slack channel id alerts go to, e.g. `C0123456789`")
+    slack_bot_token: SecretStr | None = Field(None, description="a Slack app's bot token (`xoxb-...`, scopes "
+                                              "`chat:write` and `im:write`): rep alerts are posted to Slack too, as "
+                                              "the console's card, an offer with Accept, Defer to colleague and "
+                                              "Schedule callback; to the rep's direct messages when their profile "
+                                              "has a `slack_user_id`, else to `WT_SLACK_CHANNEL`")
+    slack_channel: str | None = Field(None, description="the Slack channel id alerts of reps without a "
+                                      "`slack_user_id` go to, e.g. `C0123456789` (the app must be in it)")
+    slack_signing_secret: SecretStr | None = Field(None, description="the Slack app's signing secret: with it, "
+                                                   "`POST /v1/slack/interactivity` takes the clicks on the cards' "
+                                                   "actions (each request's signature and age checked, a replay "
+                                                   "refused); without it that endpoint answers 404")
+    crm: Literal["builtin", "hubspot"] = Field("builtin", description="the CRM prospects' accounts and history "
+                                               "are read from and transfer notes written to: `builtin` (tables in "
+                                               "the app database) or `hubspot` (needs `WT_HUBSPOT_TOKEN`)")
+    hubspot_token: SecretStr | None = Field(None, validate_default=True, description="a HubSpot private app's "
+                                            "access token, sent as a Bearer token; the app needs the scopes "
+                                            "`crm.objects.contacts.read`, `crm.objects.contacts.write`, "
+                                            "`crm.objects.companies.read`, `crm.objects.companies.write` and "
+                                            "`crm.objects.owners.read`")
+    hubspot_base_url: str = Field(HUBSPOT_API, description="HubSpot's API: `https`, or plain `http` to a loopback "
+                                  "address only (a test double)")
     crm_timeout: float = Field(3.0, gt=0, le=60, description="seconds a CRM call may take. A CRM that fails, takes "
                                "longer or answers nonsense is noted as unavailable in the transfer's timeline and the "
-                               "rep's package, and the transfer goes on without it")
+                               "rep's package, and the transfer goes on without it; a note it did not take is retried "
+                               "until it is written, once")
     trigger_meaning: bool = Field(True, description="weigh the trigger rules with the meaning model we ship (a "
                                   "multilingual sentence encoder and models trained on labelled conversations; about "
                                   "90 MB and a second to load in the API); `false` answers `/v1/triggers/evaluate` "
                                   "with the policy's rules alone")
+    calendar: Literal["builtin", "caldav"] = Field("builtin", description="where reps' follow-ups are kept: "
+                                                   "`builtin`, in the app database, read as each rep's ICS feed; "
+                                                   "`caldav`, there and in each rep's calendar on a CalDAV server "
+                                                   "(`WT_CALDAV_URL`), moved and closed there as the follow-up moves "
+                                                   "and closes")
+    caldav_url: str | None = Field(None, description="each rep's calendar on the CalDAV server, `{rep_id}` standing "
+                                   "for the rep's id, e.g. `https://dav.example.com/{rep_id}/calendar/`; without "
+                                   "`{rep_id}`, one calendar for the whole team. Needed by `WT_CALENDAR=caldav`")
+    caldav_username: str | None = Field(None, description="the CalDAV login (HTTP Basic): an account that may write "
+                                        "every rep's calendar")
+    caldav_password: SecretStr | None = Field(None, description="the CalDAV login's password")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
@@ -114,7 +147,8 @@ class Settings(BaseSettings):
     workflow_cache: int = Field(1000, ge=10, le=100_000, description="transfers a worker keeps in memory (about 0.15 "
                                 "MiB each); the others are replayed from their history when something happens to them")
     deliver_outbox: bool = Field(True, description="whether a `worker` process delivers the outbox (webhooks, "
-                                 "e-mail, Slack); `up` turns it off for its worker and delivers from its API process")
+                                 "e-mail, Slack) and retries the CRM notes the CRM did not take; `up` turns it off "
+                                 "for its worker and does both from its API process")
     wakeup_dir: Path | None = Field(None, description="a directory the `api` and `worker` processes of one host "
                                     "share, so a notice a worker writes wakes the API's event streams at once; `up` "
                                     "uses `<data-dir>/wakeup`")
@@ -165,6 +199,34 @@ class Settings(BaseSettings):
     def _model_named(self) -> Settings:
         if self.trigger_llm_url and not self.trigger_llm_model:
             raise ValueError("WT_TRIGGER_LLM_URL needs WT_TRIGGER_LLM_MODEL: the model to ask")
+        return self
+
+    @field_validator("hubspot_base_url")
+    @classmethod
+    def _hubspot_url(cls, url: str) -> str:
+        """The token goes with every request: never in clear beyond this host."""
+        parsed = urlsplit(url)
+        loopback = parsed.hostname in ("localhost", "127.0.0.1", "::1")
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback) or not parsed.hostname:
+            raise ValueError("must be an https URL (plain http only to a loopback address)")
+        return url.rstrip("/")
+
+    @field_validator("hubspot_token")
+    @classmethod
+    def _hubspot_needs_a_token(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("crm") == "hubspot" and (token is None or not token.get_secret_value().strip()):
+            raise ValueError("WT_CRM=hubspot needs a HubSpot private app's token")
+        return token
+
+    @field_validator("caldav_url")
+    @classmethod
+    def _caldav_url(cls, value: str | None) -> str | None:
+        return None if value is None else url_template(value)
+
+    @model_validator(mode="after")
+    def _caldav_needs_its_url(self) -> Settings:
+        if self.calendar == "caldav" and self.caldav_url is None:
+            raise ValueError("WT_CALENDAR=caldav needs WT_CALDAV_URL, each rep's calendar")
         return self
 
     @field_validator("callback_allow", "ops_email", "digest_to", mode="before")

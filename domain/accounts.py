@@ -22,3 +22,4 @@ class AccountProfile(BaseModel):
     phone: str | None
     matched_by: Literal["account_id", "email", "phone", "company"]
     history: list[AccountActivity]  # newest first
+    owner_email: str | None = None  # who owns the account in the CRM: the rep with this e-mail is preferred

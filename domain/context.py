@@ -5,11 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=200_000)]
 TextList = Annotated[list[ShortText], Field(max_length=50)]
+
+
+def usable_email(address: str | None) -> bool:
+    """Whether mail can be sent to this address, by its syntax (no DNS lookup). The context package keeps what the
+    bot passed either way, so the rep sees a mistyped address; nothing is sent to it."""
+    if not address:
+        return False
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 class Strict(BaseModel):

@@ -51,6 +51,14 @@ _FOLLOW_UP_BRANCH = {
     Status.EMAIL_FOLLOW_UP: Branch.EMAIL,
     Status.ASYNC_FOLLOW_UP: Branch.ASYNC,
 }
+FollowUpKind = Literal["callback", "email", "after_hours"]
+# What each follow-up is on its owner's calendar: a call agreed with the prospect (an event at its time), an e-mail
+# to write, or a follow-up at the owner's next opening (tasks due then).
+FOLLOW_UP_KINDS: dict[Status, FollowUpKind] = {
+    Status.CALLBACK_SCHEDULED: "callback",
+    Status.EMAIL_FOLLOW_UP: "email",
+    Status.ASYNC_FOLLOW_UP: "after_hours",
+}
 
 # Where each state may lead. A final state leads nowhere: the transfer closes.
 TRANSITIONS: dict[Status, frozenset[Status]] = {

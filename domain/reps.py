@@ -47,6 +47,9 @@ Languages = Annotated[
     list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=20)
 ]
 Capacity = Annotated[int, Field(ge=1, le=50)]
+# A Slack member id (U…, or W… on Enterprise Grid): where the rep's alerts go as a direct message, and how a click
+# on a Slack button is traced back to the rep.
+SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")]
 OFFICE_HOURS: dict = {d: [("09:00", "17:00")] for d in WEEKDAYS[:5]}
 
 
@@ -64,12 +67,13 @@ class RepProfile(Strict):
     timezone: TimeZoneName = "UTC"
     working_hours: WorkingHours = OFFICE_HOURS
     locale: Locale = "en"
+    slack_user_id: SlackUserId | None = None
 
 
 class RepPatch(Strict):
     """A partial update of a rep (PATCH): every field optional, under the same rules as RepProfile. `null` clears what
-    a profile may lack (email, phone, title, expertise); the others cannot be null (a 422), so a patch never leaves a
-    profile without a name, team or hours. Their default None only stands for "left out"."""
+    a profile may lack (email, phone, title, expertise, slack_user_id); the others cannot be null (a 422), so a patch
+    never leaves a profile without a name, team or hours. Their default None only stands for "left out"."""
 
     name: RepName = None
     email: EmailStr | None = None
@@ -83,6 +87,7 @@ class RepPatch(Strict):
     timezone: TimeZoneName = None
     working_hours: WorkingHours = None
     locale: Locale = None
+    slack_user_id: SlackUserId | None = None
 
 
 class RepState(Strict):

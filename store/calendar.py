@@ -1,10 +1,13 @@
-"""Table of the built-in calendar: follow-up tasks on reps' calendars (callbacks, confirmations)."""
+"""Table of the built-in calendar: follow-up tasks on reps' calendars (callbacks, confirmations), and what a mirror
+of it (a CalDAV server) has of each."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Boolean, Column, Index, Integer, Text, false, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateColumn
 from sqlmodel import Field, SQLModel
 
 from store.portable import BigId, UtcDateTime
@@ -12,15 +15,36 @@ from store.portable import BigId, UtcDateTime
 
 class CalendarTaskRow(SQLModel, table=True):
     __tablename__ = "calendar_task"
-    __table_args__ = (Index("ix_calendar_task_rep_due", "rep_id", "due_at"),)
+    __table_args__ = (Index("ix_calendar_task_rep_due", "rep_id", "due_at"),
+                      # Only tasks with a change still to mirror: the sync loop reads just those.
+                      Index("ix_calendar_task_sync", "sync_after", sqlite_where=text("sync_after IS NOT NULL"),
+                            postgresql_where=text("sync_after IS NOT NULL")))
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     key: str = Field(unique=True)
     rep_id: str
     transfer_id: str = Field(index=True)
+    kind: str = Field(default="callback", sa_column=Column(Text, nullable=False, server_default="callback"))
     due_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     title: str
     description: str = Field(sa_type=Text)
+    sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     done: bool = False
+    cancelled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    # The mirror: when its next push is due (None: nothing to push, or given up), the sequence it has, and how
+    # the pushes since the last change went.
+    sync_after: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    synced_sequence: int | None = None
+    sync_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    sync_error: str | None = None
+
+
+def upgrade(connection: Connection) -> None:
+    """Bring a calendar made by an earlier schema up to this one (create_all only adds missing tables)."""
+    present = {column["name"] for column in inspect(connection).get_columns("calendar_task")}
+    for column in CalendarTaskRow.__table__.columns:
+        if column.name not in present:
+            spec = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE calendar_task ADD COLUMN {spec}"))

@@ -241,6 +241,16 @@ class DeliveryQueue:
             for row in claimed
         ]
 
+    def status_of(self, transfer_id: str, key: str) -> str | None:
+        """Where this channel's delivery of one notice stands (pending, delivered, dead); None if the notice was not
+        for this channel."""
+        query = (select(OutboxDelivery.status)
+                 .join(OutboxEntry, OutboxEntry.id == OutboxDelivery.outbox_id)
+                 .where(OutboxEntry.transfer_id == transfer_id, OutboxEntry.key == key,
+                        OutboxDelivery.channel == self.channel))
+        with self.db.read() as session:
+            return session.exec(query).first()
+
     def mark_delivered(self, claims: Sequence[PendingDelivery], now: datetime) -> None:
         """A batch's deliveries, settled in one write."""
         self._settle(claims, status="delivered", delivered_at=now, last_error=None)

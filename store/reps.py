@@ -31,6 +31,7 @@ class RepStore:
     def create(self, profile: RepProfile, presence: Presence = "offline") -> RepState:
         row = {"id": profile.id, **profile_columns(profile.model_dump(mode="json")), "presence": presence, "active": 0}
         with self.db.session() as session:
+            _ensure_slack_user_free(session, profile)
             # Insert-or-nothing rather than look-then-insert: two racing creates get one Conflict, not a 500.
             if not insert_ignoring_conflicts(session, RepRow.__table__, [row], ["id"]):
                 raise Conflict(f"rep {profile.id!r} already exists")
@@ -50,6 +51,7 @@ class RepStore:
             row = _row_for_update(session, rep_id)
             merged = {**row.profile, **patch.model_dump(mode="json", exclude_unset=True)}
             profile = RepProfile.model_validate(merged)
+            _ensure_slack_user_free(session, profile)
             for column, value in profile_columns(profile.model_dump(mode="json")).items():
                 setattr(row, column, value)
             session.add(row)
@@ -81,6 +83,31 @@ class RepStore:
 
     def anyone_can_take_now(self, now: datetime) -> bool:
         return any(can_take_now(state, now) for state in self.list())
+
+    def free_colleagues(self, rep_id: str, now: datetime) -> list[RepState]:
+        """The rep's teammates who can take a transfer now (`can_take_now`): whom the rep can defer an offer to."""
+        team = self.get(rep_id).profile.team
+        return [state for state in self.list(team) if state.profile.id != rep_id and can_take_now(state, now)]
+
+    def by_slack_user(self, slack_user_id: str) -> RepState | None:
+        """The rep with this Slack member id, if any."""
+        with self.db.read() as session:
+            rep_id = session.exec(select(RepRow.id).where(_slack_user == slack_user_id)).first()
+        return None if rep_id is None else self.get(rep_id)
+
+
+# The Slack member id in the profile's JSON, read in SQL (a click in Slack is traced to its rep by it).
+_slack_user = RepRow.__table__.c.profile["slack_user_id"].as_string()
+
+
+def _ensure_slack_user_free(session: Session, profile: RepProfile) -> None:
+    """A Slack member id names one rep: a click in Slack must lead to exactly one."""
+    if profile.slack_user_id is None:
+        return
+    holder = session.exec(select(RepRow.id).where(_slack_user == profile.slack_user_id,
+                                                  RepRow.id != profile.id)).first()
+    if holder is not None:
+        raise Conflict(f"Slack user {profile.slack_user_id} is linked to rep {holder!r} already")
 
 
 def _row_for_update(session: Session, rep_id: str) -> RepRow:

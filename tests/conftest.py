@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -18,6 +19,8 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+import icalendar
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
@@ -278,3 +281,61 @@ def chat_model():
 
     with chat_server() as server:
         yield server
+
+
+@dataclass
+class Radicale:
+    """A real CalDAV server (Radicale) on loopback: `url_template` is each rep's calendar, as WT_CALDAV_URL takes it."""
+
+    base: str
+    username: str
+    password: str
+
+    @property
+    def url_template(self) -> str:
+        return self.base + "/{rep_id}/calendar/"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(auth=(self.username, self.password), timeout=10)
+
+    def make_calendar(self, rep_id: str) -> None:
+        with self.client() as client:
+            assert client.request("MKCOL", f"{self.base}/{rep_id}/").status_code == 201
+            assert client.request("MKCALENDAR", f"{self.base}/{rep_id}/calendar/").status_code == 201
+
+    def calendar(self, rep_id: str) -> icalendar.Calendar:
+        """Everything in the rep's calendar, as one iCalendar (Radicale's answer to a GET of the collection)."""
+        with self.client() as client:
+            response = client.get(f"{self.base}/{rep_id}/calendar/")
+        assert response.status_code == 200, response.text
+        return icalendar.Calendar.from_ical(response.content)
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[Radicale]:
+    """Radicale on a free loopback port, its storage and htpasswd file under tmp_path; any user it knows may write
+    every calendar (a service account with delegated access, as WT_CALDAV_USERNAME is). Stopped after the test."""
+    folder = tmp_path / "radicale"
+    folder.mkdir()
+    (folder / "users").write_text("warm-transfer:dav-s3cret\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
+         "--storage-filesystem-folder", str(folder / "storage"), "--auth-type", "htpasswd",
+         "--auth-htpasswd-filename", str(folder / "users"), "--auth-htpasswd-encryption", "plain",
+         "--rights-type", "authenticated", "--logging-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Radicale(f"http://127.0.0.1:{port}", "warm-transfer", "dav-s3cret")
+    try:
+        for _ in range(200):  # up to 20 s on a loaded machine
+            with suppress(httpx.HTTPError), server.client() as client:
+                client.request("OPTIONS", server.base + "/")
+                break
+            assert process.poll() is None, "Radicale exited"
+            time.sleep(0.1)
+        else:
+            raise AssertionError("Radicale did not answer within 20 s")
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -6,15 +6,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from activities.digest import DigestActivities
 from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
 from activities.watchdog import WatchdogActivities
 from config import Settings
 from domain.triggers import load_policy
+from integrations.crm.hubspot import HubSpotAccess
 from integrations.factory import Integrations, build_integrations
 from integrations.notify.email import SmtpMailer
 from store.capacity import CapacityStore
+from store.crm_notes import PendingCrmNotes
 from store.db import Database
 from store.keys import CalendarTokenStore, KeyStore
 from store.metrics import MetricsStore
@@ -34,15 +38,17 @@ class Services:
     keys: KeyStore
     calendar_tokens: CalendarTokenStore
     outbox: OutboxStore
+    crm_notes: PendingCrmNotes  # notes the CRM did not take yet
     integrations: Integrations
 
     def activities(self, settings: Settings) -> list:
         routing = RoutingActivities(self.reps, self.capacity, self.integrations.crm, settings.avg_handle_seconds,
                                     load_policy(settings.trigger_policy))
         publish = PublishActivities(self.transfers, self.integrations.notifier, self.integrations.calendar,
-                                    self.integrations.crm, self.reps, self.capacity,
+                                    self.integrations.crm, self.reps, self.capacity, self.crm_notes,
                                     email_alerts=self.integrations.email is not None,
-                                    chat_channel=settings.slack_channel if self.integrations.chat else None,
+                                    chat_alerts=self.integrations.chat is not None,
+                                    chat_channel=settings.slack_channel,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
         notifier, grace = self.integrations.notifier, timedelta(minutes=settings.watchdog_grace)
         watchdog = WatchdogActivities(WatchdogStore(self.db), MetricsStore(self.db), notifier, grace,
@@ -58,12 +64,27 @@ def build_services(settings: Settings) -> Services:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.create_all()
+    caldav_password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
-                                      slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
-                                      crm_timeout=settings.crm_timeout)
+                                      slack_token=_revealed(settings.slack_bot_token),
+                                      slack_signing_secret=_revealed(settings.slack_signing_secret),
+                                      callback_allow=settings.callback_allow,
+                                      crm_timeout=settings.crm_timeout, hubspot=_hubspot(settings),
+                                      calendar=settings.calendar, caldav_url=settings.caldav_url,
+                                      caldav_username=settings.caldav_username, caldav_password=caldav_password)
     return Services(db=db, reps=RepStore(db), capacity=CapacityStore(db), transfers=TransferStore(db),
                     keys=KeyStore(db), calendar_tokens=CalendarTokenStore(db), outbox=OutboxStore(db),
-                    integrations=integrations)
+                    crm_notes=PendingCrmNotes(db), integrations=integrations)
+
+
+def _hubspot(settings: Settings) -> HubSpotAccess | None:
+    if settings.crm != "hubspot" or settings.hubspot_token is None:
+        return None
+    return HubSpotAccess(settings.hubspot_token.get_secret_value(), settings.hubspot_base_url)
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

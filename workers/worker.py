@@ -1,5 +1,5 @@
-"""The worker process's work: the Temporal worker, the schedules it keeps, and the outbox dispatchers (webhooks,
-e-mail, Slack)."""
+"""The worker process's work: the Temporal worker, the schedules it keeps, the outbox dispatchers (webhooks, e-mail,
+Slack) and the retries of CRM notes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from config import Settings
 from domain.notices import DeliveryFailure
+from integrations.crm.retry import CrmNoteRetrier
 from store.wakeup_relay import RelaySender
 from workers.schedules import keep_schedules
 from workers.services import Services
@@ -76,12 +77,18 @@ async def run_worker(client: Client, settings: Settings, services: Services, sto
 
 def deliver_outbox(services: Services, stop: asyncio.Event, client: Client) -> list[asyncio.Task]:
     """The outbox's dispatchers (webhooks, and e-mail and Slack when set up), delivering until `stop` is set; each
-    notice they cannot deliver is told to its transfer, for its timeline."""
+    notice they cannot deliver is told to its transfer, for its timeline. The retries of CRM notes the CRM did not
+    take when their step happened. With a CalDAV calendar, its pushes too."""
     integrations = services.integrations
     dispatchers = [d for d in (integrations.webhooks, integrations.email, integrations.chat) if d is not None]
     report = FailureReporter(client)
-    return [asyncio.create_task(d.run_forever(stop, report=report), name=f"{d.channel}-dispatcher")
-            for d in dispatchers]
+    crm_notes = CrmNoteRetrier(services.crm_notes, integrations.crm)
+    tasks = [*(asyncio.create_task(d.run_forever(stop, report=report), name=f"{d.channel}-dispatcher")
+               for d in dispatchers),
+             asyncio.create_task(crm_notes.run_forever(stop), name="crm-note-retrier")]
+    if integrations.calendar_sync is not None:
+        tasks.append(asyncio.create_task(integrations.calendar_sync.run_forever(stop), name="caldav-sync"))
+    return tasks
 
 
 class FailureReporter:

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskRequest
+from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskClose, TaskRequest
 from domain.context import ContextPackage
 from domain.enrichment import Enrichment
 from domain.lifecycle import (
+    FOLLOW_UP_KINDS,
     PROSPECT_ACTIONS,
     REP_ACTIONS,
     ActionRefused,
     Branch,
+    FollowUpKind,
     NotTheOwner,
     Status,
     branch_on_entering,
@@ -30,7 +32,7 @@ from domain.lifecycle import (
 from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
 from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
-from domain.scripts import LineFacts, bot_line, rep_alert
+from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert
 from domain.scripts.follow_up import confirmation, prospect_label, task_description
 from domain.view import BotLine, QueueInfo, RepSummary, TransferView
 from workflows.inbox import Inbox, PendingInput
@@ -51,6 +53,15 @@ class FollowUp:
     channel: FollowUpChannel
 
 
+@dataclass
+class OpenTask:
+    """The follow-up's task on its owner's calendar, until it is done or called off."""
+
+    key: str
+    rep_id: str
+    kind: FollowUpKind
+
+
 class TransferState:
     def __init__(self, inp: TransferInput, transfer_id: str, clock: Callable[[], datetime]) -> None:
         self.inp, self.request, self.tid, self.clock = inp, inp.request, transfer_id, clock
@@ -65,7 +76,9 @@ class TransferState:
         self.exclude: list[str] = []  # reps this transfer is not offered to again
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
+        self.offer_key: str | None = None  # the open offer's alert notice, which close_offer points to
         self.follow_up: FollowUp | None = None
+        self.calendar_task: OpenTask | None = None
         self.failure: str | None = None  # why the transfer is recovering
         self.outcome: str | None = None
         self.feedback: dict[str, dict] = {}
@@ -95,8 +108,8 @@ class TransferState:
         self.step.log(self.clock(), self.status, kind, detail, rep_id, data)
 
     def notify(self, audience: Audience, kind: str, payload: dict, rep_id: str | None = None,
-               email_to: str | None = None, key: str | None = None) -> None:
-        self.step.notify(audience, kind, payload, rep_id=rep_id, email_to=email_to, key=key)
+               email_to: str | None = None, key: str | None = None) -> str:
+        return self.step.notify(audience, kind, payload, rep_id=rep_id, email_to=email_to, key=key)
 
     def say(self, kind: str, choices: list[str] | None = None, at: datetime | None = None) -> None:
         """The bot's next line to the prospect, in the bot's language."""
@@ -112,10 +125,10 @@ class TransferState:
         self.bot_lines.append(line)
         self.notify("bot", "bot_line", line.model_dump(mode="json"), key=f"line-{line.seq}")
 
-    def alert_rep(self, kind: str, rep: RepSummary | None = None) -> None:
-        """The rep's alert with the whole context package, in the rep's language."""
+    def alert_rep(self, kind: str, rep: RepSummary | None = None) -> str:
+        """The rep's alert with the whole context package, in the rep's language; returns its notice's key."""
         rep, follow_up = rep or self.rep, self.follow_up
-        self.notify("rep", kind, {
+        return self.notify("rep", kind, {
             "alert": rep_alert(self.ctx, rep.locale, self.ctx.transfer_reason).model_dump(mode="json"),
             "context": self.ctx.model_dump(mode="json"),
             "account": self.plan.account.model_dump(mode="json") if self.plan.account else None,
@@ -126,6 +139,15 @@ class TransferState:
                 "channel": follow_up.channel, "due": follow_up.due.isoformat(),
                 "phone": self.ctx.prospect.phone, "email": self.ctx.prospect.email},
         }, rep_id=rep.id)
+
+    def close_offer(self, outcome: OfferOutcome, colleague: RepSummary | None = None,
+                    at: datetime | None = None) -> None:
+        """The offer to the current rep ended: a channel that shows its alert with buttons (Slack) edits it to say
+        how, so nobody acts on it again."""
+        self.notify("rep", "offer_closed", {
+            "offer": self.offer_key, "outcome": outcome, "rep": self.rep.name,
+            "colleague": colleague.name if colleague else None, "at": at.isoformat() if at else None,
+        }, rep_id=self.rep.id)
 
     def adopt(self, plan: Plan) -> None:
         """The plan, and the package completed before any rep sees it; what was derived is logged with its source."""
@@ -145,6 +167,9 @@ class TransferState:
                          data={"derived": [d.model_dump(mode="json") for d in derived]})
         if plan.account is not None:
             self.log("crm", f"CRM account {plan.account.account_id} found by {plan.account.matched_by}")
+        if plan.account_owner is not None and self.routing.preferred_rep_id is None:
+            self.routing = self.routing.model_copy(update={"preferred_rep_id": plan.account_owner.id})
+            self.log("crm_owner", f"{plan.account_owner.name} owns the account in the CRM: preferred")
         if plan.crm_unavailable is not None:
             self.log("crm_unavailable", f"CRM unavailable ({plan.crm_unavailable}): the rep gets the package without "
                      "the account and its history", data={"reason": plan.crm_unavailable})
@@ -198,19 +223,41 @@ class TransferState:
         self.enter(status, f"{owner.name if owner else 'the first free rep'} follows up by {follow_up.channel} at "
                    f"{follow_up.due.isoformat()}", kind="follow_up", rep_id=owner.id if owner else None,
                    data={"channel": follow_up.channel, "due": follow_up.due.isoformat()})
+        task = None
         if owner is not None:
             self.alert_rep("follow_up_scheduled", rep=owner)
-            self.step.schedule(TaskRequest(
-                key=f"{self.tid}:task:{len(self.step.timeline)}", rep_id=owner.id, due_at=follow_up.due,
-                title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
-                description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
+            task = self._put_on_calendar(owner, FOLLOW_UP_KINDS[status])
+        else:
+            self.close_task(cancelled=True)
         if self.ctx.prospect.email:
-            self.notify("prospect", "confirmation", confirmation(
-                self.ctx.prospect.name, owner.name if owner else None, follow_up.channel, follow_up.due),
-                email_to=self.ctx.prospect.email)
+            message = confirmation(self.ctx.prospect.name, owner.name if owner else None, follow_up.channel,
+                                   follow_up.due)
+            if task is not None and task.kind == "callback":  # an agreed call: the e-mail invites to it
+                message["invitation_task"] = task.key
+            self.notify("prospect", "confirmation", {**message, "to_name": self.ctx.prospect.name},
+                        email_to=self.ctx.prospect.email)
         if self.live:
             self.say(_CONFIRMED_LINE.get(status, "async_confirmed"), at=follow_up.due)
         self.live = False
+
+    def _put_on_calendar(self, owner: RepSummary, kind: FollowUpKind) -> OpenTask:
+        """The follow-up on its owner's calendar: the open task moved, when it is this owner's and of this kind;
+        otherwise a new one, and the open one called off."""
+        if self.calendar_task is None or (self.calendar_task.rep_id, self.calendar_task.kind) != (owner.id, kind):
+            self.close_task(cancelled=True)
+            self.calendar_task = OpenTask(f"{self.tid}:task:{len(self.step.timeline)}", owner.id, kind)
+        follow_up = self.follow_up
+        self.step.schedule(TaskRequest(
+            key=self.calendar_task.key, rep_id=owner.id, kind=kind, due_at=follow_up.due,
+            title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
+            description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
+        return self.calendar_task
+
+    def close_task(self, cancelled: bool) -> None:
+        """The open task, if any, is done (the follow-up reached the prospect) or called off."""
+        if self.calendar_task is not None:
+            self.step.close_task(TaskClose(key=self.calendar_task.key, cancelled=cancelled))
+            self.calendar_task = None
 
     # ---- choices that need no outside answer -----------------------------------------------------
 
@@ -227,8 +274,7 @@ class TransferState:
     def choose_follow_up(self, action: ProspectAction | None, default_due: datetime) -> Status:
         """The prospect's choice of callback or e-mail; with none, what we know of them decides."""
         if action is None:
-            channel = "phone" if self.ctx.prospect.phone else "email"
-            return self._follow_up_by(channel, default_due)
+            return self._follow_up_by(self._likely_channel(), default_due)
         if action.phone:
             self.ctx.prospect.phone = action.phone
         if action.email:
@@ -242,11 +288,18 @@ class TransferState:
         self.follow_up = FollowUp(self.rep, due, channel)
         return Status.CALLBACK_SCHEDULED if channel == "phone" else Status.EMAIL_FOLLOW_UP
 
+    def propose_follow_up(self, due: datetime) -> None:
+        """The follow-up's time is known (the bot's line names it) before the prospect says how: the view shows it
+        from now on."""
+        self.follow_up = FollowUp(self.rep, due, self._likely_channel())
+
     def follow_up_at_next_opening(self) -> Status:
         """A follow-up found nobody on shift: wait for the owner's next opening."""
-        due = self.plan.next_opening or self.deadline_in(LOOK_AGAIN_SECONDS)
-        self.follow_up = FollowUp(self.rep, due, "phone" if self.ctx.prospect.phone else "email")
+        self.propose_follow_up(self.plan.next_opening or self.deadline_in(LOOK_AGAIN_SECONDS))
         return Status.ASYNC_FOLLOW_UP
+
+    def _likely_channel(self) -> FollowUpChannel:
+        return "phone" if self.ctx.prospect.phone else "email"
 
     # ---- which actions it allows now -------------------------------------------------------------
 

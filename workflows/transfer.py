@@ -135,7 +135,7 @@ class TransferWorkflow(TransferState):
         self.queue = None
         self.offer_expires_at = self.deadline_in(self.inp.timings.offer)
         self.enter(Status.OFFERED, f"Offered to {self.rep.name}", kind="offered", rep_id=self.rep.id)
-        self.alert_rep("offer" if self.live else "follow_up_due")
+        self.offer_key = self.alert_rep("offer" if self.live else "follow_up_due")
         if self.live:
             self.say("available" if first_offer else "rerouting")
         try:
@@ -146,22 +146,27 @@ class TransferWorkflow(TransferState):
             item = await self._next(self.offer_expires_at)
             if item is None:
                 self.log("offer_timeout", f"{self.rep.name} did not answer in time; set away", rep_id=self.rep.id)
+                self.close_offer("expired")
                 return await self._next_rep(mark_away=True)
             if item.source == "prospect" and item.payload.action == "left":
+                self.close_offer("withdrawn")
                 return Status.CANCELLED
             if item.source != "rep":
                 continue
             action: RepAction = item.payload
             match action.action:
                 case "accept":
+                    self.close_offer("accepted")
                     return Status.CONNECTING
                 case "decline":
                     self.log("declined", f"{self.rep.name} declined: {action.reason or 'no reason'}",
                              rep_id=self.rep.id)
+                    self.close_offer("declined")
                     return await self._next_rep()
                 case "defer":
                     return await self._defer(action.defer_to)
                 case "schedule_callback":
+                    self.close_offer("callback", at=action.callback_at)
                     await self._release()
                     self.follow_up = FollowUp(self.rep, action.callback_at, "phone")
                     return Status.CALLBACK_SCHEDULED
@@ -191,6 +196,7 @@ class TransferWorkflow(TransferState):
     async def _connected(self) -> Status:
         """The rep has the prospect: the prospect's first reply counts as continuation; then the outcome."""
         self.follow_up = None  # a follow-up, if this was one, has reached the prospect
+        self.close_task(cancelled=False)
         self.enter(Status.CONNECTED, f"{self.rep.name} took over", kind="connected", rep_id=self.rep.id)
         await self._flush()
         while True:
@@ -256,6 +262,7 @@ class TransferWorkflow(TransferState):
         opening = self.plan.next_opening or workflow.now()
         self.enter(Status.AFTER_HOURS, f"Nobody is on shift; {self.rep.name} works again at {opening.isoformat()}")
         self.say("after_hours", ["email", "callback"], at=opening)
+        self.propose_follow_up(opening)
         await self._flush()
         await self._ask_follow_up(opening)
         return Status.ASYNC_FOLLOW_UP
@@ -267,7 +274,9 @@ class TransferWorkflow(TransferState):
         self.enter(Status.RECOVERING, self.failure, kind="failure", rep_id=self.rep.id if self.rep else None)
         self.announce_failure()
         await self._flush(release=releasing)
-        return await self._ask_follow_up(self.soonest_callback())
+        callback_at = self.soonest_callback()  # the time the apology names ("within 10 minutes")
+        self.propose_follow_up(callback_at)
+        return await self._ask_follow_up(callback_at)
 
     async def _follow_up(self, status: Status) -> Status:
         """Callback, e-mail and after-hours follow-ups: tell everyone, then a durable timer to the due time."""
@@ -296,6 +305,7 @@ class TransferWorkflow(TransferState):
         releasing = await self._release_in_publish()
         self.offer_expires_at = None
         self.enter(status, detail, kind=status)
+        self.close_task(cancelled=True)
         if self.rep is not None:
             self.notify("rep", "withdrawn", {"reason": detail}, rep_id=self.rep.id)
         await self._flush(release=releasing)
@@ -340,9 +350,11 @@ class TransferWorkflow(TransferState):
             reserved = await self._local(RoutingActivities.reserve,
                                          ReserveInput(now=workflow.now(), transfer_id=self.tid, rep_id=colleague))
             if reserved.ok:
+                self.close_offer("deferred", colleague=reserved.rep)
                 self.rep = reserved.rep
                 return Status.OFFERED
             self.log("defer_failed", f"{colleague} cannot take it now; finding the next best rep")
+        self.close_offer("deferred")
         return Status.CHECKING
 
     async def _release(self, mark_away: str | None = None) -> None:

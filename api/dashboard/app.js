@@ -23,6 +23,7 @@ function formatRate(rate) {
 
 function formatSeconds(seconds) {
   if (seconds === null) return "–";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 90) return `${Math.round(seconds)} s`;
   const minutes = Math.floor(seconds / 60);
   return minutes < 90 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${(minutes / 60).toFixed(1)} h`;

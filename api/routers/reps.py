@@ -66,11 +66,15 @@ def _out(state: RepState) -> RepOut:
     return RepOut(rep=state.profile, presence=state.presence, active=state.active)
 
 
+def _colleague(state: RepState) -> ColleagueOut:
+    return ColleagueOut(rep=Colleague.model_validate(state.profile.model_dump()), presence=state.presence)
+
+
 def _seen_by(who: Principal, state: RepState) -> RepOut | ColleagueOut:
     """An admin, or the rep themself, sees the whole profile; another rep, a colleague's."""
     if who.role == "admin" or who.rep_id == state.profile.id:
         return _out(state)
-    return ColleagueOut(rep=Colleague.model_validate(state.profile.model_dump()), presence=state.presence)
+    return _colleague(state)
 
 
 async def _directory(fn: Callable[..., T], *args: Any) -> T:
@@ -99,6 +103,14 @@ async def me(services: Services, who: Principal = Depends(require("rep"))) -> Re
     return _out(await _directory(services.reps.get, who.rep_id))
 
 
+@router.get("/me/colleagues", response_model=list[ColleagueOut], responses=ONE,
+            summary="The rep's teammates who can take a transfer now (available, a free seat, on shift): whom an "
+                    "offer can be deferred to")
+async def free_colleagues(services: Services, who: Principal = Depends(require("rep"))) -> list[ColleagueOut]:
+    return [_colleague(state) for state in await _directory(services.reps.free_colleagues, who.rep_id,
+                                                            datetime.now(UTC))]
+
+
 @router.get("/{rep_id}", response_model=RepOut | ColleagueOut, responses=ONE,
             summary="One rep (a rep key sees a colleague without contact details)")
 async def get_rep(rep_id: RepId, services: Services,
@@ -107,8 +119,8 @@ async def get_rep(rep_id: RepId, services: Services,
 
 
 @router.patch("/{rep_id}", response_model=RepOut, responses=CHANGE,
-              summary="Change a rep's profile, skills, capacity or hours (null clears email, phone, title or "
-                      "expertise)")
+              summary="Change a rep's profile, skills, capacity or hours (null clears email, phone, title, "
+                      "expertise or slack_user_id)")
 async def update_rep(rep_id: RepId, patch: RepPatch, services: Services, transfers: Transfers,
                      _: Principal = Depends(require("admin"))) -> RepOut:
     state = await _directory(services.reps.update, rep_id, patch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.context import ContextPackage
+from domain.context import ContextPackage, usable_email
 
 # In the seed's order, one label the bot can ask about per item. "Account history (if any)" is optional,
 # "budget/timeline indicators" is covered by budget range and decision timeline, and the recommended
@@ -12,7 +12,7 @@ from domain.context import ContextPackage
 ESSENTIALS: tuple[tuple[str, Callable[[ContextPackage], object]], ...] = (
     ("name", lambda c: c.prospect.name),
     ("company", lambda c: c.prospect.company),
-    ("contact info", lambda c: [c.prospect.email, c.prospect.phone]),
+    ("contact info", lambda c: _contact(c)),
     ("how they found us", lambda c: c.summary.entry_point),
     ("what they asked about", lambda c: c.summary.initial_question),
     ("key needs", lambda c: c.summary.key_needs),
@@ -28,6 +28,15 @@ ESSENTIALS: tuple[tuple[str, Callable[[ContextPackage], object]], ...] = (
     ("buying intent", lambda c: c.sentiment.buying_intent),  # the seed's "excitement points"
     ("specific concerns", lambda c: c.summary.objections_raised),
 )
+
+
+def _contact(context: ContextPackage) -> list[str | None]:
+    """An e-mail address that cannot be written to is asked again, even beside a phone number: confirmations go by
+    e-mail."""
+    prospect = context.prospect
+    if prospect.email and not usable_email(prospect.email):
+        return []
+    return [prospect.email, prospect.phone]
 
 
 def missing(context: ContextPackage) -> list[str]:

@@ -3,11 +3,15 @@
 from domain.scripts.lines import BOT_LINE_KINDS, LineFacts, bot_line, format_when
 from domain.scripts.render import language_of
 from domain.scripts.rep import (
+    OfferOutcome,
     RepAlert,
     alert_chat,
     alert_email,
     band_of,
     checklist,
+    mrkdwn_escape,
+    offer_closed,
+    offer_words,
     opener,
     quick_summary,
     rep_alert,
@@ -18,6 +22,7 @@ from domain.scripts.rep import (
 __all__ = [
     "BOT_LINE_KINDS",
     "LineFacts",
+    "OfferOutcome",
     "RepAlert",
     "alert_chat",
     "alert_email",
@@ -26,6 +31,9 @@ __all__ = [
     "checklist",
     "format_when",
     "language_of",
+    "mrkdwn_escape",
+    "offer_closed",
+    "offer_words",
     "opener",
     "quick_summary",
     "rep_alert",

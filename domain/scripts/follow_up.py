@@ -1,4 +1,5 @@
-"""What a scheduled follow-up says: the prospect's confirmation, and the task on the owner's calendar."""
+"""What a scheduled follow-up says: the prospect's confirmation (and invitation), and the task on the owner's
+calendar."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def confirmation(prospect_name: str | None, owner_name: str | None, channel: str
         f"{due.strftime('%Y-%m-%d %H:%M UTC')} with the full context of your conversation, "
         f"so you will not need to repeat anything.\n",
     }
+
+
+def invitation_summary(owner_name: str) -> str:
+    """What the prospect's calendar calls the callback they were invited to."""
+    return f"Call with {owner_name}"
 
 
 def task_description(context: ContextPackage, locale: str, channel: str, transfer_id: str) -> str:

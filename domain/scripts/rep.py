@@ -18,6 +18,8 @@ from domain.scripts.rep_texts import (
     NEXT_STEP_BY_INTENT,
     NEXT_STEP_KEYWORDS,
     NEXT_STEPS,
+    OFFER_CLOSED,
+    OFFER_WORDS,
     ONE_LINER,
     OPENER,
     PHRASES,
@@ -26,6 +28,7 @@ from domain.scripts.rep_texts import (
 )
 
 Band = Literal["hot", "warm", "cool"]
+OfferOutcome = Literal["accepted", "declined", "deferred", "callback", "expired", "withdrawn"]
 BAND_BY_INTENT: dict[str, Band] = {"high": "hot", "medium": "warm", "low": "cool"}
 
 
@@ -85,11 +88,16 @@ def _slots(context: ContextPackage, lang: Lang, **extra: str | None) -> Slots:
     return derive(facts | known(**extra), PHRASES[lang])
 
 
+ALERT_NOTES = 3
+
+
 def rep_alert(context: ContextPackage, locale: str, reason: str | None = None) -> RepAlert:
     """The push alert. `reason`, when given, replaces context.transfer_reason (e.g. a deferral)."""
     lang = language_of(locale)
     band = band_of(context)
-    slots = _slots(context, lang, reason=sentence_case(reason))
+    # What the prospect added for the rep before the offer, latest last: the rep reads it before accepting.
+    notes = "; ".join(_present(context.prospect_notes)[-ALERT_NOTES:])
+    slots = _slots(context, lang, reason=sentence_case(reason), notes=notes)
     lines = [line for line in (pick(alternatives, slots) for alternatives in ALERT_LINES[lang]) if line]
     return RepAlert(
         band=band, headline=HEADLINES[lang][band], lines=lines, one_liner=compose(ONE_LINER[lang], slots, lang)
@@ -103,9 +111,27 @@ def alert_email(alert: RepAlert, link: str | None = None) -> tuple[str, str]:
 
 
 def alert_chat(alert: RepAlert, link: str | None = None) -> str:
-    """The same alert as a chat message (Slack mrkdwn)."""
+    """The same alert as a chat message (Slack mrkdwn; what the prospect said is escaped, so it can neither
+    mention anyone nor make a link)."""
     lines = [f"*{alert.headline}*", alert.one_liner, *(f"• {line}" for line in alert.lines)]
-    return "\n".join(lines + ([f"<{link}|{link}>"] if link else []))
+    return "\n".join([*map(mrkdwn_escape, lines)] + ([f"<{link}|{link}>"] if link else []))
+
+
+def mrkdwn_escape(text: str) -> str:
+    """`text` as Slack mrkdwn shows it literally: &, < and > are its only control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def offer_words(locale: str) -> dict[str, str]:
+    """The offer's actions and expiry in the rep's language, for a channel whose alert carries them (Slack)."""
+    return OFFER_WORDS[language_of(locale)]
+
+
+def offer_closed(outcome: OfferOutcome, locale: str, rep: str | None = None, colleague: str | None = None,
+                 when: str | None = None) -> str:
+    """How an offer ended, in the rep's language: "Accepted by Sarah Chen", "Deferred to Alex Kim", "Expired,
+    re-routed"; `when` is the callback's time as the channel shows it. Each outcome's last wording needs no facts."""
+    return pick(OFFER_CLOSED[language_of(locale)][outcome], known(rep=rep, colleague=colleague, when=when))
 
 
 def quick_summary(context: ContextPackage, locale: str) -> str:

@@ -50,6 +50,7 @@ ALERT_LINES: dict[Lang, tuple[Alternatives, ...]] = {
         ("Context: {context}",),
         ("Sentiment: {sentiment}",),
         ("Transfer reason: {reason}",),
+        ("Prospect's note: {notes}",),
     ),
     "zh": (
         ("潜在客户:{who}",),
@@ -57,6 +58,7 @@ ALERT_LINES: dict[Lang, tuple[Alternatives, ...]] = {
         ("上下文:{context}",),
         ("情绪:{sentiment}",),
         ("转接原因:{reason}",),
+        ("客户补充:{notes}",),
     ),
 }
 
@@ -187,3 +189,32 @@ NEXT_STEPS: dict[Lang, dict[str, str]] = {
 }
 
 LIST_JOINER: dict[Lang, str] = {"en": ", ", "zh": "、"}
+
+# The offer's actions where the alert itself carries them (Slack): "{when}" is the expiry as the channel shows times.
+OFFER_WORDS: dict[Lang, dict[str, str]] = {
+    "en": {"accept": "Accept", "defer": "Defer to colleague", "anyone": "Whoever is free first",
+           "callback": "Schedule callback: pick a day and time", "expires": "Expires {when}",
+           "console": "Open in the console"},
+    "zh": {"accept": "接受", "defer": "转交给同事", "anyone": "最先有空的同事", "callback": "预约回电:选择日期和时间",
+           "expires": "{when}过期", "console": "在控制台中打开"},
+}
+
+# How an offer ended, as its alert is edited to say: by outcome, the first alternative whose fields are known.
+OFFER_CLOSED: dict[Lang, dict[str, Alternatives]] = {
+    "en": {
+        "accepted": ("✅ Accepted by {rep}", "✅ Accepted"),
+        "declined": ("Declined by {rep}, re-routed", "Declined, re-routed"),
+        "deferred": ("↪️ Deferred to {colleague}", "↪️ Deferred by {rep}, re-routed", "↪️ Deferred, re-routed"),
+        "callback": ("📞 Callback scheduled for {when}", "📞 Callback scheduled"),
+        "expired": ("⌛ Expired, re-routed",),
+        "withdrawn": ("The prospect left before anyone took over",),
+    },
+    "zh": {
+        "accepted": ("✅ {rep}已接受", "✅ 已接受"),
+        "declined": ("{rep}已拒绝,正在重新分配", "已拒绝,正在重新分配"),
+        "deferred": ("↪️ 已转交给{colleague}", "↪️ {rep}已转交,正在重新分配", "↪️ 已转交,正在重新分配"),
+        "callback": ("📞 已预约回电:{when}", "📞 已预约回电"),
+        "expired": ("⌛ 已过期,正在重新分配",),
+        "withdrawn": ("客户在有人接管前已离开",),
+    },
+}

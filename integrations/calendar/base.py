@@ -1,4 +1,5 @@
-"""Calendar interface: follow-up tasks (callbacks, "confirm the connection was made") on a rep's calendar."""
+"""Calendar interface: follow-ups (callbacks, e-mails to write, after-hours follow-ups) on their owner's calendar,
+moved when the follow-up moves and closed when it is done or called off."""
 
 from __future__ import annotations
 
@@ -7,16 +8,22 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel
 
+from domain.lifecycle import FollowUpKind
+
 
 class CalendarTask(BaseModel):
     id: int
     key: str
     rep_id: str
     transfer_id: str
+    kind: FollowUpKind
     due_at: AwareDatetime
     title: str
     description: str
-    done: bool
+    sequence: int  # how often it changed since it was made (iCalendar's SEQUENCE): moved, done or called off
+    done: bool  # closed: nothing is left to do, so it leaves the rep's feed
+    cancelled: bool  # closed because the follow-up was called off, not carried out
+    completed_at: AwareDatetime | None = None
 
 
 class TaskNotFound(LookupError):
@@ -25,14 +32,16 @@ class TaskNotFound(LookupError):
 
 class Calendar(ABC):
     @abstractmethod
-    def create_task(
-        self, key: str, rep_id: str, transfer_id: str, due_at: datetime, title: str, description: str
-    ) -> CalendarTask:
-        """Put a task on the rep's calendar. Idempotent on `key`: a repeat returns the task made first."""
+    def schedule(self, key: str, rep_id: str, transfer_id: str, kind: FollowUpKind, due_at: datetime, title: str,
+                 description: str, now: datetime) -> CalendarTask:
+        """Put the follow-up on the rep's calendar, or move it there if `key` is on it already: its due time, title
+        and description become these, and its sequence goes up by one. The same again changes nothing (a retried
+        step); a closed task stays closed."""
 
     @abstractmethod
-    def complete(self, key: str) -> CalendarTask:
-        """Mark the task done (again is fine); raises TaskNotFound for an unknown key."""
+    def close(self, key: str, cancelled: bool, now: datetime) -> CalendarTask:
+        """The follow-up took place (`cancelled` False) or was called off; closing again changes nothing. Raises
+        TaskNotFound for an unknown key."""
 
     @abstractmethod
     def tasks_for(self, rep_id: str, include_done: bool = False) -> list[CalendarTask]:

@@ -37,6 +37,8 @@ class GuardedCRM(CRM):
             answer = self._calls.submit(call).result(timeout=self.timeout)
         except CallTimedOut:
             raise CrmUnavailable(f"no answer to {name} within {self.timeout:g} s") from None
+        except CrmUnavailable as err:  # the adapter said why, in words fit for the timeline
+            raise CrmUnavailable(f"{name} failed: {err}") from err
         except Exception as err:  # whatever the adapter raises, the transfer must go on
             # The error's class, not its text: an adapter's message can quote the prospect it looked for.
             raise CrmUnavailable(f"{name} failed: {type(err).__name__}") from err

@@ -1,12 +1,20 @@
 """E-mail for notices with `email_to` (prospect confirmations, rep alerts, ops alerts, the managers' digest) over
-SMTP: plain text, and with an HTML version when the notice carries one (payload `html`)."""
+SMTP: the text, as HTML (the notice's own `html`, or the text made HTML), and a callback's invitation (text/calendar,
+METHOD:REQUEST) as alternatives of one message.
+
+Names reach headers only as the display name of an address, through `email.headerregistry`: flattened to one line
+first, then quoted or encoded by the library, so no name can start a header of its own."""
 
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import smtplib
 import ssl
+import unicodedata
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -14,6 +22,8 @@ from integrations.notify.base import DeliveryError
 from integrations.notify.dispatch import OutboxDispatcher
 from store.db import Database
 from store.outbox import PendingDelivery
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 class SmtpMailer:
@@ -40,18 +50,20 @@ class SmtpMailer:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "warm-transfer.invalid"
         return f"<wt-{hashlib.sha256(unique.encode()).hexdigest()[:32]}@{domain}>"
 
-    def send(self, to: str, subject: str, body: str, *, message_id: str, date: datetime,
-             html: str | None = None) -> None:
-        """`body` as plain text; with `html`, both as alternatives of one message (multipart/alternative)."""
+    def send(self, to: str, subject: str, body: str, *, message_id: str, date: datetime, to_name: str | None = None,
+             calendar: str | None = None, html: str | None = None) -> None:
+        """`to_name`: whom `to` belongs to, as the To header names them; `calendar`: an iTIP REQUEST to carry;
+        `html`: the body's own HTML version (else the text is made HTML)."""
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = to
+        message["To"] = Address(display_name=one_line(to_name or ""), addr_spec=to)
         message["Subject"] = subject
         message["Message-ID"] = message_id
         message["Date"] = format_datetime(date)
         message.set_content(body)
-        if html is not None:
-            message.add_alternative(html, subtype="html")
+        message.add_alternative(as_html(body) if html is None else html, subtype="html")
+        if calendar is not None:
+            message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -65,6 +77,19 @@ class SmtpMailer:
             refused = isinstance(exc, smtplib.SMTPRecipientsRefused)  # its text lists the addresses
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}"
                                 + ("" if refused else f": {exc}")) from exc
+
+
+def one_line(text: str) -> str:
+    """Text fit for a header: its control characters (CR and LF included) gone, its runs of blanks one space."""
+    return " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).split())
+
+
+def as_html(body: str) -> str:
+    """The plain-text body as HTML: escaped, blank-line paragraphs, line breaks kept, web addresses linked."""
+    paragraphs = [
+        "<br>\n".join(_LINK.sub(r'<a href="\g<0>">\g<0></a>', html.escape(line)) for line in block.split("\n"))
+        for block in body.strip().split("\n\n")]
+    return "<!DOCTYPE html>\n<html><body>\n" + "".join(f"<p>{p}</p>\n" for p in paragraphs) + "</body></html>\n"
 
 
 class EmailDispatcher(OutboxDispatcher):
@@ -91,5 +116,7 @@ class EmailDispatcher(OutboxDispatcher):
             row.payload["body"],
             message_id=self.mailer.message_id(f"{row.transfer_id}\n{row.key}"),
             date=row.created_at,
+            to_name=row.payload.get("to_name"),
+            calendar=row.payload.get("calendar"),
             html=row.payload.get("html"),
         )

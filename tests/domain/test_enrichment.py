@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from domain.accounts import AccountActivity, AccountProfile
 from domain.context import ContextPackage, Prospect, Qualification, Sentiment
 from domain.enrichment import ESSENTIALS, Enrichment, enrich, parse_transcript
+from domain.enrichment.essentials import missing
 from domain.scripts import checklist, talking_points, things_to_avoid
 from tests import fixtures
 
@@ -224,3 +225,14 @@ def test_enrich_never_crashes_and_only_fills_gaps(transcript, sentiment):
         field: value for field, value in before.items() if field not in filled
     }
     assert enrichment.context.qualification.score == (sum(p.points for p in enrichment.score_parts) or None)
+
+
+def test_an_address_mail_cannot_go_to_is_contact_info_to_ask_again():
+    def contact_missing(**prospect: str) -> bool:
+        return "contact info" in missing(ContextPackage.model_validate({"prospect": prospect}))
+
+    assert not contact_missing(email="kim@example.com")
+    assert not contact_missing(phone="+1 555 0100")
+    assert contact_missing(email="kim@example", phone="+1 555 0100")
+    assert contact_missing(email="kim at example.com")
+    assert contact_missing()

@@ -1,5 +1,6 @@
 import re
 from datetime import UTC, datetime
+from typing import get_args
 
 import pytest
 
@@ -7,11 +8,13 @@ from domain.context import ContextPackage
 from domain.scripts import (
     BOT_LINE_KINDS,
     LineFacts,
+    OfferOutcome,
     band_of,
     bot_line,
     checklist,
     format_when,
     language_of,
+    offer_closed,
     opener,
     quick_summary,
     rep_alert,
@@ -180,6 +183,14 @@ def test_alert_reason_overrides_context(acme):
     assert "Transfer reason: Deferred by Alex" in alert.lines
 
 
+def test_the_alert_carries_what_the_prospect_added_before_the_offer(acme):
+    assert not any(line.startswith("Prospect's note") for line in rep_alert(acme, "en").lines)
+    notes = ["one", " ", "Please call my mobile", "We sign Friday", "CFO joins"]
+    noted = acme.model_copy(update={"prospect_notes": notes})
+    assert "Prospect's note: Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "en").lines
+    assert "客户补充:Please call my mobile; We sign Friday; CFO joins" in rep_alert(noted, "zh").lines
+
+
 def test_acme_alert_in_chinese(acme):
     alert = rep_alert(acme, "zh-CN")
     assert "高价值" in alert.headline
@@ -304,3 +315,19 @@ def test_a_rep_is_named_in_full_once_then_by_first_name():
 
 def test_team_acronyms_read_as_acronyms():
     assert "Our EMEA team" in bot_line("after_hours", "en", LineFacts(rep_name="Lena Fischer", team="emea"))
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize("outcome", get_args(OfferOutcome))
+def test_every_end_of_an_offer_is_said_with_or_without_its_facts(outcome, locale):
+    told = offer_closed(outcome, locale, rep="Sarah Chen", colleague="Alex Kim", when="Mar 3 10:30")
+    bare = offer_closed(outcome, locale)
+    assert told and bare and "{" not in told + bare and "None" not in told + bare
+
+
+def test_the_end_of_an_offer_names_who_and_when():
+    assert offer_closed("accepted", "en", rep="Sarah Chen") == "✅ Accepted by Sarah Chen"
+    assert offer_closed("deferred", "en", rep="Sarah Chen", colleague="Alex Kim") == "↪️ Deferred to Alex Kim"
+    assert offer_closed("deferred", "en", rep="Sarah Chen") == "↪️ Deferred by Sarah Chen, re-routed"
+    assert offer_closed("callback", "zh", when="3月3日 10:30") == "📞 已预约回电:3月3日 10:30"
+    assert offer_closed("expired", "en") == "⌛ Expired, re-routed"

@@ -37,7 +37,7 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 STREAMS = {"/v1/transfers/{transfer_id}/events", "/v1/reps/me/stream"}  # server-sent events: they never end
 # Operations in groups of about equal cost, each group a test of its own, so pytest-xdist runs them side by side.
 GROUPS = {"transfers": ("/v1/transfers",), "reps and keys": ("/v1/reps", "/v1/api-keys"),
-          "triggers and metrics": ("/v1/triggers", "/v1/metrics", "/v1/feedback", "/v1/queue", "/healthz")}
+          "triggers and metrics": ("/v1/triggers", "/v1/metrics", "/v1/feedback", "/v1/queue", "/v1/slack", "/healthz")}
 
 
 @pytest.mark.parametrize("prefixes", GROUPS.values(), ids=GROUPS.keys())

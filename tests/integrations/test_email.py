@@ -7,7 +7,7 @@ import pytest
 from domain.notices import Notice
 from integrations.notify.base import DeliveryError
 from integrations.notify.builtin import BuiltinNotifier
-from integrations.notify.email import EmailDispatcher, SmtpMailer
+from integrations.notify.email import EmailDispatcher, SmtpMailer, as_html
 from tests.conftest import Inbox, free_port
 from tests.integrations.conftest import delivery_state
 
@@ -39,7 +39,7 @@ def soon() -> datetime:
     return datetime.now(UTC) + timedelta(seconds=1)
 
 
-def test_sends_a_plain_text_mail_once(db, smtp):
+def test_sends_text_and_html_once(db, smtp):
     inbox, mailer = smtp
     [outbox_id] = BuiltinNotifier(db).publish([email_notice("confirm-1")])
     dispatcher = EmailDispatcher(db, mailer)
@@ -55,8 +55,10 @@ def test_sends_a_plain_text_mail_once(db, smtp):
     assert message["Subject"] == "Your call with Mei, tomorrow 10:00"
     assert message["Message-ID"] == mailer.message_id("t-1\nconfirm-1")
     assert message["Message-ID"].endswith("@example.com>")
-    assert message.get_content_type() == "text/plain"
-    assert message.get_content().replace("\r\n", "\n") == "Bonjour Ann,\nMei vous appellera demain à 10 h.\n"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text.get_content().replace("\r\n", "\n") == "Bonjour Ann,\nMei vous appellera demain à 10 h.\n"
+    assert "<p>Bonjour Ann,<br>\nMei vous appellera demain à 10 h.</p>" in html.get_content().replace("\r\n", "\n")
     assert delivery_state(db, outbox_id, "email").status == "delivered"
 
 
@@ -126,3 +128,36 @@ def test_a_refusal_names_no_address(smtp, refusal):
     with pytest.raises(DeliveryError) as refused:
         mailer.send("ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC))
     assert "SMTP 127.0.0.1" in str(refused.value) and "ann@example.com" not in str(refused.value)
+
+
+def test_the_html_part_says_the_same_escaped_with_links():
+    html = as_html("Hi <b>Ann</b> & co,\n\nSee https://wt.example.com/console?a=1&b=2\nThanks\n")
+    assert "<p>Hi &lt;b&gt;Ann&lt;/b&gt; &amp; co,</p>" in html
+    assert ('<p>See <a href="https://wt.example.com/console?a=1&amp;b=2">https://wt.example.com/console?a=1&amp;b=2'
+            "</a><br>\nThanks</p>") in html
+
+
+@pytest.mark.parametrize("name", ["Eve\r\nBcc: victim@evil.example", "Eve\nBcc: victim@evil.example\r\n\r\nbody",
+                                  "Eve\rSubject: free money", "Zoë \"The\" O'Brien, CEO\x0b\x1b"])
+def test_a_name_never_makes_a_header_or_a_recipient(db, smtp, name):
+    """Prospect and rep names travel as To display names and in invitations: whatever they hold, through a real SMTP
+    server the message has its headers only, and goes to its recipient only."""
+    inbox, mailer = smtp
+    invite = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u@t\r\n"
+              "DTSTAMP:20300101T000000Z\r\nDTSTART:20300102T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    notice = email_notice("confirm-1")
+    BuiltinNotifier(db).publish([notice.model_copy(update={"payload": {**notice.payload, "to_name": name,
+                                                                       "calendar": invite}})])
+    assert EmailDispatcher(db, mailer).run_once(soon()) == 1
+
+    [message] = inbox.messages
+    assert inbox.envelopes == [("transfers@example.com", ["ann@example.com"])]
+    assert sorted(message.keys()) == sorted(["From", "To", "Subject", "Message-ID", "Date", "MIME-Version",
+                                             "Content-Type"])
+    [to] = message["To"].addresses
+    assert to.addr_spec == "ann@example.com" and to.display_name == " ".join(
+        "".join(" " if ch < " " else ch for ch in name).split())
+    assert message["Subject"] == "Your call with Mei, tomorrow 10:00"
+    calendar = message.get_body(("calendar",))
+    assert calendar.get_content_type() == "text/calendar" and calendar.get_param("method") == "REQUEST"
+    assert calendar.get_content().replace("\r\n", "\n") == invite.replace("\r\n", "\n")

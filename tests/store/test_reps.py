@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from domain.reps import RepPatch
+from domain.reps import RepPatch, RepProfile
 from store.capacity import CapacityStore
 from store.errors import Conflict, NotFound
 from store.reps import RepStore
@@ -83,3 +83,26 @@ def test_anyone_can_take_now_only_when_a_rep_is_available_on_shift_with_a_free_s
     assert not reps.anyone_can_take_now(NOW)
     reps.set_presence("ana", "available", NOW)
     assert reps.anyone_can_take_now(NOW)
+
+
+def test_a_slack_member_id_leads_to_one_rep(reps: RepStore) -> None:
+    reps.create(profile("ana", slack_user_id="U0ANA"))
+    reps.create(profile("ben"))
+    assert reps.by_slack_user("U0ANA").profile.id == "ana"
+    assert reps.by_slack_user("U0BEN") is None
+
+    with pytest.raises(Conflict):
+        reps.update("ben", RepPatch(slack_user_id="U0ANA"))
+    with pytest.raises(Conflict):
+        reps.create(profile("cy", slack_user_id="U0ANA"))
+    reps.update("ana", RepPatch.model_validate({"slack_user_id": None}))
+    assert reps.update("ben", RepPatch(slack_user_id="U0ANA")).profile.slack_user_id == "U0ANA"
+    assert reps.by_slack_user("U0ANA").profile.id == "ben"
+
+
+def test_the_colleagues_an_offer_can_be_deferred_to_can_take_one_now(reps: RepStore) -> None:
+    for rep_id, team, presence in (("ana", "enterprise", "available"), ("ben", "enterprise", "available"),
+                                   ("cy", "enterprise", "busy"), ("dee", "smb", "available")):
+        reps.create(profile(rep_id, team=team), presence=presence)
+    reps.create(RepProfile(id="eve", name="Eve", team="enterprise", working_hours={}), presence="available")  # no hours
+    assert [state.profile.id for state in reps.free_colleagues("ana", NOW)] == ["ben"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, inspect, text
@@ -14,7 +13,6 @@ from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
 from store.tables import profile_columns
-from tests.conftest import throwaway_postgres
 from tests.store.support import NOW, profile
 
 # The schema's past versions, newest last: the (table, column)s and indexes each added.
@@ -29,16 +27,6 @@ REPLACED = {"ix_reps_best_first": "CREATE INDEX ix_reps_best_first ON reps (pres
                                   "(CAST(active AS FLOAT) / capacity), (last_assigned_at IS NOT NULL), "
                                   "last_assigned_at, id, active, capacity, profile_rev, shift) WHERE active < capacity",
             "ix_queue_line": "CREATE INDEX ix_queue_line ON queue (priority DESC, arrival)"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """An empty database of its own (the shared PostgreSQL one must keep the current schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with throwaway_postgres("wt_upgrade") as url:
-        yield url
 
 
 def make_it_old(db: Database, before: str) -> tuple[set[tuple[str, str]], set[str]]:

@@ -128,7 +128,8 @@ async def test_the_watchdog_schedule_finds_a_transfer_whose_workflow_task_keeps_
             assert result.alerted == [broken.id]
             assert services.integrations.email.run_once() == 1
             [message] = inbox.messages
-            assert broken.id in message.get_content() and "workflow task failing" in message.get_content()
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            assert broken.id in text and "workflow task failing" in text
     await broken.terminate()
     await keep_schedules(client, settings.model_copy(update={"watchdog": False}))
     services.db.dispose()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.models import Plan
+from activities.models import Plan, TaskClose
 from domain.lifecycle import ActionRefused, Branch, NotTheOwner, Status
 from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
 from domain.view import RepSummary
@@ -172,6 +172,42 @@ def test_a_follow_up_is_announced_to_the_owner_the_prospect_and_the_bot_once():
     assert task.rep_id == "alex" and task.title == "Follow up: Dana Lee"
     state.announce_follow_up(Status.EMAIL_FOLLOW_UP)  # no longer live: the bot has nothing more to say
     assert [n.kind for n in batch(state).notices] == ["status", "follow_up_scheduled", "confirmation"]
+
+
+def test_a_follow_up_keeps_one_task_moved_while_owner_and_kind_stay_and_closed_once():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    batch(state)
+
+    def announce(owner: RepSummary, hours: int, channel: str, status: Status):
+        state.follow_up = FollowUp(owner, NOW + timedelta(hours=hours), channel)
+        state.announce_follow_up(status)
+        return batch(state)
+
+    first = announce(SARAH, 2, "phone", Status.CALLBACK_SCHEDULED)
+    [callback] = first.tasks
+    assert (callback.rep_id, callback.kind, first.task_closes) == ("sarah", "callback", [])
+    confirmation = next(n for n in first.notices if n.kind == "confirmation")
+    assert confirmation.payload["invitation_task"] == callback.key and confirmation.payload["to_name"] == "Dana Lee"
+
+    moved = announce(SARAH, 24, "phone", Status.CALLBACK_SCHEDULED)  # she moves her callback
+    assert [(t.key, t.due_at) for t in moved.tasks] == [(callback.key, NOW + timedelta(hours=24))]
+    assert moved.task_closes == []
+
+    handed_on = announce(ALEX, 25, "phone", Status.CALLBACK_SCHEDULED)  # a colleague's now: hers is called off
+    [alex_call] = handed_on.tasks
+    assert alex_call.rep_id == "alex" and alex_call.key != callback.key
+    assert handed_on.task_closes == [TaskClose(key=callback.key, cancelled=True)]
+
+    by_email = announce(ALEX, 26, "email", Status.EMAIL_FOLLOW_UP)  # another kind: another task, and no invitation
+    [email_task] = by_email.tasks
+    assert email_task.kind == "email" and email_task.key != alex_call.key
+    assert by_email.task_closes == [TaskClose(key=alex_call.key, cancelled=True)]
+    assert "invitation_task" not in next(n for n in by_email.notices if n.kind == "confirmation").payload
+
+    state.close_task(cancelled=False)  # it reached the prospect
+    state.close_task(cancelled=True)
+    assert batch(state).task_closes == [TaskClose(key=email_task.key, cancelled=False)]
 
 
 def test_the_workflow_overrides_no_part_of_its_state_but_entering_a_state():

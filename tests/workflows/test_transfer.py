@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import icalendar
 import pytest
 import respx
 from temporalio.client import WorkflowUpdateFailedError
@@ -15,11 +16,14 @@ from temporalio.client import WorkflowUpdateFailedError
 from domain.context import Prospect
 from domain.notices import DeliveryFailure
 from domain.requests import ProspectFeedback, RepFeedback, Routing
+from integrations.calendar.ics import task_uid
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
 from integrations.notify.base import DeliveryError
 from integrations.notify.slack import POST_MESSAGE
+from store.outbox import DeliveryQueue
 from tests.workflows.harness import Harness, kinds
+from workers.worker import deliver_outbox
 from workflows.models import Timings
 from workflows.transfer import TransferWorkflow
 
@@ -202,6 +206,17 @@ async def test_queued_prospect_can_leave_or_ask_for_callback_or_email(harness, t
     confirmation = [r for r in harness.outbox(mailer.id, "prospect") if r.kind == "confirmation"]
     assert len(confirmation) == 1 and "Kim" in confirmation[0].payload["body"]
 
+    # A mistyped address neither breaks the transfer nor gets mail: contact info is asked again.
+    typo = await harness.start(routing=smb, context={"prospect": {"name": "Lou", "email": "lou@example"}})
+    assert "contact info" in (await harness.ready(typo)).collect
+    await harness.prospect(typo, "proceed")
+    assert (await harness.prospect(typo, "email")).status == "email_follow_up"
+    assert any(r.kind == "confirmation" for r in harness.outbox(typo.id, "prospect"))
+    emails = DeliveryQueue(harness.services.db, "email").claim(datetime.now(UTC) + timedelta(days=1), 100,
+                                                               timedelta(seconds=1))
+    addresses = {delivery.email_to for delivery in emails}
+    assert "kim@example.com" in addresses and "lou@example" not in addresses
+
     await time_skipping_env.sleep(3 * 3600 + 10)  # the callback comes due: back into routing for its owner
     due = await harness.view(caller)
     assert due.status == "queued" and due.timeline[-2].status == "checking"  # Priya is still busy
@@ -224,11 +239,13 @@ async def test_after_hours_follows_up_at_the_next_opening(harness, time_skipping
     first = await harness.ready(handle)
     assert first.status == "after_hours" and kinds(first) == ["after_hours"]
     assert first.bot_lines[0].choices == ["email", "callback"]
+    opening = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    assert first.follow_up_at == opening  # the time the bot's line names, before the prospect says how
     chosen = await harness.prospect(handle, "email")
     assert chosen.status == "async_follow_up" and chosen.branch == "async"
-    opening = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     assert chosen.follow_up_at == opening
-    assert harness.services.integrations.calendar.tasks_for("lena")[0].due_at == opening
+    [task] = harness.services.integrations.calendar.tasks_for("lena")
+    assert (task.due_at, task.kind) == (opening, "after_hours")
     assert any(r.kind == "confirmation" for r in harness.outbox(handle.id, "prospect"))
     assert any(r.kind == "follow_up_scheduled" for r in harness.services.outbox.for_rep("lena"))
 
@@ -285,6 +302,8 @@ async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skippin
         failed = await harness.prospect(handle, "proceed")
         assert failed.status == "recovering" and failed.branch == "failed"
         assert kinds(failed)[-1] == "failed" and failed.bot_lines[-1].choices == ["callback", "email"]
+        recovery_due = failed.follow_up_at  # "Sarah will call you within 10 minutes": known before the choice
+        assert recovery_due is not None
         assert harness.seats("sarah") == 0
         events = harness.services.transfers.events(handle.id)
         assert any(e.kind == "failure" for e in events)
@@ -297,8 +316,14 @@ async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skippin
         assert scheduled.status == "callback_scheduled" and scheduled.rep.id == "sarah"
         now = await time_skipping_env.get_current_time()
         assert timedelta(minutes=9) < scheduled.follow_up_at - now < timedelta(minutes=11)
-        # The rep reaches the prospect first: that confirms the connection was made.
+        assert scheduled.follow_up_at == recovery_due
+        [call] = harness.services.integrations.calendar.tasks_for("sarah")  # the recovery call
+        assert (call.kind, call.due_at) == ("callback", recovery_due)
+        # The rep reaches the prospect first: that confirms the connection was made, and her task is done.
         assert (await harness.rep_act(handle, "sarah", "ack")).status == "connected"
+        assert harness.services.integrations.calendar.tasks_for("sarah") == []
+        [done] = harness.services.integrations.calendar.tasks_for("sarah", include_done=True)
+        assert done.done and not done.cancelled
         await harness.keep_history(handle, "failed_recovery")
 
 
@@ -485,13 +510,113 @@ async def test_alerts_and_confirmations_go_out_by_email_when_smtp_is_set(time_sk
         (sender, recipients), message = inbox.envelopes[0], inbox.messages[0]
         assert sender == "warm-transfer@localhost" and recipients == ["sarah@example.com"]
         assert "Hot transfer" in message["Subject"]
-        body = message.get_content()
+        assert message.get_content_type() == "multipart/alternative"
+        assert message["To"] == "Sarah Chen <sarah@example.com>"
+        body = message.get_body(("plain",)).get_content()
         assert "John" in body and "85/100" in body and "https://wt.example.com/console" in body
+        html = message.get_body(("html",)).get_content()
+        assert '<a href="https://wt.example.com/console">' in html
         offer = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer")
         assert offer.payload["alert"]["headline"] == message["Subject"]  # the same words on every channel
 
         await harness.prospect(handle, "left")
         assert harness.services.integrations.email.run_once() == 0  # a withdrawal carries no alert: no e-mail
+
+
+async def test_a_callback_invites_the_prospect_moves_with_its_owner_and_is_done_when_she_takes_over(
+        time_skipping_env, tmp_path, smtp_server):
+    inbox, port = smtp_server
+    async with Harness(time_skipping_env.client, tmp_path, smtp_host="127.0.0.1", smtp_port=port) as harness:
+        # Names with line breaks: they must not become headers of their own.
+        harness.rep("sarah", name="Sarah Chen\r\nBcc: spy@evil.example", email="sarah@example.com")
+        prospect = {"name": "Ann\r\nBcc: victim@evil.example", "email": "ann@example.com", "phone": "+1 555 0100"}
+        handle = await harness.start(context={"prospect": prospect})
+        await harness.ready(handle)
+        await harness.prospect(handle, "proceed")
+        at = (await time_skipping_env.get_current_time() + timedelta(minutes=2)).replace(microsecond=0)
+        assert (await harness.rep_act(handle, "sarah", "schedule_callback", callback_at=at.isoformat())).status == \
+            "callback_scheduled"
+        calendar = harness.services.integrations.calendar
+        [task] = calendar.tasks_for("sarah")
+        assert (task.kind, task.due_at, task.sequence) == ("callback", at, 0)
+
+        def invitation_sent() -> icalendar.Event:
+            harness.services.integrations.email.run_once()
+            message = next(m for m in reversed(inbox.messages) if m["To"].addresses[0].addr_spec == "ann@example.com")
+            assert message.get_all("Bcc") is None and len(message.get_all("Subject")) == 1
+            assert message["To"].addresses[0].display_name == "Ann Bcc: victim@evil.example"
+            assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html",
+                                                                                   "text/calendar"]
+            part = message.get_body(("calendar",))
+            assert part.get_param("method") == "REQUEST"
+            parsed = icalendar.Calendar.from_ical(part.get_content())
+            assert str(parsed["METHOD"]) == "REQUEST"
+            [event] = parsed.walk("VEVENT")
+            assert str(event["ORGANIZER"]) == "mailto:sarah@example.com"
+            assert event["ORGANIZER"].params["CN"] == "Sarah Chen Bcc: spy@evil.example"
+            assert str(event["ATTENDEE"]) == "mailto:ann@example.com" and str(event["UID"]) == task_uid(task.key)
+            return event
+
+        invited = invitation_sent()
+        assert (invited["DTSTART"].dt, invited["SEQUENCE"]) == (at, 0)
+        assert all("evil.example" not in address for _, recipients in inbox.envelopes for address in recipients)
+        alert = next(m for m in inbox.messages if m["To"].addresses[0].addr_spec == "sarah@example.com")
+        assert alert.get_all("Bcc") is None and alert["To"].addresses[0].display_name == \
+            "Sarah Chen Bcc: spy@evil.example"
+
+        await time_skipping_env.sleep(121)  # due: offered to her; she moves it to tomorrow
+        assert (await harness.view(handle)).status == "offered"
+        later = at + timedelta(days=1)
+        await harness.rep_act(handle, "sarah", "schedule_callback", callback_at=later.isoformat())
+        [moved] = calendar.tasks_for("sarah")
+        assert (moved.key, moved.due_at, moved.sequence) == (task.key, later, 1)
+        updated = invitation_sent()  # the prospect's calendar moves the same event
+        assert (updated["DTSTART"].dt, updated["SEQUENCE"]) == (later, 1)
+
+        assert (await harness.rep_act(handle, "sarah", "ack")).status == "connected"
+        [done] = calendar.tasks_for("sarah", include_done=True)
+        assert (done.key, done.done, done.cancelled, done.sequence) == (task.key, True, False, 2)
+
+
+async def test_a_follow_up_the_prospect_leaves_is_called_off_on_the_owners_calendar(harness, time_skipping_env):
+    harness.rep("sarah")
+    handle = await harness.start(context={"prospect": {"name": "Dana", "phone": "+1 555 0100"}})
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    at = await time_skipping_env.get_current_time() + timedelta(minutes=2)
+    await harness.rep_act(handle, "sarah", "schedule_callback", callback_at=at.isoformat())
+    await time_skipping_env.sleep(121)
+    assert (await harness.prospect(handle, "left")).status == "cancelled"  # gone before she took it
+    [task] = harness.services.integrations.calendar.tasks_for("sarah", include_done=True)
+    assert task.done and task.cancelled
+
+
+async def test_with_a_caldav_calendar_a_follow_up_reaches_the_reps_calendar(time_skipping_env, tmp_path, radicale):
+    radicale.make_calendar("lena")
+    async with Harness(time_skipping_env.client, tmp_path, calendar="caldav", caldav_url=radicale.url_template,
+                       caldav_username=radicale.username, caldav_password=radicale.password) as harness:
+        now = await time_skipping_env.get_current_time()
+        tomorrow = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 1) % 7]
+        harness.rep("lena", team="emea", timezone="UTC", working_hours={tomorrow: [("09:00", "17:00")]})
+        handle = await harness.start(routing={"team": "emea"}, context={"prospect": {"email": "ola@example.com"}})
+        await harness.ready(handle)
+        chosen = await harness.prospect(handle, "email")
+        [task] = harness.services.integrations.calendar.tasks_for("lena")
+
+        stop = asyncio.Event()
+        delivering = deliver_outbox(harness.services, stop, time_skipping_env.client)  # as `worker` and `up` run it
+        try:
+            for _ in range(200):
+                todos = await asyncio.to_thread(lambda: radicale.calendar("lena").walk("VTODO"))
+                if todos:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await asyncio.gather(*delivering)
+        [todo] = todos  # an after-hours follow-up is a task due at her opening
+        assert str(todo["UID"]) == task_uid(task.key) and todo["DUE"].dt == chosen.follow_up_at
+        assert str(todo["STATUS"]) == "NEEDS-ACTION"
 
 
 async def test_without_smtp_nothing_is_emailed(harness):
@@ -511,7 +636,8 @@ async def test_alerts_are_posted_to_slack_when_it_is_set_up(time_skipping_env, t
         await harness.ready(handle)
         await harness.prospect(handle, "proceed")
         with respx.mock:
-            route = respx.post(POST_MESSAGE).mock(return_value=httpx.Response(200, json={"ok": True}))
+            route = respx.post(POST_MESSAGE).mock(return_value=httpx.Response(200, json={
+                "ok": True, "channel": "C0SALES", "ts": "1700000000.000100", "message": {"type": "message"}}))
             assert harness.services.integrations.chat.run_once() == 1
         posted = json.loads(route.calls.last.request.content)
         offer = next(r for r in harness.services.outbox.for_rep("sarah") if r.kind == "offer").payload

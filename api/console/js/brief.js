@@ -67,9 +67,15 @@ function profile(brief) {
   return section(t('brief.profile'),
     h('dl', { class: 'fields' }, fields.map((field) => [h('dt', {}, t(`field.${field}`)), h('dd', {}, prospect[field])])),
     account ? [
-      h('p', {}, t('brief.account', { id: account.account_id, field: account.matched_by })),
+      h('p', {}, t('brief.account', { id: account.account_id, field: t(`matched.${account.matched_by}`) })),
       account.history.length ? [h('h5', {}, t('brief.history')), h('ul', { class: 'history' }, account.history.map(
-        (entry) => h('li', {}, h('time', { datetime: entry.at }, formatTime(entry.at)), ` · ${entry.kind}: `,
-          entry.text)))] : null,
+        (entry) => h('li', {}, h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ',
+          t('history.entry', { kind: historyKind(entry.kind), text: entry.text }))))] : null,
     ] : h('p', { class: 'hint' }, brief.crm_unavailable ? t('brief.crm_unavailable') : t('brief.no_account')));
+}
+
+// A CRM's kinds of activity (ours, HubSpot's, the built-in CRM's) as words; one we don't know, spelt out.
+function historyKind(kind) {
+  const words = kind.replaceAll('_', ' ');
+  return t(`history.${kind}`, {}, words.charAt(0).toUpperCase() + words.slice(1));
 }

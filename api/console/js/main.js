@@ -12,6 +12,8 @@ const panels = new Map(); // transfer id -> TransferPanel
 let me = null;
 let stopStream = () => {};
 let events = Promise.resolve(); // events are handled one at a time, in stream order
+// How an offer can end by the rep's own answer; one that lapsed or was withdrawn leaves the screen its own way.
+const ANSWERED = new Set(['accepted', 'declined', 'deferred', 'callback']);
 
 function say(message) {
   const item = document.createElement('li');
@@ -70,6 +72,7 @@ async function handle({ event, data }) {
   const shown = cards.get(id) ?? panels.get(id);
   if (event === 'offer' || event === 'follow_up_due') return place(event, payload);
   if (event === 'note') return shown?.addNote(payload.note);
+  if (event === 'offer_closed' && ANSWERED.has(payload.outcome)) return settle(id);
   if (event === 'withdrawn' && shown) {
     cards.get(id)?.stop();
     cards.delete(id);
@@ -85,6 +88,19 @@ async function handle({ event, data }) {
   if (event === 'follow_up_scheduled' && view?.follow_up_at) {
     say(t('follow_up_scheduled', { who, when: formatTime(view.follow_up_at) }));
   }
+}
+
+// An offer answered elsewhere (in Slack) leaves the screen; one accepted there goes on the desk. Checked against the
+// transfer's current state, as the stream replays old notices after a reload.
+async function settle(id) {
+  const card = cards.get(id);
+  if (!card) return;
+  const view = await currentView(id);
+  if (view?.status === 'offered' && view.rep?.id === me.rep.id) return;
+  card.stop();
+  cards.delete(id);
+  showOffersHint();
+  if (view && onDesk(view)) openPanel(view);
 }
 
 // The transfer as it is now, or null if it is no longer this rep's.
@@ -131,6 +147,7 @@ function offer(kind, payload, view) {
 }
 
 function openPanel(view) {
+  if (panels.has(view.transfer_id)) return; // accepted here and settled from the stream: one panel
   const panel = new TransferPanel({
     view,
     onClosed: (message) => {

@@ -52,7 +52,9 @@ export class OfferCard {
   }
 
   actions() {
-    const colleague = h('input', { id: `defer-${this.id}`, name: 'defer_to', autocomplete: 'off', spellcheck: 'false' });
+    const colleague = h('select', { id: `defer-${this.id}`, name: 'defer_to' },
+      h('option', { value: '' }, t('offer.anyone')));
+    this.listColleagues(colleague);
     const when = h('input', { id: `callback-${this.id}`, name: 'callback_at', type: 'datetime-local' });
     return h('div', { class: 'offer-actions' },
       h('button', { type: 'button', class: 'primary accept', onclick: () => this.act({ action: 'accept' }) },
@@ -60,11 +62,22 @@ export class OfferCard {
       h('div', { class: 'inline-form' },
         h('label', { for: colleague.id }, t('offer.defer_to')), colleague,
         h('button', { type: 'button', onclick: () => this.act(
-          { action: 'defer', ...(colleague.value.trim() && { defer_to: colleague.value.trim() }) }) },
+          { action: 'defer', ...(colleague.value && { defer_to: colleague.value }) }) },
         t('offer.defer'))),
       h('div', { class: 'inline-form' },
         h('label', { for: when.id }, t('offer.callback_at')), when,
         h('button', { type: 'button', onclick: () => this.scheduleCallback(when.value) }, t('offer.callback'))));
+  }
+
+  // The pick list: teammates who can take it now, as Slack's card offers them; "whoever is free first" without one.
+  async listColleagues(select) {
+    try {
+      const colleagues = await call('GET', '/v1/reps/me/colleagues');
+      select.append(...colleagues.map(({ rep }) => h('option', { value: rep.id },
+        rep.title ? `${rep.name} (${rep.title})` : rep.name)));
+    } catch (error) {
+      this.error.textContent = describe(error);
+    }
   }
 
   scheduleCallback(localValue) {

@@ -61,7 +61,11 @@ def test_each_line_is_a_valid_request_with_a_consistent_label(case):
         assert expected["category"] is None
         assert expected["timing"] is None
     assert isinstance(expected["language"], str) and len(expected["language"]) == 2
-    assert case["id"].split("-w-")[0] in (*LANGUAGES, "mix")
+    # `<lang>-w-…` for the first batch, `<lang>-w2-…` for the second (all `train`).
+    prefix, batch, _ = case["id"].split("-", 2)
+    assert prefix in (*LANGUAGES, "mix") and batch in ("w", "w2")
+    if batch == "w2":
+        assert case["split"] == "train"
 
 
 def test_ids_are_unique_across_both_files():

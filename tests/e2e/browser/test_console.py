@@ -94,7 +94,7 @@ async def test_a_rep_takes_an_offer_from_alert_to_feedback(stack, browser, acme_
     await sarah.reload()  # the accepted transfer is still on the desk
     await expect(panel.locator(".summary")).to_contain_text("John Smith")
     await expect(panel.locator(".status")).to_contain_text("waiting for you to take over")
-    await expect(panel.locator(".history")).to_contain_text("webinar: Attended the Q1 webinar")
+    await expect(panel.locator(".history")).to_contain_text("Webinar: Attended the Q1 webinar")
     await panel.get_by_text("Full transcript", exact=True).click()
     await expect(panel.locator(".transcript pre")).to_have_text(TRANSCRIPT)
     await panel.get_by_label("Salesforce integration details").check()
@@ -159,10 +159,9 @@ async def test_offers_leave_the_screen_when_withdrawn_deferred_booked_or_expired
 
     await _bot(stack, *_start(acme_context, "xfer_deferred", "sarah"))
     card = sarah.locator("article.offer")
-    await card.get_by_label("Colleague's rep id (optional)").fill("sarah")
-    await card.get_by_role("button", name="Defer to colleague").click()
-    await expect(card.locator(".error")).to_have_text("That did not go through: defer to a colleague, not to yourself")
-    await card.get_by_label("Colleague's rep id (optional)").fill("alex")
+    pick_list = card.get_by_label("Colleague")  # who can take it now, as Slack's card lists them: not Sarah herself
+    await expect(pick_list.locator("option")).to_have_text(["Whoever is free first", "Alex Kim"])
+    await pick_list.select_option(label="Alex Kim")
     await card.get_by_role("button", name="Defer to colleague").click()
     await expect(messages).to_contain_text("Passed John Smith on to a colleague.")
 
@@ -184,4 +183,20 @@ async def test_offers_leave_the_screen_when_withdrawn_deferred_booked_or_expired
     await expect(messages).to_contain_text("The offer for John Smith expired.", timeout=10_000)
     await expect(sarah.locator("article.offer")).to_have_count(0)
     await expect(sarah.locator("#presence")).to_have_value("away", timeout=10_000)  # an unanswered offer sets away
+    assert outside == []
+
+
+async def test_an_offer_answered_elsewhere_leaves_the_screen_for_the_desk(stack, browser, acme_context):
+    """Accepted in Slack, or by any other client of the API: the card goes, and the transfer is on the desk."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    outside: list[str] = []
+    sarah = await _page(stack, browser, outside)
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    await _bot(stack, *_start(acme_context, "xfer_elsewhere", "sarah"))
+    await expect(sarah.locator("article.offer")).to_have_count(1, timeout=15_000)
+    async with stack.http(sarah_key) as elsewhere:
+        accepted = await elsewhere.post("/v1/transfers/xfer_elsewhere/rep", json={"action": "accept"})
+        assert accepted.json()["status"] == "connecting"
+    await expect(sarah.locator("article.offer")).to_have_count(0)
+    await expect(sarah.locator("article.transfer")).to_have_count(1)
     assert outside == []
