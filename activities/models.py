@@ -15,6 +15,7 @@ from domain.placement import Placement
 from domain.records import TransferEvent, TransferFacts
 from domain.requests import Routing
 from domain.view import RepSummary
+from domain.watchdog import StuckTransfer
 
 
 class PlanInput(BaseModel):
@@ -119,3 +120,31 @@ class PublishInput(BaseModel):
 
 class Released(BaseModel):
     to_wake: list[str] = []  # transfers given a seat or moved in the queue by this release
+
+
+class Look(BaseModel):
+    """One look of the watchdog: what is stuck as of `now`, the watchdog's clock."""
+
+    now: datetime
+
+
+class Found(BaseModel):
+    stuck: list[StuckTransfer] = []
+    unchecked: str | None = None  # why this look could not be made: its kind of problem went unchecked
+
+
+class OpsAlertRequest(BaseModel):
+    now: datetime
+    stuck: list[StuckTransfer]
+
+
+class Alerted(BaseModel):
+    transfer_ids: list[str] = []  # those ops were told of now; the others they heard of within the reminder's time
+
+
+class DigestRequest(BaseModel):
+    at: datetime  # when the digest was due: it reports the day before, in the digest's time zone
+
+
+class DigestSent(BaseModel):
+    recipients: int  # the managers it was sent to

@@ -7,9 +7,19 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, FilePath, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    EmailStr,
+    Field,
+    FilePath,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.reps import TimeZoneName
 from integrations.calendar.caldav import url_template
 from integrations.crm.hubspot import HUBSPOT_API
 from integrations.notify.destinations import allow_list_entry
@@ -26,6 +36,8 @@ def needed_by(*processes: str, secret: bool = False) -> dict:
     only, or they refuse to start without it. docker-compose.yml sets each for those processes, a secret as a
     required variable (tests/workers/test_compose.py checks), and docs/configuration.md says so."""
     return {"needed_by": list(processes or SCALE_OUT_PROCESSES), "secret": secret}
+Addresses = Annotated[list[EmailStr], NoDecode]  # comma-separated in the environment
+TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class Settings(BaseSettings):
@@ -191,6 +203,31 @@ class Settings(BaseSettings):
                                    "the tests run every branch sandboxed and replay recorded histories both ways, so a "
                                    "forbidden call (the clock, randomness, I/O outside `workflow.*`) fails them "
                                    "instead")
+    watchdog: bool = Field(True, description="run the watchdog, a Temporal schedule (`<task queue>-watchdog`) that "
+                           "looks for transfers stuck past what their state allows: a workflow task failing, a queued "
+                           "transfer past its wait estimate, a follow-up past its due time with nobody taking over; "
+                           "ops hear of them by `WT_OPS_EMAIL` and `WT_OPS_SLACK_CHANNEL`. `false` removes the "
+                           "schedule when a worker starts")
+    watchdog_every: int = Field(5, ge=1, le=1440, description="minutes between the watchdog's looks")
+    watchdog_grace: int = Field(15, ge=1, le=1440, description="minutes a transfer may run late before it counts as "
+                                "stuck: past its last wait estimate in the queue, or past a follow-up's due time "
+                                "without a rep taking over. The daily digest counts a follow-up not taken over by then "
+                                "as a broken promise")
+    watchdog_remind_hours: int = Field(24, ge=1, le=720, description="hours before ops hear again of a transfer "
+                                       "that stays stuck: never twice about one transfer sooner")
+    ops_email: Addresses = Field([], description="comma-separated addresses the watchdog's alerts are e-mailed to "
+                                 "(needs `WT_SMTP_HOST`)")
+    ops_slack_channel: str | None = Field(None, description="the Slack channel id the watchdog's alerts are posted "
+                                          "to (needs `WT_SLACK_BOT_TOKEN`). With neither this nor `WT_OPS_EMAIL`, "
+                                          "its alerts are only in the worker's log and its runs' results")
+    digest_to: Addresses = Field([], description="comma-separated managers' addresses for the daily digest: "
+                                 "yesterday's six metrics, the broken promises and the feedback report, e-mailed "
+                                 "(text and HTML) by a Temporal schedule (`<task queue>-digest`). Sent when this and "
+                                 "`WT_SMTP_HOST` are set; unset, a worker removes the schedule")
+    digest_at: TimeOfDay = Field("08:00", description="the time of day the digest goes out, `HH:MM` in "
+                                 "`WT_DIGEST_TIMEZONE`")
+    digest_timezone: TimeZoneName = Field("UTC", description="the time zone of `WT_DIGEST_AT` and of the day the "
+                                          "digest reports, e.g. `Europe/Paris`")
     event_loop: EventLoopName = Field("uvloop", description="the event loop of `up`, `api` and `worker`: uvloop "
                                       "costs about a tenth less of the worker's CPU; where it is not installed (as on "
                                       "Windows), asyncio's own runs")
@@ -266,7 +303,7 @@ class Settings(BaseSettings):
             raise ValueError("WT_CALENDAR=caldav needs WT_CALDAV_URL, each rep's calendar")
         return self
 
-    @field_validator("callback_allow", mode="before")
+    @field_validator("callback_allow", "ops_email", "digest_to", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return [entry for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value

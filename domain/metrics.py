@@ -286,6 +286,40 @@ def series(records: Sequence[TransferRecord], start: datetime, end: datetime, bu
     return [BucketMetrics(start=s, metrics=metrics(grouped[s])) for s in sorted(grouped)]
 
 
+class Promise(BaseModel, frozen=True):
+    """A follow-up promised to the prospect (a `follow_up` event): a rep calls back or writes by `due`."""
+
+    transfer_id: str
+    made_at: datetime
+    due: datetime
+    channel: str  # phone or email
+    owner: str | None = None  # the rep who follows up; None: the first rep free then
+    taken_over_at: datetime | None = None  # when a rep first took the transfer over after the promise was made
+    status: str  # the transfer's status now
+
+
+class Promises(BaseModel):
+    due: int  # follow-ups due in the window
+    kept: Rate  # taken over within the grace of their due time ÷ those whose grace is over
+    broken: list[Promise]  # earliest due first
+
+
+def broken(promise: Promise, now: datetime, grace: timedelta) -> bool:
+    """Nobody took the transfer over by `grace` after the promise's due time, and that time has passed."""
+    deadline = promise.due + grace
+    return now >= deadline and (promise.taken_over_at is None or promise.taken_over_at > deadline)
+
+
+def promises_due(promises: Iterable[Promise], start: datetime, end: datetime, now: datetime,
+                 grace: timedelta) -> Promises:
+    """The follow-ups due in [start, end): how many, how many of those whose grace is over were kept (a rep
+    took the transfer over by `grace` after the due time), and the broken ones."""
+    due = [p for p in promises if start <= p.due < end]
+    decided = [p for p in due if now >= p.due + grace]
+    missed = sorted((p for p in decided if broken(p, now, grace)), key=lambda p: (p.due, p.transfer_id))
+    return Promises(due=len(due), kept=Rate.of(len(decided) - len(missed), len(decided)), broken=missed)
+
+
 class MissingField(BaseModel):
     field: str
     count: int  # rep answers that named this field as missing

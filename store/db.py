@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 
 # Every module that defines tables; imported before create_all so they all register.
 TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.crm_notes", "store.calendar", "store.usage",
-                 "store.slack")
+                 "store.slack", "store.watchdog")
 
 # SQLite takes one writer at a time. Threads of one process queue for it here and are woken the moment it is
 # free; left to SQLite's busy handler they would sleep and retry (up to 100 ms between tries), which under

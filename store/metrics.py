@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 from sqlmodel import Session, select
 
-from domain.metrics import EVENT_KINDS, Event, ProspectFeedbackRecord, RepFeedbackRecord, TransferRecord
+from domain.lifecycle import FINAL_STATUSES
+from domain.metrics import EVENT_KINDS, Event, Promise, ProspectFeedbackRecord, RepFeedbackRecord, TransferRecord
 from store.capacity import CapacityStore
 from store.db import Database
 from store.tables import FeedbackRow, TransferEventRow, TransferRow
@@ -69,6 +70,30 @@ class MetricsStore:
                                             comment=r.data.get("comment"))
                      for r in rows if r.source == "prospect" and r.data.get("csat") is not None]
         return reps, prospects
+
+    def promises(self, touched_since: datetime | None = None) -> list[Promise]:
+        """The follow-ups promised by open transfers (not completed, cancelled or abandoned) and, with
+        `touched_since`, by transfers updated since then: a promise that fell due since then belongs to a transfer
+        that acted on it then (routed it, was taken over, ended) or that is still open."""
+        which = TransferRow.status.not_in(FINAL_STATUSES)
+        if touched_since is not None:
+            which = or_(which, TransferRow.updated_at >= touched_since)
+        ids = select(TransferRow.transfer_id).where(which)
+        with self.db.read() as session:
+            statuses = dict(session.exec(select(TransferRow.transfer_id, TransferRow.status).where(which)).all())
+            events = session.exec(
+                select(TransferEventRow.transfer_id, TransferEventRow.kind, TransferEventRow.at,
+                       TransferEventRow.rep_id, TransferEventRow.data)
+                .where(TransferEventRow.transfer_id.in_(ids), TransferEventRow.kind.in_(("follow_up", "connected")))
+                .order_by(TransferEventRow.transfer_id, TransferEventRow.seq)).all()
+        taken_over: dict[str, list[datetime]] = defaultdict(list)
+        for transfer_id, kind, at, _, _ in events:
+            if kind == "connected":
+                taken_over[transfer_id].append(at)
+        return [Promise(transfer_id=transfer_id, made_at=at, due=datetime.fromisoformat(data["due"]),
+                        channel=data["channel"], owner=rep_id, status=statuses.get(transfer_id, ""),
+                        taken_over_at=min((t for t in taken_over[transfer_id] if t >= at), default=None))
+                for transfer_id, kind, at, rep_id, data in events if kind == "follow_up"]
 
     def queue(self, team: str | None = None) -> list[TeamQueue]:
         """The transfers waiting for a rep now, per team, in the order they will be served."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
 
+from activities.digest import DigestActivities
 from activities.publish import PublishActivities
 from activities.routing import RoutingActivities
+from activities.watchdog import WatchdogActivities
 from config import Settings
 from domain.triggers import load_policy
 from integrations.crm.hubspot import HubSpotAccess
@@ -18,9 +21,11 @@ from store.capacity import CapacityStore
 from store.crm_notes import PendingCrmNotes
 from store.db import Database
 from store.keys import CalendarTokenStore, KeyStore
+from store.metrics import MetricsStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
 from store.transfers import TransferStore
+from store.watchdog import WatchdogStore
 from workers.secrets import webhook_secret
 
 
@@ -45,7 +50,13 @@ class Services:
                                     chat_alerts=self.integrations.chat is not None,
                                     chat_channel=settings.slack_channel,
                                     console_url=f"{settings.public_url}/console" if settings.public_url else None)
-        return routing.all() + publish.all()
+        notifier, grace = self.integrations.notifier, timedelta(minutes=settings.watchdog_grace)
+        watchdog = WatchdogActivities(WatchdogStore(self.db), MetricsStore(self.db), notifier, grace,
+                                      timedelta(hours=settings.watchdog_remind_hours), settings.ops_email,
+                                      settings.ops_slack_channel if self.integrations.chat else None)
+        digest = DigestActivities(MetricsStore(self.db), self.reps, notifier, settings.digest_to,
+                                  settings.digest_timezone, grace)
+        return routing.all() + publish.all() + watchdog.all() + digest.all()
 
 
 def build_services(settings: Settings) -> Services:

@@ -23,7 +23,11 @@ from workers.codec import EncryptionCodec, KeyRing
 from workers.eviction import FreedOnEvictionRunner
 from workers.runtime import cache_bytecode
 from workflows import search
+from workflows.digest import DigestWorkflow
 from workflows.transfer import TransferWorkflow
+from workflows.watchdog import WatchdogWorkflow
+
+WORKFLOWS = [TransferWorkflow, WatchdogWorkflow, DigestWorkflow]  # what a worker runs: transfers and the schedules'
 
 
 class SharedPydanticPayloadConverter(PydanticPayloadConverter):
@@ -127,8 +131,9 @@ async def register_search_attributes(client: Client) -> None:
 
 def make_worker(client: Client, task_queue: str, activities: list, executor: ThreadPoolExecutor,
                 max_cached_workflows: int = 1000, sandboxed: bool = False) -> Worker:
-    """The transfer worker. Transfers run outside the SDK's sandbox unless `sandboxed`: the sandbox builds a
-    fresh copy of the workflow module for every run and wraps every activation, which cost a fifth of the
+    """The worker: transfers, the watchdog and the daily digest. They run outside the SDK's sandbox unless
+    `sandboxed`: the sandbox builds a fresh copy of the workflow module for every run and wraps every activation,
+    which cost a fifth of the
     worker's CPU, 10 ms of a bot's first answer and half the memory of a cached transfer
     (`git show ca8de1d:bench/README.md`, "Fourth pass").
     What it enforces (no clock, randomness or I/O outside `workflow.*`) is checked by the workflow tests,
@@ -137,6 +142,6 @@ def make_worker(client: Client, task_queue: str, activities: list, executor: Thr
     if sandboxed:
         cache_bytecode(workflows.transfer)
     runner = {} if sandboxed else {"workflow_runner": FreedOnEvictionRunner()}
-    return Worker(client, task_queue=task_queue, workflows=[TransferWorkflow], activities=activities,
+    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities,
                   activity_executor=executor, max_concurrent_activities=16, max_concurrent_local_activities=16,
                   max_cached_workflows=max_cached_workflows, **runner)

@@ -1,5 +1,5 @@
-"""The worker process's work: the Temporal worker plus the outbox dispatchers (webhooks, e-mail) and the retries of
-CRM notes."""
+"""The worker process's work: the Temporal worker, the schedules it keeps, the outbox dispatchers (webhooks, e-mail,
+Slack) and the retries of CRM notes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from config import Settings
 from domain.notices import DeliveryFailure
 from integrations.crm.retry import CrmNoteRetrier
 from store.wakeup_relay import RelaySender
+from workers.schedules import keep_schedules
 from workers.services import Services
 from workers.temporal import TemporalConnection, make_worker, register_search_attributes
 from workflows.transfer import TransferWorkflow
@@ -47,12 +48,16 @@ async def connect_when_ready(connection: TemporalConnection, timeout: float,
 
 
 async def run_worker(client: Client, settings: Settings, services: Services, stop: asyncio.Event) -> None:
-    """Poll the task queue and (unless settings.deliver_outbox is off) deliver the outbox until `stop` is set (or
-    the worker fails), then shut down."""
+    """Keep the schedules as configured, poll the task queue and (unless settings.deliver_outbox is off) deliver the
+    outbox until `stop` is set (or the worker fails), then shut down."""
     try:
         await register_search_attributes(client)
     except RPCError as err:  # a server that forbids it still runs transfers; ops just cannot filter by them
         log.warning("could not register search attributes: %s", err)
+    try:
+        await keep_schedules(client, settings)
+    except RPCError as err:  # transfers run without them; ops lose the watchdog and the digest until a restart
+        log.warning("could not create or update the schedules: %s", err)
     with (ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity") as executor,
           _relaying_wakeups(settings, services)):
         worker = make_worker(client, settings.task_queue, services.activities(settings), executor,
@@ -96,6 +101,8 @@ class FailureReporter:
         self._sending: set[asyncio.Task] = set()
 
     def __call__(self, transfer_id: str, failure: DeliveryFailure) -> None:
+        if failure.audience == "ops":  # the watchdog's alerts and the digest are no transfer's
+            return
         task = asyncio.create_task(self._signal(transfer_id, failure))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)

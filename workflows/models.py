@@ -1,11 +1,13 @@
-"""The transfer workflow's input and output."""
+"""The workflows' inputs and outputs: the transfer's, the watchdog's and the daily digest's."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
+from domain.digest import DailyDigest
 from domain.requests import TransferRequest
 from domain.view import TransferView
+from domain.watchdog import StuckTransfer
 
 
 class Timings(BaseModel):
@@ -36,3 +38,14 @@ class TransferInput(BaseModel):
 
 class TransferResult(BaseModel):
     view: TransferView
+
+
+class WatchdogResult(BaseModel):
+    stuck: list[StuckTransfer] = []  # everything found stuck in this look
+    alerted: list[str] = []  # the transfers ops were told of now (the others they heard of lately)
+    unchecked: list[str] = []  # kinds of problem this look could not check, and why
+
+
+class DigestResult(BaseModel):
+    digest: DailyDigest
+    recipients: int

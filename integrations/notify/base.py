@@ -49,5 +49,7 @@ def _ensure_email(notice: Notice) -> None:
     subject, body = notice.payload.get("subject"), notice.payload.get("body")
     if not isinstance(subject, str) or not subject.strip() or not isinstance(body, str):
         raise DeliveryError(f"{notice.key}: an e-mail needs string payload 'subject' and 'body'", retryable=False)
+    if not isinstance(notice.payload.get("html", ""), str):
+        raise DeliveryError(f"{notice.key}: an e-mail's payload 'html' must be a string", retryable=False)
     if "\r" in subject or "\n" in subject:
         raise DeliveryError(f"{notice.key}: the e-mail subject must be one line", retryable=False)

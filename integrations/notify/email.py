@@ -1,5 +1,6 @@
-"""E-mail for notices with `email_to` (prospect confirmations, rep alerts) over SMTP: the text, the same as HTML, and
-a callback's invitation (text/calendar, METHOD:REQUEST) as alternatives of one message.
+"""E-mail for notices with `email_to` (prospect confirmations, rep alerts, ops alerts, the managers' digest) over
+SMTP: the text, as HTML (the notice's own `html`, or the text made HTML), and a callback's invitation (text/calendar,
+METHOD:REQUEST) as alternatives of one message.
 
 Names reach headers only as the display name of an address, through `email.headerregistry`: flattened to one line
 first, then quoted or encoded by the library, so no name can start a header of its own."""
@@ -50,8 +51,9 @@ class SmtpMailer:
         return f"<wt-{hashlib.sha256(unique.encode()).hexdigest()[:32]}@{domain}>"
 
     def send(self, to: str, subject: str, body: str, *, message_id: str, date: datetime, to_name: str | None = None,
-             calendar: str | None = None) -> None:
-        """`to_name`: whom `to` belongs to, as the To header names them; `calendar`: an iTIP REQUEST to carry."""
+             calendar: str | None = None, html: str | None = None) -> None:
+        """`to_name`: whom `to` belongs to, as the To header names them; `calendar`: an iTIP REQUEST to carry;
+        `html`: the body's own HTML version (else the text is made HTML)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = Address(display_name=one_line(to_name or ""), addr_spec=to)
@@ -59,7 +61,7 @@ class SmtpMailer:
         message["Message-ID"] = message_id
         message["Date"] = format_datetime(date)
         message.set_content(body)
-        message.add_alternative(as_html(body), subtype="html")
+        message.add_alternative(as_html(body) if html is None else html, subtype="html")
         if calendar is not None:
             message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
         try:
@@ -116,4 +118,5 @@ class EmailDispatcher(OutboxDispatcher):
             date=row.created_at,
             to_name=row.payload.get("to_name"),
             calendar=row.payload.get("calendar"),
+            html=row.payload.get("html"),
         )

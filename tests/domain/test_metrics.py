@@ -8,12 +8,15 @@ import pytest
 
 from domain.metrics import (
     Event,
+    Promise,
     ProspectFeedbackRecord,
     RepFeedbackRecord,
     TransferRecord,
+    broken,
     feedback_report,
     metrics,
     percentile,
+    promises_due,
     series,
     step_seconds,
 )
@@ -135,3 +138,34 @@ def test_step_seconds_times_each_workflow_step_from_the_events():
                             events=[Event(kind="requested", at=start)])
     assert step_seconds([record, queued]) == {"routing": [2.0], "rep_answer": [10.0], "take_over": [8.0],
                                               "conversation": [600.0]}
+
+
+# ---- promises: follow-ups kept or broken ---------------------------------------------------------------------------
+
+GRACE = timedelta(minutes=15)
+
+
+def _promise(tid: str, due_hours: float, taken_over_minutes: float | None = None, **fields) -> Promise:
+    due = T0 + timedelta(hours=due_hours)
+    taken = None if taken_over_minutes is None else due + timedelta(minutes=taken_over_minutes)
+    return Promise(transfer_id=tid, made_at=T0, due=due, channel="phone", owner="sarah", taken_over_at=taken,
+                   status=fields.pop("status", "callback_scheduled"), **fields)
+
+
+def test_a_promise_is_kept_when_a_rep_takes_over_within_the_grace_of_its_due_time():
+    now = T0 + timedelta(days=1)
+    assert not broken(_promise("early", 1, taken_over_minutes=-30), now, GRACE)
+    assert not broken(_promise("just", 1, taken_over_minutes=15), now, GRACE)
+    assert broken(_promise("late", 1, taken_over_minutes=16), now, GRACE)
+    assert broken(_promise("never", 1), now, GRACE)
+    assert not broken(_promise("not yet decided", 1), T0 + timedelta(hours=1, minutes=14), GRACE)
+
+
+def test_promises_due_in_a_window_count_kept_and_list_broken_ones_earliest_first():
+    promises = [_promise("kept", 2, taken_over_minutes=5), _promise("late", 5, taken_over_minutes=40),
+                _promise("never", 3), _promise("before", -1), _promise("after", 30),
+                _promise("pending", 23.9)]
+    day = promises_due(promises, T0, T0 + timedelta(days=1), now=T0 + timedelta(hours=24), grace=GRACE)
+    assert day.due == 4  # kept, late, never, pending
+    assert (day.kept.numerator, day.kept.denominator) == (1, 3)  # pending's grace is not over
+    assert [p.transfer_id for p in day.broken] == ["never", "late"]

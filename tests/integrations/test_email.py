@@ -62,6 +62,27 @@ def test_sends_text_and_html_once(db, smtp):
     assert delivery_state(db, outbox_id, "email").status == "delivered"
 
 
+def test_a_notice_with_html_is_sent_as_text_and_html_alternatives(db, smtp):
+    inbox, mailer = smtp
+    notice = email_notice("digest-1")
+    notice.payload["html"] = "<p>Bonjour <b>Ann</b></p>"
+    BuiltinNotifier(db).publish([notice])
+    assert EmailDispatcher(db, mailer).run_once(soon()) == 1
+
+    [message] = inbox.messages
+    assert message.get_content_type() == "multipart/alternative"
+    text, rich = message.iter_parts()
+    assert text.get_content().replace("\r\n", "\n") == "Bonjour Ann,\nMei vous appellera demain à 10 h.\n"
+    assert rich.get_content_type() == "text/html" and "<b>Ann</b>" in rich.get_content()
+
+
+def test_html_that_is_not_text_is_refused_before_it_is_stored(db):
+    notice = email_notice("digest-2")
+    notice.payload["html"] = {"not": "text"}
+    with pytest.raises(DeliveryError, match="'html' must be a string"):
+        BuiltinNotifier(db).publish([notice])
+
+
 def test_a_notice_with_a_webhook_and_an_email_is_delivered_on_each_channel(db, smtp, receiver):
     inbox, mailer = smtp
     [outbox_id] = BuiltinNotifier(db).publish([email_notice("both", callback_url=receiver.url)])

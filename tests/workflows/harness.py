@@ -26,6 +26,7 @@ from workflows.transfer import TransferWorkflow
 HISTORIES = Path(__file__).parent / "histories"
 # Where this code records its histories; older code's stay where they are, so every recording keeps replaying.
 RECORDING = HISTORIES / "lifecycle"
+SCHEDULED = HISTORIES / "schedules"  # the watchdog's and the digest's
 ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
 
@@ -152,12 +153,12 @@ class Harness:
                 if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
 
     @staticmethod
-    async def keep_history(handle: WorkflowHandle, name: str) -> None:
+    async def keep_history(handle: WorkflowHandle, name: str, folder: Path = RECORDING) -> None:
         """With WT_RECORD_HISTORIES=1, save the history for the replay test (tests/workflows/histories/)."""
         if os.environ.get("WT_RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            RECORDING.mkdir(exist_ok=True)
-            (RECORDING / f"{name}.json").write_text(history.to_json())
+            folder.mkdir(exist_ok=True)
+            (folder / f"{name}.json").write_text(history.to_json())
 
     def outbox(self, transfer_id: str, audience: str | None = None) -> list:
         return self.services.outbox.for_transfer(transfer_id, 0, audience)

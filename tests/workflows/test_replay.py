@@ -1,5 +1,6 @@
 """Recorded histories must replay on today's workflow code: a change that would break running transfers
-fails here and belongs behind workflow.patched.
+fails here and belongs behind workflow.patched. The watchdog's and the digest's runs are recorded too
+(histories/schedules/, by tests/workflows/test_watchdog.py and test_digest.py).
 
 After a change to the workflow, keep every recording and add one of every branch on the new code: point
 tests.workflows.harness.RECORDING at a new folder, then `WT_RECORD_HISTORIES=1 .venv/bin/python -m pytest
@@ -15,9 +16,9 @@ from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tests.conftest import CONVERTER
-from tests.workflows.harness import RECORDING
+from tests.workflows.harness import RECORDING, SCHEDULED
 from workers.eviction import FreedOnEvictionRunner
-from workflows.transfer import TransferWorkflow
+from workers.temporal import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 
@@ -31,6 +32,10 @@ def test_every_branch_is_recorded_on_the_current_code():
     assert {path.stem for path in RECORDING.glob("*.json")} == BRANCHES
 
 
+def test_the_schedules_workflows_are_recorded():
+    assert {path.stem for path in SCHEDULED.glob("*.json")} == {"watchdog", "digest"}
+
+
 # Production runs transfers unsandboxed, freed on eviction (workers.temporal.make_worker); the sandbox also
 # checks what replay runs.
 RUNNERS = {"unsandboxed": FreedOnEvictionRunner, "sandboxed": SandboxedWorkflowRunner}
@@ -40,6 +45,6 @@ RUNNERS = {"unsandboxed": FreedOnEvictionRunner, "sandboxed": SandboxedWorkflowR
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.parent.name + "/" + p.stem for p in HISTORIES])
 async def test_history_replays(path: Path, runner: str):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[TransferWorkflow], data_converter=CONVERTER,
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=CONVERTER,
                         workflow_runner=RUNNERS[runner]())
     await replayer.replay_workflow(history)
