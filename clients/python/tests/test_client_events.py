@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from warm_transfer_client import Unavailable, UnexpectedAnswer, Unreachable
 from warm_transfer_client.models import ErrorInfo
 from warm_transfer_client.operations import Endpoint, EventStream

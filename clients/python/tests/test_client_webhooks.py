@@ -8,7 +8,6 @@ import hmac
 import json
 
 import pytest
-
 from warm_transfer_client import InvalidSignature, UnexpectedAnswer, verify_signature, verify_webhook
 
 SECRET = "whsec-test"
