@@ -70,6 +70,11 @@ def test_during_a_secret_rotation_either_signature_passes() -> None:
     assert refusal(both, secret="neither") == "no signature matches this body and secret"
 
 
-def test_a_signed_body_that_is_no_event_is_unexpected() -> None:
-    with pytest.raises(UnexpectedAnswer):
+def test_a_signed_body_that_is_no_event_is_unexpected_and_its_values_are_not_repeated() -> None:
+    with pytest.raises(UnexpectedAnswer, match="not JSON|body: "):
         verify_webhook(SECRET, signed(b"[]"), b"[]", now=NOW)
+    odd = b'{"id": "John Smith", "kind": "status", "payload": {}}'
+    with pytest.raises(UnexpectedAnswer) as unexpected:
+        verify_webhook(SECRET, signed(odd), odd, now=NOW)
+    assert str(unexpected.value).startswith("a signed webhook's body is not what the API documents: id: ")
+    assert "John" not in str(unexpected.value)

@@ -27,6 +27,17 @@ class Unreachable(WarmTransferError):
 class UnexpectedAnswer(WarmTransferError):
     """A success status with a body this client cannot read: a server of another version, or not the API."""
 
+    def __init__(self, what: str, problem: ValueError):
+        super().__init__(f"{what} is not what the API documents: {unreadable(problem)}")
+
+
+def unreadable(problem: ValueError) -> str:
+    """What is wrong with a body, naming fields but never their values (which may be about a prospect)."""
+    if isinstance(problem, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['msg']}"
+                         for error in problem.errors(include_input=False, include_url=False))
+    return f"not JSON ({type(problem).__name__})"
+
 
 class InvalidSignature(WarmTransferError):
     """A webhook request whose X-WT-Signature does not prove it came from the API: drop it. `reason` says why."""

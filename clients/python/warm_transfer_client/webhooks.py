@@ -54,4 +54,4 @@ def verify_webhook(secret: str, header: str | None, body: bytes | str, *,
     try:
         return Event.model_validate_json(body)
     except ValidationError as err:
-        raise UnexpectedAnswer(f"a signed webhook whose body is not an event: {err.error_count()} problem(s)") from err
+        raise UnexpectedAnswer("a signed webhook's body", err) from err

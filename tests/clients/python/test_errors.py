@@ -20,6 +20,7 @@ from warm_transfer_client import (
     TooLarge,
     Unauthorized,
     Unavailable,
+    UnexpectedAnswer,
     Unreachable,
     WarmTransfer,
     WarmTransferError,
@@ -65,6 +66,13 @@ async def test_each_error_status_raises_its_exception(connect: Connect, stack, a
     with raised(InvalidRequest, 422, "invalid_request") as invalid:
         await bot.prospect(tid, "callback", phone="call me maybe")
     assert [problem["field"] for problem in invalid.value.details] == ["phone"]
+
+
+async def test_a_success_that_is_not_the_apis_answer_is_unexpected(connect: Connect, stack) -> None:
+    elsewhere = connect(stack.bot_key, f"{stack.url}/healthz?to=")  # every path lands on {"ok": true}
+    with pytest.raises(UnexpectedAnswer, match=r"^GET /v1/transfers/x's answer \(200\) is not what the API "
+                                               r"documents: transfer_id: Field required; status: Field required$"):
+        await elsewhere.view("x")
 
 
 async def test_no_answer_is_unreachable(connect: Connect) -> None:
