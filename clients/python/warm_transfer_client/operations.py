@@ -55,6 +55,10 @@ def _sent(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+def _get(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else None
+
+
 def _transfer(transfer_id: str, action: str = "") -> str:
     return f"/v1/transfers/{quote(transfer_id, safe='')}{action}"
 
@@ -200,8 +204,8 @@ class EventStream:
             return None
         try:
             payload = json.loads("\n".join(fields["data"]))
-            event = Event(id=fields["id"][-1], kind=fields.get("event", ["message"])[-1], payload=payload,
-                          transfer_id=payload.get("transfer_id") if isinstance(payload, dict) else None)
+            event = Event.model_validate({"id": fields["id"][-1], "kind": fields.get("event", ["message"])[-1],
+                                          "payload": payload, "transfer_id": _get(payload, "transfer_id")})
         except ValueError as err:  # not JSON, or not an event
             raise UnexpectedAnswer(f"an event of GET {self.call.path}", err) from err
         self.last_id, self.failures = event.id, 0
