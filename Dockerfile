@@ -18,7 +18,8 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY api ./api
 COPY workers ./workers
-RUN pip install . \
+COPY clients/python ./clients/python
+RUN pip install ./clients/python . \
     && useradd --system --uid 10001 --home-dir /app warm
 
 USER warm

@@ -6,16 +6,19 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install up test fuzz bench lint demo clean
 
-$(STAMP): pyproject.toml
+# The bots' client (clients/python) is a package of its own, which the demo uses: installed from here, with the rest.
+CLIENT := clients/python
+
+$(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e $(CLIENT) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e $(CLIENT) -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 ## Start the whole embedded stack (Temporal dev server, worker, API, console) with demo data.

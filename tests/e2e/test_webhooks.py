@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from integrations.notify.webhooks import verify_signature
+import pytest
+from warm_transfer_client import InvalidSignature, verify_webhook
+
 from tests.conftest import Receiver
 from tests.e2e.conftest import ADMIN_KEY
 
@@ -30,7 +32,9 @@ async def test_bot_lines_and_states_reach_the_bot_webhook_signed(stack, receiver
     ids = [int(request.headers["X-WT-Event-Id"]) for request in receiver.requests]
     assert ids == sorted(set(ids))
     secret = stack.settings.webhook_secret.get_secret_value()
-    for request in receiver.requests:
-        assert verify_signature(secret, request.headers["X-WT-Signature"], request.body)
+    for request in receiver.requests:  # as a bot checks them, with the bots' client
+        event = verify_webhook(secret, request.headers["X-WT-Signature"], request.body)
+        assert event.id == int(request.headers["X-WT-Event-Id"]) and event.transfer_id == "xfer_hook"
         tampered = json.dumps({**request.json(), "kind": "forged"}).encode()
-        assert not verify_signature(secret, request.headers["X-WT-Signature"], tampered)
+        with pytest.raises(InvalidSignature):
+            verify_webhook(secret, request.headers["X-WT-Signature"], tampered)

@@ -47,6 +47,10 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
     assert re.search(r"^\s+\(b\) queued.* completed\s+was queued at #1, offered", demo.stdout, re.M), demo.stdout
     assert re.search(r"^\s+\(c\) after hours.* async_follow_up\s+follow-up at \d{4}-", demo.stdout, re.M)
     assert "Sarah     accept" in demo.stdout  # the preferred rep took it, with her own key
+    # The demo's bot evaluates each conversation and starts the transfer with the evaluation (through the bots'
+    # client): every transfer counts under a trigger category.
+    metrics = httpx.get(f"{api}/v1/metrics", headers={"Authorization": "Bearer wt_admin_demo"}, timeout=10).json()
+    assert "unknown" not in metrics["metrics"]["by_category"] and metrics["metrics"]["transfers"] == 4, metrics
     again = subprocess.run([str(BIN), "demo", "--api", api], cwd=tmp_path, capture_output=True, text=True,
                            timeout=60)
     assert again.returncode == 0, again.stdout + again.stderr  # every run leaves the team free for the next
