@@ -193,7 +193,7 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     stop = stop_on_signals()
     settings = kept_in(options.data_dir, embedded_settings(settings, options))
     converter = data_converter(encryption_keys(settings))
-    telemetry = Telemetry.of("api")
+    telemetry = Telemetry.of("api", sdk_metrics=settings.temporal_sdk_metrics)
     sock = bind_api_socket(settings.api_host, settings.api_port)
     devserver = DevServer(LOCALHOST, options.temporal_port, options.ui_port, options.data_dir, converter,
                           f"http://{settings.api_host}:{settings.api_port}/codec", settings.temporal_namespace,
@@ -260,7 +260,7 @@ def observed_app(settings: Settings, services: ApiServices, client: Client, tele
 
 
 async def api_only(settings: Settings, log_level: str) -> None:
-    telemetry = Telemetry.of("api")
+    telemetry = Telemetry.of("api", sdk_metrics=settings.temporal_sdk_metrics)
     # A missing key or an unreadable TLS file stops it before anything else.
     connection = telemetry.connection(settings, data_converter(encryption_keys(settings)))
     services = build_services(settings)
@@ -277,7 +277,9 @@ async def api_only(settings: Settings, log_level: str) -> None:
 
 
 async def worker_only(settings: Settings) -> None:
-    telemetry = Telemetry.of("worker")
+    # A metrics address asks for the SDK's metrics: they are all the worker serves there.
+    telemetry = Telemetry.of("worker",
+                             sdk_metrics=settings.temporal_sdk_metrics or settings.worker_metrics_address is not None)
     # A missing key or an unreadable TLS file stops it before anything else.
     connection = telemetry.connection(settings, data_converter(encryption_keys(settings)))
     services = build_services(settings)

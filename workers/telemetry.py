@@ -28,17 +28,18 @@ CORE_LOGS = LoggingConfig(filter=LoggingConfig.default.filter,
 @dataclass
 class Telemetry:
     tracing: Tracing | None
-    sdk_metrics: TemporalSdkMetrics
+    sdk_metrics: TemporalSdkMetrics | None
     runtime: Runtime  # the SDK's threads, logs and metrics for every client of the process
 
     @classmethod
-    def of(cls, process: str, span_exporters: Sequence[SpanExporter] | None = None) -> Telemetry:
+    def of(cls, process: str, span_exporters: Sequence[SpanExporter] | None = None,
+           sdk_metrics: bool = False) -> Telemetry:
         """For the process `process` (`api`, `worker`): traces to `span_exporters` if given, else as the
-        environment's OTEL_* variables say."""
-        sdk_metrics = TemporalSdkMetrics()
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=sdk_metrics.buffer, logging=CORE_LOGS))
+        environment's OTEL_* variables say; the SDK's own metrics if `sdk_metrics` (WT_TEMPORAL_SDK_METRICS)."""
+        metrics = TemporalSdkMetrics() if sdk_metrics else None
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=metrics.buffer if metrics else None, logging=CORE_LOGS))
         tracing = Tracing.from_environment(process) if span_exporters is None else Tracing(process, span_exporters)
-        return cls(tracing, sdk_metrics, runtime)
+        return cls(tracing, metrics, runtime)
 
     @property
     def interceptors(self) -> list[Interceptor]:
@@ -55,10 +56,12 @@ class Telemetry:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Drain the SDK's metrics while the block runs; then export the spans still buffered."""
-        draining = asyncio.create_task(self.sdk_metrics.drain_forever(), name="temporal-sdk-metrics")
+        draining = (asyncio.create_task(self.sdk_metrics.drain_forever(), name="temporal-sdk-metrics")
+                    if self.sdk_metrics else None)
         try:
             yield
         finally:
-            draining.cancel()
+            if draining is not None:
+                draining.cancel()
             if self.tracing:
                 self.tracing.shutdown()

@@ -29,7 +29,7 @@ PROSPECT_NOTE = "Needs SOC 2 before the pilot"  # what the prospect adds: person
 @pytest.fixture
 async def observed(local_env, tmp_path) -> AsyncIterator[tuple[Stack, Telemetry, InMemorySpanExporter]]:
     spans = InMemorySpanExporter()
-    telemetry = Telemetry.of("api", span_exporters=[spans])
+    telemetry = Telemetry.of("api", span_exporters=[spans], sdk_metrics=True)
     address = local_env.client.service_client.config.target_host
     client = await TemporalConnection(address, "default", CONVERTER, interceptors=telemetry.interceptors,
                                       runtime=telemetry.runtime).connect()

@@ -68,7 +68,8 @@ def test_api_and_worker_write_json_lines_with_the_transfer_and_no_personal_data(
                 "WT_DATABASE_URL": database_url, "WT_TASK_QUEUE": f"logs-{api_port}", "WT_API_PORT": str(api_port),
                 "WT_ENCRYPTION_KEYS": TEST_KEY_RING, "WT_WEBHOOK_SECRET": "logs-test-secret",
                 "WT_ADMIN_KEY": ADMIN_KEY, "WT_WAKEUP_DIR": str(tmp_path / "wakeup"), "WT_TRIGGER_MEANING": "false",
-                "WT_LOG_FORMAT": "json", "WT_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"}
+                "WT_LOG_FORMAT": "json", "WT_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+                "WT_TEMPORAL_SDK_METRICS": "true"}
     worker = Running([str(BIN), "--log-level", "info", "worker"], cwd=tmp_path, settings=settings)
     api = Running([str(BIN), "--log-level", "info", "api"], cwd=tmp_path, settings=settings)
     url = f"http://127.0.0.1:{api_port}"

@@ -54,7 +54,7 @@ def _only(samples: dict[tuple, float], **labels: str) -> list[float]:
 
 
 async def test_a_workers_endpoint_serves_the_sdks_metrics_after_a_workflow_ran(local_env) -> None:
-    telemetry = Telemetry.of("worker")
+    telemetry = Telemetry.of("worker", sdk_metrics=True)
     address = local_env.client.service_client.config.target_host
     client = await TemporalConnection(address, "default", CONVERTER, runtime=telemetry.runtime).connect()
     queue = f"metrics-{uuid.uuid4().hex[:8]}"

@@ -193,6 +193,6 @@ def test_ups_worker_reaches_its_dev_server_in_clear_whatever_else_is_set(tmp_pat
 
 
 def test_a_taken_worker_metrics_address_is_a_clear_error(taken_port: int) -> None:
-    serving = _serving_metrics(f"127.0.0.1:{taken_port}", Telemetry.of("worker"))
+    serving = _serving_metrics(f"127.0.0.1:{taken_port}", Telemetry.of("worker", sdk_metrics=True))
     with pytest.raises(StackError, match=f"WT_WORKER_METRICS_ADDRESS=127.0.0.1:{taken_port}: cannot listen there"):
         serving.__enter__()
