@@ -16,6 +16,7 @@ from store.db import Database
 from store.keys import CalendarTokenStore, KeyStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
+from store.schema import migrate
 from store.transfers import TransferStore
 from workers.secrets import webhook_secret
 
@@ -42,11 +43,16 @@ class Services:
         return routing.all() + publish.all()
 
 
-def build_services(settings: Settings) -> Services:
+def open_database(settings: Settings) -> Database:
+    """The app database (a SQLite file's directory made if need be), as it is: not yet migrated."""
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    db.create_all()
+    return Database(settings.database_url)
+
+
+def build_services(settings: Settings) -> Services:
+    db = open_database(settings)
+    migrate(db)  # one process at a time: others started beside this one wait (store.schema)
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=settings.slack_bot_token, callback_allow=settings.callback_allow,
                                       crm_timeout=settings.crm_timeout)
