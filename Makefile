@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install up test fuzz bench lint demo clean
+.PHONY: install up test fuzz bench scale lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.triggers.accuracy
 	$(BIN)/python -m bench.chaos
 	$(BIN)/python -m bench.plots
+
+## Two APIs and two workers on PostgreSQL, as on several hosts: tests/scale at full size, 100 arrivals through every
+## branch with a worker killed halfway (about 4 minutes); its figures in bench/results/scale.json.
+scale: $(STAMP)
+	WT_SCALE_TRANSFERS=100 $(BIN)/python -m tests.run -n 0 -rA tests/scale
 
 ## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].
 lint: $(STAMP)

@@ -125,6 +125,11 @@ def new_revision(message: str) -> Path:
     return Path(script.path)
 
 
+def head() -> str:
+    """The newest revision."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 def baseline() -> MetaData:
     """The schema of the baseline revision."""
     return ScriptDirectory(str(MIGRATIONS)).get_revision(BASELINE).module.schema

@@ -29,7 +29,7 @@ from tests.conftest import REPO, throwaway_postgres
 from tests.store.support import NOW, profile, run_at_once
 
 PRE_ALEMBIC = Path(__file__).with_name("pre_alembic")  # the schema the app made before migrations, on each database
-HEAD = ScriptDirectory(str(schema.MIGRATIONS)).get_current_head()
+HEAD = schema.head()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
