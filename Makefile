@@ -31,7 +31,7 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	WT_API_FUZZ_RANDOM=1 $(BIN)/python -m tests.run -rP tests/e2e/test_api_fuzz.py
 
-## Install the benchmarks' extra, then run every benchmark once (about 45 minutes): results and plots in bench/results/.
+## Install the benchmarks' extra, then run every benchmark once (about 50 minutes): results and plots in bench/results/.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.first_task
@@ -43,6 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.triggers.accuracy
 	$(BIN)/python -m bench.chaos
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.plots
 
 ## Two APIs and two workers on PostgreSQL, as on several hosts: tests/scale at full size, 100 arrivals through every

@@ -240,8 +240,9 @@ async def main(transfers: int = 100, rate: float = 1.0, seed: int = 22, settings
         **checked,
         "rep_streams": streams.latencies(written),
         "webhooks": deliveries.summary(),
-        "repeated_calls": faults.repeated_calls,
+        "repeated_calls": faults.repeated_calls,  # after a 503 (the killed worker's transfers) or a connection error
         "connection_errors": faults.connection_errors,
+        "503_ms_by_reason": {reason: summary(ms) for reason, ms in faults.unavailable_ms.items()},
     }
     write_result("scale", result)
     return result

@@ -5,8 +5,8 @@ before it reads and, if it found nothing, waits with `wait(mark, timeout, topic)
 if anything was committed since the mark (at worst one needless read), and otherwise when a write on its
 topic comes, so a hundred open consoles do not all re-read on every write. A notice written by the
 worker reaches an SSE stream or a dispatcher in the same process in about a millisecond, not a poll
-interval later. Processes of one host can pass their wake-ups on to each other (store.wakeup_relay); the
-timeout keeps polling as the fallback for writers nobody relays.
+interval later. Processes of one host can pass their wake-ups on to each other (store.wakeup_relay), and processes
+on any host through PostgreSQL (store.wakeup_pg); the timeout keeps polling as the fallback for writers nobody relays.
 """
 
 from __future__ import annotations
