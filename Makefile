@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install up test fuzz bench lint demo clean
+.PHONY: install up test fuzz bench scale lint demo clean
 
 # The bots' client (clients/python) is a package of its own, which the demo uses: installed from here, with the rest.
 CLIENT := clients/python
@@ -34,7 +34,7 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	WT_API_FUZZ_RANDOM=1 $(BIN)/python -m tests.run -rP tests/e2e/test_api_fuzz.py
 
-## Install the benchmarks' extra, then run every benchmark once (about 45 minutes): results and plots in bench/results/.
+## Install the benchmarks' extra, then run every benchmark once (about 50 minutes): results and plots in bench/results/.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.first_task
@@ -46,7 +46,13 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.triggers.accuracy
 	$(BIN)/python -m bench.chaos
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.plots
+
+## Two APIs and two workers on PostgreSQL, as on several hosts: tests/scale at full size, 100 arrivals through every
+## branch with a worker killed halfway (about 4 minutes); its figures in bench/results/scale.json.
+scale: $(STAMP)
+	WT_SCALE_TRANSFERS=100 $(BIN)/python -m tests.run -n 0 -rA tests/scale
 
 ## ruff, and the layer contracts of pyproject.toml's [tool.importlinter].
 lint: $(STAMP)

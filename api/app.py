@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -29,6 +29,7 @@ from domain.triggers import load_policy
 from integrations.triggers.chat import ChatEndpoint
 from integrations.triggers.factory import build_evaluator
 from integrations.triggers.local import shipped_meaning
+from store.wakeup_pg import listening
 from store.wakeup_relay import RelayListener
 
 
@@ -46,9 +47,12 @@ def create_app(settings: Settings, services: ApiServices, client: Client,
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()
+        # On PostgreSQL, a worker on any host does (LISTEN/NOTIFY).
+        across_hosts = nullcontext() if services.db.is_sqlite else listening(services.db, services.outbox.appended)
         watching = asyncio.create_task(transfer_client.reachability.watch(), name="temporal-reachability")
         try:
-            yield
+            async with across_hosts:
+                yield
         finally:
             watching.cancel()
             await app.state.trigger_evaluator.aclose()

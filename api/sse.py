@@ -1,5 +1,5 @@
 """Server-sent events from the outbox: resumable with Last-Event-ID (or ?after=); idle streams wake on an
-append in this process, and poll for appends made by other processes."""
+append in this process or relayed from others (store.wakeup), and poll for appends nobody relayed."""
 
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ import signal
 import sqlite3
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -42,7 +43,7 @@ import httpx
 
 from bench import stack as bench_stack
 from bench.flows import webhook_receiver
-from bench.stack import Stack, children, running_stack, steady, summary, transfer_id, write_result
+from bench.stack import Api, Stack, children, running_stack, steady, summary, transfer_id, write_result
 from workers import event_loop
 from workers.demo import BOT_KEY, after_hours_shift
 from workers.supervision import RESTART_WINDOW, RESTARTS
@@ -98,8 +99,8 @@ class Faults:
 class Bots:
     """Bots and reps over HTTP, each call repeated as it was on a connection error or a 503."""
 
-    def __init__(self, stack: Stack, webhook_url: str, faults: Faults):
-        self.stack, self.webhook_url, self.faults = stack, webhook_url, faults
+    def __init__(self, stack: Api, webhook_url: str, faults: Faults, bot_key: str = BOT_KEY):
+        self.stack, self.webhook_url, self.faults, self.bot_key = stack, webhook_url, faults, bot_key
         self.http = stack.http(timeout=60)
 
     async def call(self, method: str, path: str, key: str, body: dict | None = None) -> tuple[httpx.Response, bool]:
@@ -122,7 +123,7 @@ class Bots:
         raise ChaosError(f"{method} {path}: no answer but 503s and errors for {CALL_PATIENCE} s")
 
     async def view(self, tid: str) -> dict:
-        answer, _ = await self.call("GET", f"/v1/transfers/{tid}", BOT_KEY)
+        answer, _ = await self.call("GET", f"/v1/transfers/{tid}", self.bot_key)
         return _ok(answer, f"GET {tid}")
 
     async def start(self, tid: str, team: str) -> dict:
@@ -130,7 +131,7 @@ class Bots:
                 "context": {"prospect": {"name": f"Prospect {tid}", "email": f"{tid}@example.com",
                                          "phone": "+1 555 010 2000", "company": "Chaos Inc"},
                             "transfer_reason": "wants a demo"}}
-        answer, _ = await self.call("POST", "/v1/transfers", BOT_KEY, body)
+        answer, _ = await self.call("POST", "/v1/transfers", self.bot_key, body)
         return _ok(answer, f"start {tid}")
 
     async def act(self, tid: str, path: str, body: dict, key: str, leads_to: set[str]) -> dict:
@@ -147,7 +148,7 @@ class Bots:
         return view
 
     async def prospect(self, tid: str, leads_to: set[str], **body: str) -> dict:
-        return await self.act(tid, "prospect", body, BOT_KEY, leads_to)
+        return await self.act(tid, "prospect", body, self.bot_key, leads_to)
 
     async def rep(self, tid: str, rep_id: str, leads_to: set[str], **body: str) -> dict:
         return await self.act(tid, "rep", body, self.stack.rep_keys[rep_id], leads_to)
@@ -163,7 +164,7 @@ class Bots:
     async def feedback(self, played: Played, rep_id: str) -> None:
         rep_says = {"from": "rep", "context_helpful": True, "prospect_repeated": False}
         for source, key, body in (("rep", self.stack.rep_keys[rep_id], rep_says),
-                                  ("prospect", BOT_KEY, {"from": "prospect", "csat": 5})):
+                                  ("prospect", self.bot_key, {"from": "prospect", "csat": 5})):
             answer, repeated = await self.call("POST", f"/v1/transfers/{played.transfer_id}/feedback", key, body)
             if answer.status_code == 200 or (answer.status_code == 409 and repeated):
                 played.feedback_acknowledged.add(source)
@@ -184,7 +185,7 @@ class Bots:
         await self.rep(tid, rep_id, {"connected"}, action="ack")
 
 
-async def _final_view(bots: Bots, tid: str) -> dict:
+async def final_view(bots: Bots, tid: str) -> dict:
     """The transfer's view at the end, or why the API could not give it."""
     try:
         return await bots.view(tid)
@@ -359,7 +360,7 @@ async def one_of_each(stack: Stack, faults: Faults, seconds: float, paused: asyn
                                      and sarah["rep"]["capacity"] == 7 and alex["presence"] == "offline")
 
 
-async def sample_capacity(stack: Stack, samples: list[dict], until: asyncio.Event) -> None:
+async def sample_capacity(stack: Api, samples: list[dict], until: asyncio.Event) -> None:
     """Every rep's seats against their capacity, twice a second, for as long as `up` answers."""
     async with stack.http(timeout=5) as admin:
         while not until.is_set():
@@ -400,7 +401,7 @@ def solo_team(n: int) -> str:
     return f"solo-{n}"
 
 
-async def add_team(stack: Stack, arrivals: int) -> None:
+async def add_team(stack: Api, arrivals: int) -> None:
     """The reps every branch needs, before anything fails: the team's, an off-shift one, and the solo teams."""
     for n in range(TEAM_REPS):
         await stack.add_rep(f"chaos-rep-{n}", capacity=10, team=TEAM)
@@ -410,18 +411,15 @@ async def add_team(stack: Stack, arrivals: int) -> None:
             await stack.add_rep(solo_team(n), capacity=1, team=solo_team(n))
 
 
-def check(stack: Stack, bots_played: list[Played], views: dict[str, dict], samples: list[dict]) -> dict:
-    """What ended where it should, from the API's views and the app database."""
-    db = sqlite3.connect(f"file:{stack.data_dir / 'app.db'}?mode=ro", uri=True)
-    try:
-        stored = dict(db.execute("SELECT transfer_id, status FROM transfers").fetchall())
-        outcomes = dict(db.execute("SELECT transfer_id, outcome FROM transfers WHERE outcome IS NOT NULL").fetchall())
-        feedback = {(t, s) for t, s in db.execute("SELECT transfer_id, source FROM feedback").fetchall()}
-        capacity = dict(db.execute("SELECT id, capacity FROM reps").fetchall())
-        seats = dict(db.execute("SELECT rep_id, COUNT(*) FROM seats GROUP BY rep_id").fetchall())
-        active = dict(db.execute("SELECT id, active FROM reps").fetchall())
-    finally:
-        db.close()
+def check(query: Callable[[str], list[tuple]], bots_played: list[Played], views: dict[str, dict],
+          samples: list[dict]) -> dict:
+    """What ended where it should, from the API's views and the app database (`query` runs SQL there)."""
+    stored = dict(query("SELECT transfer_id, status FROM transfers"))
+    outcomes = dict(query("SELECT transfer_id, outcome FROM transfers WHERE outcome IS NOT NULL"))
+    feedback = {(t, s) for t, s in query("SELECT transfer_id, source FROM feedback")}
+    capacity = dict(query("SELECT id, capacity FROM reps"))
+    seats = dict(query("SELECT rep_id, COUNT(*) FROM seats GROUP BY rep_id"))
+    active = dict(query("SELECT id, active FROM reps"))
     right, wrong = Counter(), []
     for played in bots_played:
         status, branch = BRANCHES[played.branch]
@@ -480,8 +478,12 @@ async def main(transfers: int = 200, rate: float = 1.0, seed: int = 19, settings
             await asyncio.gather(*background)
         elapsed = time.monotonic() - began
         await asyncio.sleep(2)  # the last webhooks on their way
-        views = {p.transfer_id: await _final_view(bots, p.transfer_id) for p in branches.played}
-        checked = check(stack, branches.played, views, samples)
+        views = {p.transfer_id: await final_view(bots, p.transfer_id) for p in branches.played}
+        db = sqlite3.connect(f"file:{stack.data_dir / 'app.db'}?mode=ro", uri=True)
+        try:
+            checked = check(lambda sql: db.execute(sql).fetchall(), branches.played, views, samples)
+        finally:
+            db.close()
         await keep_unreadable_histories(stack, [tid for tid, view in views.items() if "unreadable" in view])
         store_check = stack.store_check()
         up_log = (stack.data_dir / "up.log").read_text(errors="replace")

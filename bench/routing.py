@@ -56,6 +56,7 @@ from domain.routing import rank
 from store.capacity import CapacityStore
 from store.db import Database
 from store.reps import RepStore
+from store.schema import migrate
 from store.tables import QueueRow, SeatRow
 from tests.conftest import PG_ADMIN_DSN
 from workers.runtime import settle_heap
@@ -243,7 +244,7 @@ def database(kind: str) -> Iterator[Database]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             db = Database(f"sqlite:///{folder}/bench.db")
-            db.create_all()
+            migrate(db)
             try:
                 yield db
             finally:
@@ -254,7 +255,7 @@ def database(kind: str) -> Iterator[Database]:
         admin.execute(f'CREATE DATABASE "{name}"')
         db = Database(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
         try:
-            db.create_all()
+            migrate(db)
             yield db
         finally:
             db.dispose()

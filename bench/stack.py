@@ -114,14 +114,42 @@ def write_result(name: str, result: dict) -> Path:
 
 
 @dataclass
-class Stack:
-    """A running `warm-transfer up`: its API, its Temporal server, and the process to measure."""
+class Api:
+    """The HTTP API the load generator drives: as admin, and as each rep it added."""
 
     api_url: str
+    rep_keys: dict[str, str] = field(default_factory=dict, kw_only=True)
+
+    def http(self, key: str = ADMIN_KEY, timeout: float | None = 60) -> httpx.AsyncClient:
+        return http_client(self.api_url, {"Authorization": f"Bearer {key}"}, timeout)
+
+    async def add_team(self, size: int) -> None:
+        """`size` available reps in the bench team, each with room for 50 transfers."""
+        for n in range(size):
+            await self.add_rep(f"bench-rep-{n}")
+
+    async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available", team: str = TEAM,
+                      working_hours: dict | None = None) -> str:
+        profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": team, "capacity": capacity,
+                   "working_hours": working_hours or ALL_WEEK}
+        async with self.http() as admin:
+            created = await admin.post("/v1/reps", json=profile)
+            assert created.status_code == 201, created.text
+            set_to = await admin.put(f"/v1/reps/{rep_id}/presence", json={"status": presence})
+            assert set_to.status_code == 200, set_to.text
+            issued = await admin.post("/v1/api-keys", json={"role": "rep", "rep_id": rep_id})
+            assert issued.status_code == 201, issued.text
+        self.rep_keys[rep_id] = issued.json()["key"]
+        return self.rep_keys[rep_id]
+
+
+@dataclass
+class Stack(Api):
+    """A running `warm-transfer up`: its API, its Temporal server, and the process to measure."""
+
     temporal_address: str
     data_dir: Path
     process: asyncio.subprocess.Process
-    rep_keys: dict[str, str] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)  # how it was started, to start it again
     env: dict[str, str] = field(default_factory=dict)
 
@@ -130,9 +158,6 @@ class Stack:
         await stop_up(self.process)
         self.process = await spawn_up(self.command, self.env, self.data_dir)
         await until_serving(self.api_url, self.process, self.data_dir / "up.log", "`warm-transfer up`")
-
-    def http(self, key: str = ADMIN_KEY, timeout: float | None = 60) -> httpx.AsyncClient:
-        return http_client(self.api_url, {"Authorization": f"Bearer {key}"}, timeout)
 
     async def temporal(self) -> Client:
         """A client of `up`'s Temporal for the plain workflows we compare with, which run in clear as plain Temporal
@@ -210,25 +235,6 @@ class Stack:
             return "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check").fetchall())
         finally:
             connection.close()
-
-    async def add_team(self, size: int) -> None:
-        """`size` available reps in the bench team, each with room for 50 transfers."""
-        for n in range(size):
-            await self.add_rep(f"bench-rep-{n}")
-
-    async def add_rep(self, rep_id: str, capacity: int = 50, presence: str = "available", team: str = TEAM,
-                      working_hours: dict | None = None) -> str:
-        profile = {"id": rep_id, "name": f"Rep {rep_id}", "team": team, "capacity": capacity,
-                   "working_hours": working_hours or ALL_WEEK}
-        async with self.http() as admin:
-            created = await admin.post("/v1/reps", json=profile)
-            assert created.status_code == 201, created.text
-            set_to = await admin.put(f"/v1/reps/{rep_id}/presence", json={"status": presence})
-            assert set_to.status_code == 200, set_to.text
-            issued = await admin.post("/v1/api-keys", json={"role": "rep", "rep_id": rep_id})
-            assert issued.status_code == 201, issued.text
-        self.rep_keys[rep_id] = issued.json()["key"]
-        return self.rep_keys[rep_id]
 
 
 def process_start(pid: int) -> float:
@@ -353,11 +359,16 @@ async def until_serving(url: str, process: asyncio.subprocess.Process, log: Path
     raise TimeoutError(f"{name} did not serve within {timeout:.0f} s: see {log}")
 
 
-def http_client(base_url: str, headers: dict[str, str] | None = None, timeout: float | None = 60) -> httpx.AsyncClient:
-    """The load generator's HTTP client: many connections, kept alive. Idle ones are dropped before the server's
-    5 s keep-alive ends, so none is reused as it closes."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
-    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits)
+# The load generator's connections: many, kept alive. Idle ones are dropped before the server's 5 s keep-alive ends,
+# so none is reused as it closes.
+CONNECTIONS = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
+
+
+def http_client(base_url: str, headers: dict[str, str] | None = None, timeout: float | None = 60,
+                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The load generator's HTTP client (`transport`, if given, makes its own connections)."""
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, limits=CONNECTIONS,
+                             transport=transport)
 
 
 START_PHASES = ("to_server", "first_task_wait", "worker", "history_service", "to_bot")

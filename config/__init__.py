@@ -192,12 +192,15 @@ class Settings(BaseSettings):
                                  "e-mail, Slack) and retries the CRM notes the CRM did not take; `up` turns it off "
                                  "for its worker and does both from its API process")
     wakeup_dir: Path | None = Field(None, description="a directory the `api` and `worker` processes of one host "
-                                    "share, so a notice a worker writes wakes the API's event streams at once; `up` "
-                                    "uses `<data-dir>/wakeup`")
+                                    "share on SQLite, so a notice a worker writes wakes the API's event streams at "
+                                    "once; `up` uses `<data-dir>/wakeup`. On PostgreSQL, notices wake the streams of "
+                                    "every host through LISTEN/NOTIFY without it")
     stream_poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an event stream looks for notices no "
-                                       "wake-up told it of (from a worker on another host). Each poll costs: at 0.2 s "
-                                       "an idle rep console took 0.75% of a core, so `up`, whose processes all share "
-                                       "`WT_WAKEUP_DIR`, polls every 5 s unless this is set")
+                                       "wake-up told it of: on SQLite, from a worker that shares no `WT_WAKEUP_DIR` "
+                                       "with it; on PostgreSQL, where every notice wakes the streams, it is only a "
+                                       "safety net. Each poll costs: at 0.2 s an idle rep console took 0.75% of a "
+                                       "core, so `up`, whose processes all share `WT_WAKEUP_DIR`, polls every 5 s "
+                                       "unless this is set")
     workflow_sandbox: bool = Field(False, description="run transfers inside the Temporal SDK's workflow sandbox. Off "
                                    "because it costs a fifth of the worker's CPU and half a cached transfer's memory; "
                                    "the tests run every branch sandboxed and replay recorded histories both ways, so a "

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Index, Integer, Text, false, inspect, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateColumn
+from sqlalchemy import Boolean, Column, Index, Integer, Text, false, text
 from sqlmodel import Field, SQLModel
 
 from store.portable import BigId, UtcDateTime
@@ -39,12 +37,3 @@ class CalendarTaskRow(SQLModel, table=True):
     synced_sequence: int | None = None
     sync_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     sync_error: str | None = None
-
-
-def upgrade(connection: Connection) -> None:
-    """Bring a calendar made by an earlier schema up to this one (create_all only adds missing tables)."""
-    present = {column["name"] for column in inspect(connection).get_columns("calendar_task")}
-    for column in CalendarTaskRow.__table__.columns:
-        if column.name not in present:
-            spec = CreateColumn(column).compile(dialect=connection.dialect)
-            connection.execute(text(f"ALTER TABLE calendar_task ADD COLUMN {spec}"))

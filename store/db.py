@@ -7,7 +7,6 @@ PostgreSQL a normal transaction in which callers lock what they decide on. Pure 
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,12 +15,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import CreateIndex
-from sqlmodel import Session, SQLModel
-
-# Every module that defines tables; imported before create_all so they all register.
-TABLE_MODULES = ("store.tables", "store.outbox", "store.crm", "store.crm_notes", "store.calendar", "store.usage",
-                 "store.slack", "store.watchdog")
+from sqlmodel import Session
 
 # SQLite takes one writer at a time. Threads of one process queue for it here and are woken the moment it is
 # free; left to SQLite's busy handler they would sleep and retry (up to 100 ms between tries), which under
@@ -128,20 +122,6 @@ class Database:
         self._writer = _sqlite_writer(self.url.database or "") if self.is_sqlite else None
         in_file = self.is_sqlite and self.url.database not in (None, "", ":memory:")
         self._checkpointer = _Checkpointer(self.url.database, self._writer) if in_file else None
-
-    def create_all(self) -> None:
-        for module in TABLE_MODULES:
-            importlib.import_module(module)
-        SQLModel.metadata.create_all(self.engine)
-        # create_all adds missing tables only: columns and indexes new since a database was made are added here.
-        with self.engine.begin() as connection:
-            for module in TABLE_MODULES:
-                upgrade = getattr(importlib.import_module(module), "upgrade", None)
-                if upgrade is not None:
-                    upgrade(connection)
-            for table in SQLModel.metadata.sorted_tables:
-                for index in table.indexes:
-                    connection.execute(CreateIndex(index, if_not_exists=True))
 
     def session(self):
         """A transaction that may write: commits on success, rolls back on error.

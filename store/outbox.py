@@ -35,6 +35,7 @@ from domain.notices import Audience, Channel
 from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts, insert_returning_new
 from store.wakeup import Wakeup, wakeup_for
+from store.wakeup_pg import announce
 
 # Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream
 # reader that resumes "after id N" would otherwise skip a row whose smaller id committed later.
@@ -175,7 +176,10 @@ class OutboxStore:
                 ],
                 ["outbox_id", "channel"],
             )
-        self.appended.notify({topic for entry in entries for topic in _topics(entry)})
+            topics = {topic for entry in entries for topic in _topics(entry)}
+            if not self.db.is_sqlite:  # readers in other processes, on any host, hear of them when this commits
+                announce(session, topics)
+        self.appended.notify(topics)
         return [entry.id for entry in entries]
 
     def for_transfer(

@@ -10,7 +10,6 @@ from urllib.parse import quote
 from uuid import uuid4
 
 from sqlalchemy import JSON, Column, Float, Index, Integer, String, Text, UniqueConstraint, cast, event, inspect, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -111,8 +110,6 @@ BEST_FIRST = (cast(_rep.active, Float) / _rep.capacity, _rep.last_assigned_at.is
 Index("ix_reps_best_free", _rep.presence, _rep.team, *BEST_FIRST, _rep.active, _rep.capacity, _rep.profile_rev,
       _rep.shift, _rep.languages, _rep.skills, sqlite_where=text("active < capacity"),
       postgresql_where=text("active < capacity"))
-# Replaced by ix_reps_best_free (which covers languages and skills too) and ix_queue_head (team and language).
-_REPLACED_INDEXES = ("ix_reps_best_first", "ix_queue_line")
 
 
 def skill_token(skill: str) -> str:
@@ -168,9 +165,7 @@ class QueueRow(SQLModel, table=True):
     with a free seat could take, passing over the others on ix_queue_head's entries."""
 
     __tablename__ = "queue"
-    __table_args__ = (Index("ix_queue_order", "priority", "arrival"),
-                      Index("ix_queue_head", text("priority DESC"), "arrival", "team", "language"),
-                      Index("ix_queue_team_order", "team", text("priority DESC"), "arrival", "transfer_id"))
+    __table_args__ = (Index("ix_queue_order", "priority", "arrival"),)
     transfer_id: str = Field(primary_key=True, max_length=100)
     team: str = Field(max_length=40)
     language: str = Field(default="", sa_column=Column(String(2), nullable=False, server_default=""))
@@ -178,6 +173,11 @@ class QueueRow(SQLModel, table=True):
     priority: int = 0
     arrival: int = Field(unique=True)
     enqueued_at: datetime = Field(sa_column=_when())
+
+
+_queue = QueueRow.__table__.c
+Index("ix_queue_head", _queue.priority.desc(), _queue.arrival, _queue.team, _queue.language)
+Index("ix_queue_team_order", _queue.team, _queue.priority.desc(), _queue.arrival, _queue.transfer_id)
 
 
 class TransferRow(SQLModel, table=True):
@@ -241,31 +241,3 @@ class CalendarTokenRow(SQLModel, table=True):
     rep_id: str = Field(index=True, max_length=64)
     created_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-
-
-def upgrade(connection: Connection) -> None:
-    """Bring a database made by an earlier schema up to this one (create_all only adds missing tables)."""
-    present = {column["name"] for column in inspect(connection).get_columns("reps")}
-    kinds = {"capacity": "INTEGER NOT NULL DEFAULT 1", "active": "INTEGER NOT NULL DEFAULT 0",
-             "languages": "VARCHAR(80) NOT NULL DEFAULT ',en,'", "shift": "VARCHAR(40) NOT NULL DEFAULT ''",
-             "profile_rev": "VARCHAR(32)", "skills": "TEXT NOT NULL DEFAULT ','"}
-    added = [name for name in kinds if name not in present]
-    for name in added:
-        connection.execute(text(f"ALTER TABLE reps ADD COLUMN {name} {kinds[name]}"))
-    for index in _REPLACED_INDEXES:
-        connection.execute(text(f"DROP INDEX IF EXISTS {index}"))
-    if "active" in added:
-        connection.execute(text("UPDATE reps SET active = (SELECT count(*) FROM seats WHERE seats.rep_id = reps.id)"))
-    if set(added) - {"active"}:
-        table = RepRow.__table__
-        for rep_id, profile in connection.execute(text("SELECT id, profile FROM reps")).all():
-            profile = profile if isinstance(profile, dict) else json.loads(profile)
-            connection.execute(table.update().where(table.c.id == rep_id).values(**_derived(profile)))
-    if "language" not in {column["name"] for column in inspect(connection).get_columns("queue")}:
-        connection.execute(text("ALTER TABLE queue ADD COLUMN language VARCHAR(2) NOT NULL DEFAULT ''"))
-        queue = QueueRow.__table__
-        for transfer_id, routing in connection.execute(text("SELECT transfer_id, routing FROM queue")).all():
-            routing = routing if isinstance(routing, dict) else json.loads(routing)
-            if routing.get("language"):
-                connection.execute(queue.update().where(queue.c.transfer_id == transfer_id)
-                                   .values(language=routing["language"]))

@@ -5,8 +5,8 @@ before it reads and, if it found nothing, waits with `wait(mark, timeout, topic)
 if anything was committed since the mark (at worst one needless read), and otherwise when a write on its
 topic comes, so a hundred open consoles do not all re-read on every write. A notice written by the
 worker reaches an SSE stream or a dispatcher in the same process in about a millisecond, not a poll
-interval later. Processes of one host can pass their wake-ups on to each other (store.wakeup_relay); the
-timeout keeps polling as the fallback for writers nobody relays.
+interval later. Processes of one host can pass their wake-ups on to each other (store.wakeup_relay), and processes
+on any host through PostgreSQL (store.wakeup_pg); the timeout keeps polling as the fallback for writers nobody relays.
 """
 
 from __future__ import annotations
@@ -46,9 +46,16 @@ class Wakeup:
 
     def notify_here(self, topics: Collection[str] = ()) -> None:
         """notify() for this process's readers only: what a relay delivers, so it is not relayed again."""
+        self._wake(lambda topic: topic is None or topic in topics)
+
+    def notify_everyone(self) -> None:
+        """Wake every reader of this process, whatever its topic: a relay that was cut off may have missed notices."""
+        self._wake(lambda _topic: True)
+
+    def _wake(self, reads: Callable[[str | None], bool]) -> None:
         with self._lock:
             self._count += 1
-            waiters = [(loop, future) for topic, loop, future in self._waiters if topic is None or topic in topics]
+            waiters = [(loop, future) for topic, loop, future in self._waiters if reads(topic)]
         for loop, future in waiters:
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting there any more
                 loop.call_soon_threadsafe(_resolve, future)
@@ -67,6 +74,24 @@ class Wakeup:
         finally:
             with self._lock:
                 self._waiters.discard(waiter)
+
+
+def topic_batches(topics: Collection[str], max_bytes: int) -> list[bytes]:
+    """Topics one per line, in batches of at most `max_bytes` (a relay's message); no topics is one empty batch,
+    which wakes the readers waiting without a topic (`topics_in` reads a batch back)."""
+    batches, current = [], b""
+    for topic in sorted(topics):
+        line = topic.encode()
+        if current and len(current) + 1 + len(line) > max_bytes:
+            batches.append(current)
+            current = b""
+        current = line if not current else current + b"\n" + line
+    return batches + [current] if current or not batches else batches
+
+
+def topics_in(batch: str) -> list[str]:
+    """The topics of one of `topic_batches`."""
+    return batch.split("\n") if batch else []
 
 
 def _resolve(future: asyncio.Future) -> None:

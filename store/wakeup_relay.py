@@ -17,7 +17,7 @@ import socket
 from collections.abc import Collection
 from pathlib import Path
 
-from store.wakeup import Wakeup
+from store.wakeup import Wakeup, topic_batches, topics_in
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +28,6 @@ _SUN_PATH_MAX = 107  # bytes of a socket's path the kernel keeps (sun_path, less
 
 class WakeupRelayError(RuntimeError):
     """The wake-up directory cannot hold a socket (path too long, not writable)."""
-
-
-def _datagrams(topics: Collection[str]) -> list[bytes]:
-    """Topics one per line, in datagrams that fit; no topics is one empty datagram (wakes topic-less readers)."""
-    datagrams, current = [], b""
-    for topic in sorted(topics):
-        line = topic.encode()
-        if current and len(current) + 1 + len(line) > MAX_DATAGRAM:
-            datagrams.append(current)
-            current = b""
-        current = line if not current else current + b"\n" + line
-    return datagrams + [current] if current or not datagrams else datagrams
 
 
 class RelaySender:
@@ -55,7 +43,7 @@ class RelaySender:
             listeners = [entry.path for entry in os.scandir(self.directory) if entry.name.endswith(SUFFIX)]
         except FileNotFoundError:  # no reader has started yet
             return
-        datagrams = _datagrams(topics)
+        datagrams = topic_batches(topics, MAX_DATAGRAM)
         for path in listeners:
             for datagram in datagrams:
                 try:
@@ -112,7 +100,7 @@ class RelayListener:
                 datagram = self._socket.recv(MAX_DATAGRAM)
             except BlockingIOError:
                 return
-            self.wakeup.notify_here(datagram.decode().split("\n") if datagram else ())
+            self.wakeup.notify_here(topics_in(datagram.decode()))
 
     def close(self) -> None:
         if self._socket is None:

@@ -28,6 +28,7 @@ from sqlmodel import SQLModel
 from temporalio.testing import WorkflowEnvironment
 
 from store.db import Database
+from store.schema import migrate
 from tests import fixtures
 from workers.codec import KeyRing
 from workers.devserver import dynamic_config_args
@@ -136,7 +137,7 @@ def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL database with the schema, dropped after the session."""
     with throwaway_postgres("wt_test") as url:
         schema = Database(url)
-        schema.create_all()
+        migrate(schema)
         schema.dispose()
         yield url
 
@@ -146,7 +147,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """Storage tests run twice: on a fresh SQLite file and on the emptied PostgreSQL database."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'app.db'}"
-        prepare = Database.create_all
+        prepare = migrate
     else:
         url = request.getfixturevalue("postgres_url")
         prepare = _truncate_all

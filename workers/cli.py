@@ -1,4 +1,4 @@
-"""`warm-transfer`: up (the whole embedded stack), worker, api (scale-out parts) and demo."""
+"""`warm-transfer`: up (the whole embedded stack), worker, api (scale-out parts), migrate and demo."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from config import DATA_DIR, Settings
+from store.schema import SchemaError, migrate
 from workers import demo, event_loop, logs, stack
 from workers.codec import KeyRingError
 from workers.devserver import StackError
 from workers.secrets import MissingSecret
+from workers.services import open_database
 from workers.temporal import ClusterSettingsError
 from workers.tracing import TracingSettingsError
 
@@ -36,6 +38,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
     commands.add_parser("worker", help="only the Temporal worker and the outbox dispatchers (WT_TEMPORAL_ADDRESS)")
     commands.add_parser("api", help="only the HTTP API on WT_API_HOST:WT_API_PORT (WT_TEMPORAL_ADDRESS)")
+    commands.add_parser("migrate", help="bring the app database (WT_DATABASE_URL) to the newest schema, then exit; "
+                                        "`up`, `api` and `worker` do it too as they start")
 
     play = commands.add_parser("demo", help="play three transfers over the HTTP API of a running `up`")
     play.add_argument("--api", default=f"http://127.0.0.1:{settings.api_port}", help="the API's base URL")
@@ -71,6 +75,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, 
     return stack.worker_only(settings)
 
 
+def migrated(settings: Settings) -> str:
+    """`migrate`: the app database brought to the newest schema; its revision."""
+    db = open_database(settings)
+    try:
+        return migrate(db)
+    finally:
+        db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
@@ -82,12 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             demo.run_demo(args.api, args.bot_key, args.admin_key)
+        elif args.command == "migrate":
+            print(f"The app database is at revision {migrated(settings)}.")
         else:
             event_loop.run(_serve(args, settings), settings.event_loop)
     except (MissingSecret, KeyRingError, ClusterSettingsError, TracingSettingsError) as err:
         print(f"warm-transfer {args.command}: bad configuration: {err}", file=sys.stderr)
         return 2
-    except (StackError, demo.DemoError, TimeoutError) as err:
+    except (StackError, demo.DemoError, TimeoutError, SchemaError) as err:
         print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # only before the event loop took over the signals, or in the demo

@@ -24,6 +24,7 @@ from store.keys import CalendarTokenStore, KeyStore
 from store.metrics import MetricsStore
 from store.outbox import OutboxStore
 from store.reps import RepStore
+from store.schema import migrate
 from store.transfers import TransferStore
 from store.watchdog import WatchdogStore
 from workers.secrets import webhook_secret
@@ -59,11 +60,16 @@ class Services:
         return routing.all() + publish.all() + watchdog.all() + digest.all()
 
 
-def build_services(settings: Settings) -> Services:
+def open_database(settings: Settings) -> Database:
+    """The app database (a SQLite file's directory made if need be), as it is: not yet migrated."""
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    db.create_all()
+    return Database(settings.database_url)
+
+
+def build_services(settings: Settings) -> Services:
+    db = open_database(settings)
+    migrate(db)  # one process at a time: others started beside this one wait (store.schema)
     caldav_password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=_revealed(settings.slack_bot_token),

@@ -34,6 +34,7 @@ from integrations.notify.slack import SlackDispatcher
 from integrations.notify.webhooks import WebhookDispatcher
 from store.db import Database
 from store.outbox import OutboxStore
+from store.schema import migrate
 from tests.conftest import Receiver, free_port
 from tests.e2e.conftest import ADMIN_KEY, Stack, stack_on
 from workers.worker import deliver_outbox
@@ -132,7 +133,7 @@ class NonsenseCRM(BuiltinCRM):
                                              (NonsenseCRM, "lookup answered nonsense (dict)")])
 def test_a_crm_down_slow_or_answering_nonsense_is_unavailable_not_an_error(tmp_path, crm, reason: str) -> None:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}")
-    db.create_all()
+    migrate(db)
     with pytest.raises(CrmUnavailable, match=re.escape(reason)):
         GuardedCRM(crm(db), timeout=0.2).lookup(Prospect(email="ola@fjord.example"))
     db.dispose()
@@ -203,7 +204,7 @@ FAILING = ["webhook receiver down", "webhook receiver answering 500", "webhook r
 async def test_each_failing_channel_is_reported_to_the_transfer(
         tmp_path, receiver: Receiver, odd_servers: dict[str, int], failing: str) -> None:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}")
-    db.create_all()
+    migrate(db)
     receiver.delay = 1.0 if failing == "webhook receiver slow" else 0.0
     receiver.respond(*[500] * 3)
     url = {"webhook receiver down": f"http://127.0.0.1:{free_port()}/hooks",

@@ -18,6 +18,7 @@ from integrations.crm.guarded import GuardedCRM
 from integrations.crm.hubspot import HubSpotAccess, HubSpotCRM
 from store.crm_notes import NoteWrites
 from store.db import Database
+from store.schema import migrate
 from tests.integrations.hubspot_fake import ANSWER, TOKEN, FakeHubSpot, error, hubspot_on_respx
 
 OLA = Prospect(name="Ola Nordmann", email="Ola@Fjord.example", phone="+47 912 34 567", company="Fjord AS")
@@ -28,7 +29,7 @@ AT = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 @pytest.fixture
 def sqlite_db(tmp_path) -> Iterator[Database]:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}")
-    db.create_all()
+    migrate(db)
     yield db
     db.dispose()
 
