@@ -297,12 +297,37 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+PORT_ATTEMPTS = 3
+
+
 @contextlib.asynccontextmanager
 async def running_stack(gc_log: bool = False, settings: dict[str, str] | None = None) -> AsyncIterator[Stack]:
     """`warm-transfer up` on free loopback ports with a fresh data directory, with WT_* `settings` on top of this
     process's environment; stopped with SIGINT at the end.
     With `gc_log`, its Python processes log their garbage collections for `Stack.gc_pauses`, and its Temporal
     server its own for `Stack.go_collections`."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        stack = await _start_up(gc_log, settings)
+        try:
+            await until_serving(stack.api_url, stack.process, stack.data_dir / "up.log", "`warm-transfer up`")
+            break
+        except RuntimeError:
+            await stop_up(stack.process)
+            if attempt == PORT_ATTEMPTS or not _lost_a_port(stack):
+                print(f"`warm-transfer up`'s data and logs are kept in {stack.data_dir}", file=sys.stderr)
+                raise
+            shutil.rmtree(stack.data_dir, ignore_errors=True)
+    try:
+        yield stack
+    except BaseException:
+        print(f"`warm-transfer up`'s data and logs are kept in {stack.data_dir}", file=sys.stderr)
+        raise
+    finally:
+        await stop_up(stack.process)
+    shutil.rmtree(stack.data_dir, ignore_errors=True)  # only after a run that went well (10,000 transfers: 450 MB)
+
+
+async def _start_up(gc_log: bool, settings: dict[str, str] | None) -> Stack:
     data_dir = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     api_port, temporal_port, ui_port = free_ports(3)
     # `up` as shipped: it makes its own key ring, whatever this process's environment holds for the tests
@@ -313,17 +338,15 @@ async def running_stack(gc_log: bool = False, settings: dict[str, str] | None = 
                 "WT_BENCH_GC_LOG_DIR": str(data_dir), "GODEBUG": "gctrace=1"}  # the dev server logs Go's
     command = [str(Path(sys.executable).parent / "warm-transfer"), "up", "--temporal-port", str(temporal_port),
                "--ui-port", str(ui_port), "--api-port", str(api_port), "--data-dir", str(data_dir)]
-    stack = Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir,
-                  await spawn_up(command, env, data_dir), command=command, env=env)
-    try:
-        await until_serving(stack.api_url, stack.process, data_dir / "up.log", "`warm-transfer up`")
-        yield stack
-    except BaseException:
-        print(f"`warm-transfer up`'s data and logs are kept in {data_dir}", file=sys.stderr)
-        raise
-    finally:
-        await stop_up(stack.process)
-    shutil.rmtree(data_dir, ignore_errors=True)  # only after a run that went well (10,000 transfers take 450 MB)
+    return Stack(f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir,
+                 await spawn_up(command, env, data_dir), command=command, env=env)
+
+
+def _lost_a_port(stack: Stack) -> bool:
+    """Whether `up` gave up because a port picked free was taken meanwhile (another test's server on this busy
+    machine): then other ports are tried."""
+    logs = [stack.data_dir / "up.log", stack.data_dir / "temporal.log"]
+    return any("address already in use" in path.read_text(errors="replace") for path in logs if path.exists())
 
 
 async def spawn_up(command: list[str], env: dict[str, str], data_dir: Path) -> asyncio.subprocess.Process:
