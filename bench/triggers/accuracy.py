@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.triggers.sets import LANGUAGES, Case, every_case, load, request_of
+from bench.triggers.sets import LANGUAGES, Case, every_case, request_of
 from domain.triggers import EvaluateRequest, Evaluation, Message, evaluate, load_policy
 from domain.triggers.meaning import Meaning, MeaningModel
 from domain.triggers.models import TRIGGER_NAMES
@@ -30,10 +30,6 @@ RESULTS = Path(__file__).resolve().parents[1] / "results" / "triggers.json"
 TIMING_RUNS = 300
 GROUPS = (("written", "holdout"), ("written", "train"), ("labelled", "holdout"), ("labelled", "dev"))
 GOALS = {"transfer_f1": 0.92, "false_transfers": 0.05, "category": 0.9, "timing": 0.85, "trigger_recall": 0.85}
-
-
-def load_labelled() -> list[Case]:
-    return load(Path(__file__).with_name("labelled.jsonl"))
 
 
 def score(cases: list[Case], evaluations: list[Evaluation]) -> dict[str, Any]:

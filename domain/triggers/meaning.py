@@ -120,7 +120,7 @@ class MeaningModel:
 
     def read(self, features: Features) -> Reading:
         x = features.vector
-        transfer = float(_sigmoid(np.float32(x @ self.transfer_weights + self.transfer_bias)))
+        transfer = float(_sigmoid(x @ self.transfer_weights + self.transfer_bias))
         trigger_scores = _sigmoid(self.trigger_weights @ x + self.trigger_bias)
         timing_scores = _softmax(self.timing_weights @ x + self.timing_bias)
         # A clause's pull towards each trigger: the weights on the max- and mean-pooled clause blocks.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.triggers.accuracy import load_labelled, score
-from bench.triggers.sets import request_of
+from bench.triggers.accuracy import score
+from bench.triggers.sets import LABELLED, load, request_of
 from domain.triggers import evaluate
 from domain.triggers.models import TRIGGER_NAMES
 
-CASES = load_labelled()
+CASES = load(LABELLED)
 
 
 def test_the_set_is_large_bilingual_and_covers_every_trigger_twice():
