@@ -102,6 +102,8 @@ class PublishActivities:
         slack_edit = notice.kind == "offer_closed" and self.chat_alerts
         if notice.audience != "rep" or notice.rep_id is None or not ("alert" in notice.payload or slack_edit):
             return notice
+        if not (self.email_alerts or self.chat_alerts):  # the console alone: no need to read the rep
+            return notice
         rep = self.reps.get(notice.rep_id).profile
         update, payload = {}, dict(notice.payload)
         if "alert" in payload and self.email_alerts and rep.email is not None:
