@@ -1,8 +1,9 @@
 """The labelled conversations, and which of them a model may learn from.
 
-Two files, one line format (README.md here): labelled.jsonl (splits `dev` and `holdout`) and written.jsonl
-(splits `train` and `holdout`). Models learn from `dev` and `train` only; every `holdout` conversation is kept
-for measuring, never for tuning rules or training and choosing models.
+Three files, one line format (README.md here): labelled.jsonl (splits `dev` and `holdout`), written.jsonl
+(splits `train` and `holdout`) and blind.jsonl (all `holdout`: written after the model was built, by a writer who
+never saw it run or read the other holdouts). Models learn from `dev` and `train` only; every `holdout`
+conversation is kept for measuring, never for tuning rules or training and choosing models.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from domain.triggers import EvaluateRequest
 HERE = Path(__file__).parent
 LABELLED = HERE / "labelled.jsonl"
 WRITTEN = HERE / "written.jsonl"
+BLIND = HERE / "blind.jsonl"
 LEARN_FROM = frozenset({"dev", "train"})
 LANGUAGES = ("en", "zh", "es", "fr", "de", "ja")
 
@@ -28,11 +30,11 @@ def load(path: Path) -> list[Case]:
 
 
 def every_case() -> list[Case]:
-    """Both files, each case tagged with its `set` (file stem) and `lang` (the prospect's, or `mix`)."""
+    """Every file, each case tagged with its `set` (file stem) and `lang` (the prospect's, or `mix`)."""
     cases = []
-    for path in (LABELLED, WRITTEN):
+    for path in (LABELLED, WRITTEN, BLIND):
         for case in load(path):
-            language = case["id"].split("-")[0] if path == WRITTEN else case["expected"].get("language")
+            language = case["id"].split("-")[0] if path != LABELLED else case["expected"].get("language")
             cases.append({**case, "set": path.stem, "lang": language if language in LANGUAGES else "other"})
     return cases
 

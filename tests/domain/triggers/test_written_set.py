@@ -1,4 +1,4 @@
-"""The written set (bench/triggers/written.jsonl) is well formed and as large and varied as promised.
+"""The written sets (bench/triggers/written.jsonl, blind.jsonl) are well formed and as large and varied as promised.
 
 Shape only: this never calls the evaluator, so it says nothing about accuracy.
 """
@@ -15,6 +15,7 @@ from domain.triggers.models import TRIGGER_CATEGORY, TRIGGER_NAMES, EvaluateRequ
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "triggers"
 WRITTEN = BENCH / "written.jsonl"
+BLIND = BENCH / "blind.jsonl"
 LABELLED = BENCH / "labelled.jsonl"
 LANGUAGES = ("en", "zh", "es", "fr", "de", "ja")
 SPLITS = {"train", "holdout"}
@@ -27,6 +28,9 @@ def _load(path: Path) -> list[dict]:
 
 
 CASES = _load(WRITTEN)
+BLIND_CASES = _load(BLIND)
+# Batches by id (`<lang>-<batch>-…`) and the split each may be in: w holds both, later training batches only train.
+BATCH_SPLITS = {"written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}}, "blind": {"h2": {"holdout"}}}
 
 
 def _triggers(case: dict) -> list[str]:
@@ -37,8 +41,9 @@ def _language(case: dict) -> str | None:
     return case["expected"].get("language")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
-def test_each_line_is_a_valid_request_with_a_consistent_label(case):
+@pytest.mark.parametrize(("file", "case"), [("written", case) for case in CASES] + [("blind", case) for case in BLIND_CASES],
+                         ids=[case["id"] for case in CASES + BLIND_CASES])
+def test_each_line_is_a_valid_request_with_a_consistent_label(file, case):
     assert set(case) <= {"id", "split", "messages", "known", "locale", "expected"}
     request = {key: value for key, value in case.items() if key not in ("id", "split", "expected")}
     EvaluateRequest.model_validate(request)
@@ -61,15 +66,13 @@ def test_each_line_is_a_valid_request_with_a_consistent_label(case):
         assert expected["category"] is None
         assert expected["timing"] is None
     assert isinstance(expected["language"], str) and len(expected["language"]) == 2
-    # `<lang>-w-…` for the first batch, `<lang>-w2-…` for the second (all `train`).
     prefix, batch, _ = case["id"].split("-", 2)
-    assert prefix in (*LANGUAGES, "mix") and batch in ("w", "w2")
-    if batch == "w2":
-        assert case["split"] == "train"
+    assert prefix in (*LANGUAGES, "mix")
+    assert case["split"] in BATCH_SPLITS[file][batch]
 
 
-def test_ids_are_unique_across_both_files():
-    ids = [case["id"] for case in CASES]
+def test_ids_are_unique_across_every_file():
+    ids = [case["id"] for case in CASES + BLIND_CASES]
     assert len(ids) == len(set(ids))
     assert not set(ids) & {case["id"] for case in _load(LABELLED)}
 
