@@ -6,9 +6,9 @@ meaning model (what the API answers with). `expected.triggers` lists every trigg
 precision is measured as well as recall. The `holdout` figures are the honest ones: no rule was tuned and no
 model trained or chosen on those conversations (sets.py).
 
-Goals, on the holdouts (blind.jsonl, the honest one; written.jsonl's), per language: transfer F1 >= 0.92 and false transfers <= 5% of the
-conversations that should not transfer; category right on >= 90% of those that should; timing right on >= 85%
-of those that should; every trigger's recall >= 0.85.
+Goals, on the holdouts (blind.jsonl, the honest one; written.jsonl's), per language: transfer F1 >= 0.92 and
+false transfers <= 5% of the conversations that should not transfer; category right on >= 90% of those that
+should; timing right on >= 85% of those that should; every trigger's recall >= 0.85.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from integrations.triggers.encoder import UniversalSentenceEncoder
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "triggers.json"
 TIMING_RUNS = 300
-GROUPS = (("blind", "holdout"), ("written", "holdout"), ("written", "train"), ("labelled", "holdout"), ("labelled", "dev"))
+GROUPS = (("blind", "holdout"), ("written", "holdout"), ("written", "train"), ("labelled", "holdout"),
+          ("labelled", "dev"))
 GOALS = {"transfer_f1": 0.92, "false_transfers": 0.05, "category": 0.9, "timing": 0.85, "trigger_recall": 0.85}
 
 

@@ -24,7 +24,14 @@ from sklearn.model_selection import KFold
 from bench.triggers.accuracy import score_by_language
 from bench.triggers.sets import Case, fingerprint, request_of, training_cases
 from domain.triggers import evaluate, load_policy
-from domain.triggers.meaning import FEATURES_VERSION, MODEL_FILE, Meaning, MeaningModel, conversation_features
+from domain.triggers.meaning import (
+    FEATURES_VERSION,
+    MODEL_FILE,
+    Meaning,
+    MeaningModel,
+    conversation_features,
+    dimensions_of,
+)
 from domain.triggers.models import TRIGGER_NAMES
 from integrations.triggers.encoder import UniversalSentenceEncoder
 
@@ -46,7 +53,7 @@ def fit(cases: list[Case], features: np.ndarray, encoder_name: str) -> dict[str,
     return {
         "features_version": np.array(FEATURES_VERSION),
         "encoder": np.array(encoder_name),
-        "dimensions": np.array((features.shape[1] - len(TRIGGER_NAMES) - 3) // 5),
+        "dimensions": np.array(dimensions_of(features.shape[1])),
         "trigger_names": np.array(TRIGGER_NAMES),
         "transfer_w": transfer_model.coef_[0].astype(np.float32),
         "transfer_b": np.array(transfer_model.intercept_[0], np.float32),

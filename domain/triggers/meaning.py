@@ -3,8 +3,9 @@ conversations (bench/triggers/train.py writes meaning.npz next to this file).
 
 The encoder is handed in (integrations/triggers/encoder.py wraps the one we ship), so this module stays numpy
 arithmetic: embed the prospect's latest clauses and messages and the bot's latest lines, put them beside what the
-rules found, and score three things: should this go to a human at all, which triggers, and when. Evidence for a
-trigger the rules did not see is the clause that weighs most towards it.
+rules found and how close each side's latest message comes to its previous ones, and score three things: should
+this go to a human at all, which triggers, and when. Evidence for a trigger the rules did not see is the clause
+that weighs most towards it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Protocol, get_args
 
 import numpy as np
 
-from domain.triggers.models import TRIGGER_NAMES, Advice, EvaluateRequest, Evaluation, Evidence, TriggerName
+from domain.triggers.models import TRIGGER_NAMES, Advice, EvaluateRequest, Evaluation, Evidence, Role, TriggerName
 
 MODEL_FILE = Path(__file__).with_name("meaning.npz")
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 ADVICE: tuple[Advice, ...] = get_args(Advice)
 # How much of the conversation is read: the latest words decide, and the bound keeps a huge request cheap.
 PROSPECT_MESSAGES = 4
@@ -28,6 +29,11 @@ CLAUSES = 8
 CLAUSE_CHARS = 300
 MESSAGE_CHARS = 1_000
 BOT_MESSAGES = 2
+# Saying the same again (the prospect rephrasing, the bot repeating itself) is how a misunderstanding shows: the
+# latest message of each side is compared with up to this many before it.
+REPEAT_LOOKBACK = 3
+VECTOR_BLOCKS = 5  # clauses max- and mean-pooled, the last message, the last clause, the bot's latest lines
+SCALAR_FEATURES = len(TRIGGER_NAMES) + len(ADVICE) + 2  # the rules' triggers and timing; each side's repeats
 _CLAUSE = re.compile(r"[^.!?。！？;；\n]+[.!?。！？;；\n]*")
 
 
@@ -74,23 +80,40 @@ def clauses_of(request: EvaluateRequest) -> list[Clause]:
 
 def conversation_features(request: EvaluateRequest, rules: Evaluation, encoder: SentenceEncoder) -> Features:
     clauses = clauses_of(request) or [Clause(-1, "")]
-    prospect = [m.text for m in request.messages if m.role == "prospect"]
-    bot = [m.text[-MESSAGE_CHARS:] for m in request.messages if m.role == "bot"][-BOT_MESSAGES:]
-    last_message = prospect[-1][-MESSAGE_CHARS:] if prospect else ""
-    vectors = encoder.encode([clause.text for clause in clauses] + [last_message] + bot)
-    clause_vectors, last, bot_vectors = vectors[: len(clauses)], vectors[len(clauses)], vectors[len(clauses) + 1 :]
+    prospect = _latest(request, "prospect") or [""]
+    bot = _latest(request, "bot")
+    vectors = encoder.encode([clause.text for clause in clauses] + prospect + bot)
+    clause_vectors, rest = vectors[: len(clauses)], vectors[len(clauses) :]
+    prospect_vectors, bot_vectors = rest[: len(prospect)], rest[len(prospect) :]
     dimensions = vectors.shape[1]
+    latest_bot = bot_vectors[-BOT_MESSAGES:]
     fired = {hit.name for hit in rules.triggers}
     vector = np.concatenate([
         clause_vectors.max(axis=0),
         clause_vectors.mean(axis=0),
-        last,
+        prospect_vectors[-1],
         clause_vectors[-1],
-        bot_vectors.mean(axis=0) if len(bot_vectors) else np.zeros(dimensions, np.float32),
+        latest_bot.mean(axis=0) if len(latest_bot) else np.zeros(dimensions, np.float32),
         np.array([name in fired for name in TRIGGER_NAMES], np.float32),
         np.array([rules.timing.advice == advice for advice in ADVICE], np.float32),
+        np.array([_repeats(prospect_vectors), _repeats(bot_vectors)], np.float32),
     ]).astype(np.float32)
     return Features(vector, clauses, clause_vectors)
+
+
+def dimensions_of(width: int) -> int:
+    """The encoder's dimensions, from the width of conversation_features()."""
+    return (width - SCALAR_FEATURES) // VECTOR_BLOCKS
+
+
+def _latest(request: EvaluateRequest, role: Role) -> list[str]:
+    texts = [m.text[-MESSAGE_CHARS:] for m in request.messages if m.role == role]
+    return texts[-(REPEAT_LOOKBACK + 1) :]
+
+
+def _repeats(vectors: np.ndarray) -> float:
+    """How close the latest message comes to one of the few before it (cosine: the vectors are normalised)."""
+    return float((vectors[:-1] @ vectors[-1]).max()) if len(vectors) > 1 else 0.0
 
 
 class MeaningModel:

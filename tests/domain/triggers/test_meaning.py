@@ -14,6 +14,9 @@ from domain.triggers.meaning import (
     CLAUSE_CHARS,
     CLAUSES,
     FEATURES_VERSION,
+    REPEAT_LOOKBACK,
+    SCALAR_FEATURES,
+    VECTOR_BLOCKS,
     Meaning,
     MeaningModel,
     clauses_of,
@@ -23,7 +26,7 @@ from domain.triggers.models import TRIGGER_NAMES
 from tests.domain.triggers.helpers import conversation
 
 DIMENSIONS = 4
-WIDTH = 5 * DIMENSIONS + len(TRIGGER_NAMES) + len(ADVICE)
+WIDTH = VECTOR_BLOCKS * DIMENSIONS + SCALAR_FEATURES
 # The words our encoder knows; every other text is the zero vector.
 AXES = {"budget": 0, "anger": 1, "unfinished": 2, "plain": 3}
 
@@ -144,10 +147,22 @@ def test_the_features_read_the_latest_bot_lines_and_what_the_rules_found():
     encoder = WordEncoder()
     request = conversation(("bot", "b1"), ("bot", "b2 anger"), ("bot", "b3 budget"), ("prospect", "plain words"))
     features = conversation_features(request, evaluate(request), encoder)
-    assert encoder.asked == ["plain words", "plain words", "b2 anger", "b3 budget"]
+    assert encoder.asked == ["plain words", "plain words", "b1", "b2 anger", "b3 budget"]
     bot_block = features.vector[4 * DIMENSIONS : 5 * DIMENSIONS]
     assert bot_block.tolist() == [0.5, 0.5, 0.0, 0.0]
     assert features.vector.shape == (WIDTH,)
+
+
+def test_the_features_say_when_a_side_says_the_same_again_lately():
+    def repeats(*turns: tuple[str, str]) -> list[float]:
+        request = conversation(*turns)
+        return conversation_features(request, evaluate(request), WordEncoder()).vector[-2:].tolist()
+
+    assert repeats(("prospect", "the budget")) == [0.0, 0.0]
+    assert repeats(("prospect", "the budget"), ("bot", "plain"), ("prospect", "budget!"), ("bot", "plain")) == [1, 1]
+    assert repeats(("prospect", "the budget"), ("bot", "plain"), ("prospect", "anger")) == [0.0, 0.0]
+    long_ago = [("prospect", "the budget"), *[("prospect", "anger")] * REPEAT_LOOKBACK, ("prospect", "budget")]
+    assert repeats(*long_ago) == [0.0, 0.0]
 
 
 def test_a_model_from_other_features_or_another_encoder_is_refused():

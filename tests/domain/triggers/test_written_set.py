@@ -30,7 +30,10 @@ def _load(path: Path) -> list[dict]:
 CASES = _load(WRITTEN)
 BLIND_CASES = _load(BLIND)
 # Batches by id (`<lang>-<batch>-…`) and the split each may be in: w holds both, later training batches only train.
-BATCH_SPLITS = {"written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}}, "blind": {"h2": {"holdout"}}}
+BATCH_SPLITS = {
+    "written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}, "w4": {"train"}},
+    "blind": {"h2": {"holdout"}},
+}
 
 
 def _triggers(case: dict) -> list[str]:
@@ -41,7 +44,8 @@ def _language(case: dict) -> str | None:
     return case["expected"].get("language")
 
 
-@pytest.mark.parametrize(("file", "case"), [("written", case) for case in CASES] + [("blind", case) for case in BLIND_CASES],
+@pytest.mark.parametrize(("file", "case"),
+                         [("written", case) for case in CASES] + [("blind", case) for case in BLIND_CASES],
                          ids=[case["id"] for case in CASES + BLIND_CASES])
 def test_each_line_is_a_valid_request_with_a_consistent_label(file, case):
     assert set(case) <= {"id", "split", "messages", "known", "locale", "expected"}
