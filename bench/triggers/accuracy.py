@@ -28,8 +28,10 @@ from integrations.triggers.encoder import UniversalSentenceEncoder
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "triggers.json"
 TIMING_RUNS = 300
-GROUPS = (("blind", "holdout"), ("written", "holdout"), ("written", "train"), ("labelled", "holdout"),
-          ("labelled", "dev"))
+# (file, split, batch or every batch): blind.jsonl's batches apart too, each written later than the one before.
+GROUPS = (("blind", "holdout", None), ("blind", "holdout", "h3"), ("blind", "holdout", "h2"),
+          ("written", "holdout", None), ("written", "train", None), ("labelled", "holdout", None),
+          ("labelled", "dev", None))
 GOALS = {"transfer_f1": 0.92, "false_transfers": 0.05, "category": 0.9, "timing": 0.85, "trigger_recall": 0.85}
 
 
@@ -183,12 +185,13 @@ def main() -> None:
     for label, chosen in (("rules", None), ("meaning", meaning)):
         evaluations = [evaluate(request_of(case), policy, chosen) for case in cases]
         results[label] = {}
-        for file, split in GROUPS:
+        for file, split, batch in GROUPS:
             picked = [(case, ev) for case, ev in zip(cases, evaluations, strict=True)
-                      if case["set"] == file and case["split"] == split]
+                      if case["set"] == file and case["split"] == split and batch in (None, case["batch"])]
             group_cases, group_evaluations = [case for case, _ in picked], [ev for _, ev in picked]
-            results[label][f"{file}.{split}"] = by_language(group_cases, group_evaluations)
-            report += [f"\n## {label}: {file}.jsonl, {split} ({len(picked)})\n",
+            name = ".".join(part for part in (file, split, batch) if part)
+            results[label][name] = by_language(group_cases, group_evaluations)
+            report += [f"\n## {label}: {file}.jsonl, {split}{f' {batch}' if batch else ''} ({len(picked)})\n",
                        score_by_language(group_cases, group_evaluations)]
     results["goals"] = GOALS
     results["speed"] = {

@@ -30,12 +30,14 @@ def load(path: Path) -> list[Case]:
 
 
 def every_case() -> list[Case]:
-    """Every file, each case tagged with its `set` (file stem) and `lang` (the prospect's, or `mix`)."""
+    """Every file, each case tagged with its `set` (file stem), `lang` (the prospect's, or `other`) and `batch`."""
     cases = []
     for path in (LABELLED, WRITTEN, BLIND):
         for case in load(path):
             language = case["id"].split("-")[0] if path != LABELLED else case["expected"].get("language")
-            cases.append({**case, "set": path.stem, "lang": language if language in LANGUAGES else "other"})
+            batch = case["id"].split("-")[1] if path != LABELLED else None  # `<lang>-<batch>-…`
+            cases.append({**case, "set": path.stem, "lang": language if language in LANGUAGES else "other",
+                          "batch": batch})
     return cases
 
 

@@ -32,7 +32,7 @@ BLIND_CASES = _load(BLIND)
 # Batches by id (`<lang>-<batch>-…`) and the split each may be in: w holds both, later training batches only train.
 BATCH_SPLITS = {
     "written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}, "w4": {"train"}},
-    "blind": {"h2": {"holdout"}},
+    "blind": {"h2": {"holdout"}, "h3": {"holdout"}},
 }
 
 
