@@ -18,7 +18,7 @@ from typing import Protocol, get_args
 
 import numpy as np
 
-from domain.triggers.models import TRIGGER_NAMES, Advice, EvaluateRequest, Evaluation, Evidence, Role, TriggerName
+from domain.triggers.models import TRIGGER_NAMES, Advice, EvaluateRequest, Evaluation, Evidence, TriggerName
 
 MODEL_FILE = Path(__file__).with_name("meaning.npz")
 FEATURES_VERSION = 2
@@ -29,9 +29,6 @@ CLAUSES = 8
 CLAUSE_CHARS = 300
 MESSAGE_CHARS = 1_000
 BOT_MESSAGES = 2
-# Saying the same again (the prospect rephrasing, the bot repeating itself) is how a misunderstanding shows: the
-# latest message of each side is compared with up to this many before it.
-REPEAT_LOOKBACK = 3
 VECTOR_BLOCKS = 5  # clauses max- and mean-pooled, the last message, the last clause, the bot's latest lines
 SCALAR_FEATURES = len(TRIGGER_NAMES) + len(ADVICE) + 2  # the rules' triggers and timing; each side's repeats
 _CLAUSE = re.compile(r"[^.!?。！？;；\n]+[.!?。！？;；\n]*")
@@ -80,23 +77,22 @@ def clauses_of(request: EvaluateRequest) -> list[Clause]:
 
 def conversation_features(request: EvaluateRequest, rules: Evaluation, encoder: SentenceEncoder) -> Features:
     clauses = clauses_of(request) or [Clause(-1, "")]
-    prospect = _latest(request, "prospect") or [""]
-    bot = _latest(request, "bot")
-    vectors = encoder.encode([clause.text for clause in clauses] + prospect + bot)
-    clause_vectors, rest = vectors[: len(clauses)], vectors[len(clauses) :]
-    prospect_vectors, bot_vectors = rest[: len(prospect)], rest[len(prospect) :]
+    prospect = [m.text for m in request.messages if m.role == "prospect"]
+    bot = [m.text[-MESSAGE_CHARS:] for m in request.messages if m.role == "bot"][-BOT_MESSAGES:]
+    last_message = prospect[-1][-MESSAGE_CHARS:] if prospect else ""
+    vectors = encoder.encode([clause.text for clause in clauses] + [last_message] + bot)
+    clause_vectors, last, bot_vectors = vectors[: len(clauses)], vectors[len(clauses)], vectors[len(clauses) + 1 :]
     dimensions = vectors.shape[1]
-    latest_bot = bot_vectors[-BOT_MESSAGES:]
     fired = {hit.name for hit in rules.triggers}
     vector = np.concatenate([
         clause_vectors.max(axis=0),
         clause_vectors.mean(axis=0),
-        prospect_vectors[-1],
+        last,
         clause_vectors[-1],
-        latest_bot.mean(axis=0) if len(latest_bot) else np.zeros(dimensions, np.float32),
+        bot_vectors.mean(axis=0) if len(bot_vectors) else np.zeros(dimensions, np.float32),
         np.array([name in fired for name in TRIGGER_NAMES], np.float32),
         np.array([rules.timing.advice == advice for advice in ADVICE], np.float32),
-        np.array([_repeats(prospect_vectors), _repeats(bot_vectors)], np.float32),
+        np.array([_prospect_restates(clauses, clause_vectors), _bot_repeats(bot_vectors)], np.float32),
     ]).astype(np.float32)
     return Features(vector, clauses, clause_vectors)
 
@@ -106,14 +102,17 @@ def dimensions_of(width: int) -> int:
     return (width - SCALAR_FEATURES) // VECTOR_BLOCKS
 
 
-def _latest(request: EvaluateRequest, role: Role) -> list[str]:
-    texts = [m.text[-MESSAGE_CHARS:] for m in request.messages if m.role == role]
-    return texts[-(REPEAT_LOOKBACK + 1) :]
+# Saying the same again (the prospect rephrasing, the bot repeating itself) is how a misunderstanding shows. Both
+# read vectors already encoded (cosines: they are normalised), so they cost no encoding.
+def _prospect_restates(clauses: list[Clause], vectors: np.ndarray) -> float:
+    """How close a clause of the prospect's latest message comes to one of their earlier clauses read here."""
+    latest = np.array([clause.message_index == clauses[-1].message_index for clause in clauses])
+    return float((vectors[latest] @ vectors[~latest].T).max()) if (~latest).any() else 0.0
 
 
-def _repeats(vectors: np.ndarray) -> float:
-    """How close the latest message comes to one of the few before it (cosine: the vectors are normalised)."""
-    return float((vectors[:-1] @ vectors[-1]).max()) if len(vectors) > 1 else 0.0
+def _bot_repeats(vectors: np.ndarray) -> float:
+    """How close the bot's latest line comes to the one before."""
+    return float(vectors[0] @ vectors[1]) if len(vectors) == 2 else 0.0
 
 
 class MeaningModel:

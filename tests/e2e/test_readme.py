@@ -84,6 +84,11 @@ def _example(path: str, name: str = "") -> Example:
     return found
 
 
+def _to_two_decimals(evaluation: dict) -> dict:
+    triggers = [{**hit, "confidence": round(hit["confidence"], 2)} for hit in evaluation["triggers"]]
+    return {**evaluation, "triggers": triggers}
+
+
 def _body(path: str, name: str) -> dict:
     return copy.deepcopy(_example(path, name).body)
 
@@ -123,8 +128,10 @@ async def test_every_readme_body_is_taken_by_the_api(stack):
         bot_key = (await admin.post("/v1/api-keys", json={"role": "bot"})).json()["key"]
     async with stack.http(bot_key) as bot, stack.http(keys["sarah"]) as sarah, stack.http(keys["alex"]) as alex:
         drive = Driver(bot, {"sarah": sarah, "alex": alex})
-        # Asked while both reps are free, the evaluator answers exactly as the README shows.
-        assert await drive.post(bot, EVALUATE, _body(EVALUATE, "")) == _example(EVALUATE).answer
+        # Asked while both reps are free, the evaluator answers as the README shows (a retrained model may move a
+        # confidence in its third decimal).
+        answer = await drive.post(bot, EVALUATE, _body(EVALUATE, ""))
+        assert _to_two_decimals(answer) == _to_two_decimals(_example(EVALUATE).answer)
 
         started = await drive.start("xfer_readme_happy")
         assert set(started) == set(_example(START).answer)

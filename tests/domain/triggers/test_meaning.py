@@ -14,7 +14,6 @@ from domain.triggers.meaning import (
     CLAUSE_CHARS,
     CLAUSES,
     FEATURES_VERSION,
-    REPEAT_LOOKBACK,
     SCALAR_FEATURES,
     VECTOR_BLOCKS,
     Meaning,
@@ -147,7 +146,7 @@ def test_the_features_read_the_latest_bot_lines_and_what_the_rules_found():
     encoder = WordEncoder()
     request = conversation(("bot", "b1"), ("bot", "b2 anger"), ("bot", "b3 budget"), ("prospect", "plain words"))
     features = conversation_features(request, evaluate(request), encoder)
-    assert encoder.asked == ["plain words", "plain words", "b1", "b2 anger", "b3 budget"]
+    assert encoder.asked == ["plain words", "plain words", "b2 anger", "b3 budget"]
     bot_block = features.vector[4 * DIMENSIONS : 5 * DIMENSIONS]
     assert bot_block.tolist() == [0.5, 0.5, 0.0, 0.0]
     assert features.vector.shape == (WIDTH,)
@@ -158,10 +157,13 @@ def test_the_features_say_when_a_side_says_the_same_again_lately():
         request = conversation(*turns)
         return conversation_features(request, evaluate(request), WordEncoder()).vector[-2:].tolist()
 
-    assert repeats(("prospect", "the budget")) == [0.0, 0.0]
-    assert repeats(("prospect", "the budget"), ("bot", "plain"), ("prospect", "budget!"), ("bot", "plain")) == [1, 1]
-    assert repeats(("prospect", "the budget"), ("bot", "plain"), ("prospect", "anger")) == [0.0, 0.0]
-    long_ago = [("prospect", "the budget"), *[("prospect", "anger")] * REPEAT_LOOKBACK, ("prospect", "budget")]
+    assert repeats(("prospect", "the budget. And more.")) == [0.0, 0.0]
+    again = [("prospect", "the budget"), ("bot", "plain"), ("prospect", "Well. budget!"), ("bot", "plain")]
+    assert repeats(*again) == [1, 1]
+    assert repeats(("prospect", "the budget"), ("bot", "plain"), ("prospect", "anger"), ("bot", "anger")) == [0, 0]
+    # Only what is read counts: the latest CLAUSES clauses, and the bot's last two lines.
+    long_ago = [("prospect", "the budget"), ("prospect", "anger. " * CLAUSES), ("bot", "plain"), ("bot", "anger"),
+                ("bot", "plain budget"), ("prospect", "budget")]
     assert repeats(*long_ago) == [0.0, 0.0]
 
 
