@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from domain.triggers.models import TRIGGER_CATEGORY, TRIGGER_NAMES, EvaluateRequest
 
@@ -44,10 +45,18 @@ def _language(case: dict) -> str | None:
     return case["expected"].get("language")
 
 
-@pytest.mark.parametrize(("file", "case"),
-                         [("written", case) for case in CASES] + [("blind", case) for case in BLIND_CASES],
-                         ids=[case["id"] for case in CASES + BLIND_CASES])
-def test_each_line_is_a_valid_request_with_a_consistent_label(file, case):
+@pytest.mark.parametrize("file", ["written", "blind"])
+def test_each_line_is_a_valid_request_with_a_consistent_label(file):
+    problems = {}
+    for case in {"written": CASES, "blind": BLIND_CASES}[file]:
+        try:
+            _check_line(file, case)
+        except (AssertionError, ValidationError, ValueError, KeyError) as problem:
+            problems[case.get("id")] = repr(problem)
+    assert problems == {}
+
+
+def _check_line(file: str, case: dict) -> None:
     assert set(case) <= {"id", "split", "messages", "known", "locale", "expected"}
     request = {key: value for key, value in case.items() if key not in ("id", "split", "expected")}
     EvaluateRequest.model_validate(request)
@@ -60,10 +69,12 @@ def test_each_line_is_a_valid_request_with_a_consistent_label(file, case):
     assert set(triggers) <= set(TRIGGER_NAMES)
     if expected["transfer"]:
         assert triggers
-        assert expected["category"] in {TRIGGER_CATEGORY[name] for name in triggers}
         # The most urgent category of the transfer's triggers: rescue, then necessary, then positive.
         assert expected["category"] == next(c for c in CATEGORY_ORDER if c in {TRIGGER_CATEGORY[n] for n in triggers})
         assert expected["timing"] in TIMINGS
+        # Collect first: an opportunity whose need is unknown, or a bare "a human, please".
+        if expected["timing"] == "collect_first":
+            assert expected["category"] == "positive" or triggers == ["escalation_requested"]
     else:
         assert expected["transfer"] is False
         assert triggers == []
