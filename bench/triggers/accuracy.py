@@ -29,9 +29,10 @@ from integrations.triggers.encoder import UniversalSentenceEncoder
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "triggers.json"
 TIMING_RUNS = 300
 # (file, split, batch or every batch): blind.jsonl's batches apart too, each written later than the one before.
-GROUPS = (("blind", "holdout", None), ("blind", "holdout", "h3"), ("blind", "holdout", "h2"),
-          ("written", "holdout", None), ("written", "train", None), ("labelled", "holdout", None),
-          ("labelled", "dev", None))
+GROUPS = (
+    ("blind", "holdout", None), ("blind", "holdout", "h4"), ("blind", "holdout", "h3"), ("blind", "holdout", "h2"),
+    ("written", "holdout", None), ("written", "train", None), ("labelled", "holdout", None), ("labelled", "dev", None),
+)
 GOALS = {"transfer_f1": 0.92, "false_transfers": 0.05, "category": 0.9, "timing": 0.85, "trigger_recall": 0.85}
 
 

@@ -32,8 +32,8 @@ CASES = _load(WRITTEN)
 BLIND_CASES = _load(BLIND)
 # Batches by id (`<lang>-<batch>-…`) and the split each may be in: w holds both, later training batches only train.
 BATCH_SPLITS = {
-    "written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}, "w4": {"train"}},
-    "blind": {"h2": {"holdout"}, "h3": {"holdout"}},
+    "written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}, "w4": {"train"}, "w5": {"train"}},
+    "blind": {"h2": {"holdout"}, "h3": {"holdout"}, "h4": {"holdout"}},
 }
 
 
