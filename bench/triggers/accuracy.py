@@ -191,7 +191,11 @@ def main() -> None:
                       if case["set"] == file and case["split"] == split and batch in (None, case["batch"])]
             group_cases, group_evaluations = [case for case, _ in picked], [ev for _, ev in picked]
             name = ".".join(part for part in (file, split, batch) if part)
-            results[label][name] = by_language(group_cases, group_evaluations)
+            figures = by_language(group_cases, group_evaluations)
+            if split != "holdout":  # the mistakes worth reading are the holdouts'; the rest would be megabytes
+                for language in figures.values():
+                    language.pop("mistakes")
+            results[label][name] = figures
             report += [f"\n## {label}: {file}.jsonl, {split}{f' {batch}' if batch else ''} ({len(picked)})\n",
                        score_by_language(group_cases, group_evaluations)]
     results["goals"] = GOALS
