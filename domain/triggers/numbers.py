@@ -1,12 +1,14 @@
-"""Head counts as prospects write them: "2,000", "1.5k", "300", "三百", "两千五百", "2万"."""
+"""Head counts as prospects write them: "2,000", "1.5k", "300", "三百", "两千五百", "2万", "1.200", "5 mil"."""
 
 from __future__ import annotations
 
 import math
 import re
 
-_ARABIC = re.compile(r"(\d+(?:\.\d+)?)\s*(k(?![a-z])|m(?![a-z])|千|万)?", re.IGNORECASE)
-_SUFFIX = {None: 1, "k": 1_000, "m": 1_000_000, "千": 1_000, "万": 10_000}
+_ARABIC = re.compile(r"(\d+(?:\.\d+)?)\s*(k(?![a-z])|m(?![a-z])|mil(?![a-z])|千|万)?", re.IGNORECASE)
+_SUFFIX = {None: 1, "k": 1_000, "m": 1_000_000, "mil": 1_000, "千": 1_000, "万": 10_000}
+# "1.200", "1'200", "1 200": thousands as es/fr/de/de-CH write them (a group of exactly three digits follows).
+_THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[.' \u202f](?=\d{3}(?!\d))")
 _CHINESE_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -27,7 +29,7 @@ _CHINESE_MYRIADS = {"万": 10_000, "亿": 100_000_000}
 
 def parse_count(text: str) -> int | None:
     """The number at the start of text, or None when there is none."""
-    text = text.strip().replace(",", "")
+    text = _THOUSANDS_SEPARATOR.sub("", text.strip().replace(",", ""))
     arabic = _ARABIC.match(text)
     if arabic:
         value = float(arabic.group(1)) * _SUFFIX[arabic.group(2) and arabic.group(2).lower()]

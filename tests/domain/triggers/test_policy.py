@@ -91,9 +91,9 @@ def test_the_category_order_must_name_each_category_once(tmp_path):
 
 def test_a_language_without_its_section_is_named(tmp_path):
     message = load_error(
-        edited(tmp_path, "[triggers.negotiation]\n", '[triggers.negotiation]\nphrases.fr = ["remise"]\n')
+        edited(tmp_path, "[triggers.negotiation]\n", '[triggers.negotiation]\nphrases.pt = ["desconto"]\n')
     )
-    assert "triggers.negotiation uses language(s) ['fr']" in message
+    assert "triggers.negotiation uses language(s) ['pt']" in message
 
 
 def test_a_blank_phrase_is_refused(tmp_path):
