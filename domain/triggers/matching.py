@@ -132,10 +132,14 @@ class Matcher:
 def build_matchers(
     languages: dict[str, LanguageRules], phrases: dict[str, list[str]], patterns: dict[str, list[str]]
 ) -> tuple[Matcher, ...]:
-    """One matcher per language that has phrases or patterns for the rule."""
+    """The rule's phrases and patterns of every language in as few alternations as there are ways of bounding
+    words (whole words or not): each message is scanned twice per rule, not once per language."""
     negations = tuple(languages.values())
-    regexes = (
-        _alternation(phrases.get(code, []), rules.word_boundaries, patterns.get(code, []))
-        for code, rules in languages.items()
-    )
+    by_bounding: dict[bool, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for code, rules in languages.items():
+        group_phrases, group_patterns = by_bounding[rules.word_boundaries]
+        group_phrases += phrases.get(code, [])
+        group_patterns += patterns.get(code, [])
+    regexes = (_alternation(group_phrases, bounded, group_patterns)
+               for bounded, (group_phrases, group_patterns) in by_bounding.items())
     return tuple(Matcher(regex, negations) for regex in regexes if regex)

@@ -67,17 +67,18 @@ def test_the_shipped_model_learnt_from_the_training_splits_and_nothing_else():
 
 
 @pytest.mark.parametrize(("file", "floors"), [
-    # file: F1, false transfers at most, category, timing, trigger recall over the rules', F1 in each language
-    ("written", (0.95, 0.05, 0.85, 0.90, 0.4, 0.92)),
-    ("blind", (0.93, 0.15, 0.83, 0.87, 0.4, 0.88)),
+    # file: F1, false transfers at most, category, timing, trigger recall, F1 in each language
+    ("written", (0.95, 0.05, 0.85, 0.92, 0.85, 0.92)),
+    ("blind", (0.93, 0.15, 0.83, 0.87, 0.81, 0.88)),
 ])
 def test_the_holdout_figures_hold(file, floors):
     """Measured on 2026-12-07 (bench/triggers/README.md); the floors sit a little below."""
-    f1, false_transfers, category, timing, recall_gain, f1_each = floors
+    f1, false_transfers, category, timing, recall, f1_each = floors
     holdout = [case for case in every_case() if case["set"] == file and case["split"] == "holdout"]
     figures = by_language(holdout, [evaluate(request_of(case), meaning=shipped_meaning()) for case in holdout])
     rules = by_language(holdout, [evaluate(request_of(case)) for case in holdout])
     assert figures["all"]["transfer_f1"] >= f1 and figures["all"]["false_transfers"] <= false_transfers
     assert figures["all"]["category"] >= category and figures["all"]["timing"] >= timing
-    assert figures["all"]["micro"]["recall"] > rules["all"]["micro"]["recall"] + recall_gain
+    assert figures["all"]["micro"]["recall"] >= recall
+    assert figures["all"]["micro"]["recall"] > rules["all"]["micro"]["recall"] + 0.2
     assert min(figures[language]["transfer_f1"] for language in ("en", "zh", "es", "fr", "de", "ja")) >= f1_each
