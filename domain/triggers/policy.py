@@ -63,7 +63,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 
 @cache
+@cache
 def default_policy() -> Policy:
+    """The bundled policy, built once per process: compiling its six languages' phrases takes most of a second."""
     return load_policy()
 
 
