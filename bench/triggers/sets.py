@@ -34,8 +34,10 @@ def every_case() -> list[Case]:
     cases = []
     for path in (LABELLED, WRITTEN, BLIND):
         for case in load(path):
-            language = case["id"].split("-")[0] if path != LABELLED else case["expected"].get("language")
-            batch = case["id"].split("-")[1] if path != LABELLED else None  # `<lang>-<batch>-…`
+            if path == LABELLED:
+                language, batch = case["expected"].get("language"), None
+            else:
+                language, batch = case["id"].split("-")[:2]  # `<lang>-<batch>-…`
             cases.append({**case, "set": path.stem, "lang": language if language in LANGUAGES else "other",
                           "batch": batch})
     return cases

@@ -5,31 +5,21 @@ Shape only: this never calls the evaluator, so it says nothing about accuracy.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from bench.triggers.sets import BLIND, LABELLED, LANGUAGES, WRITTEN, load
 from domain.triggers.models import TRIGGER_CATEGORY, TRIGGER_NAMES, EvaluateRequest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "triggers"
-WRITTEN = BENCH / "written.jsonl"
-BLIND = BENCH / "blind.jsonl"
-LABELLED = BENCH / "labelled.jsonl"
-LANGUAGES = ("en", "zh", "es", "fr", "de", "ja")
 SPLITS = {"train", "holdout"}
 TIMINGS = {"now", "wait", "collect_first"}
 CATEGORY_ORDER = ("rescue", "necessary", "positive")
 
 
-def _load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-CASES = _load(WRITTEN)
-BLIND_CASES = _load(BLIND)
+CASES = load(WRITTEN)
+BLIND_CASES = load(BLIND)
 # Batches by id (`<lang>-<batch>-…`) and the split each may be in: w holds both, later training batches only train.
 BATCH_SPLITS = {
     "written": {"w": SPLITS, "w2": {"train"}, "w3": {"train"}, "w4": {"train"}, "w5": {"train"}},
@@ -89,12 +79,12 @@ def _check_line(file: str, case: dict) -> None:
 def test_ids_are_unique_across_every_file():
     ids = [case["id"] for case in CASES + BLIND_CASES]
     assert len(ids) == len(set(ids))
-    assert not set(ids) & {case["id"] for case in _load(LABELLED)}
+    assert not set(ids) & {case["id"] for case in load(LABELLED)}
 
 
 def test_the_set_is_large_enough_with_six_languages_well_represented():
     assert len(CASES) >= 420
-    assert len(CASES) + len(_load(LABELLED)) > 600
+    assert len(CASES) + len(load(LABELLED)) > 600
     per_language = Counter(_language(case) for case in CASES)
     assert {lang: per_language[lang] for lang in LANGUAGES if per_language[lang] < 60} == {}
     mixed = [case for case in CASES if case["id"].startswith("mix-")]
