@@ -84,6 +84,8 @@ class TransferClient:
         try:
             return await self._update(transfer_id, TransferWorkflow.ready)
         except ApiError as err:
+            if err.code == "not_found":  # the id is another kind of workflow's
+                raise ApiError(409, "conflict", f"transfer_id {transfer_id} is taken; choose another.") from None
             if err.code != "closed":
                 raise
             return await self.view(transfer_id)
@@ -113,11 +115,13 @@ class TransferClient:
         return await self._update(transfer_id, TransferWorkflow.prospect, action, acting_key=action.acting_key)
 
     async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
-        return await self._update(transfer_id, TransferWorkflow.rep_action, action)
+        return await self._update(transfer_id, TransferWorkflow.rep_action, action, rep_id=action.rep_id)
 
     async def feedback(self, transfer_id: str, feedback: Feedback) -> TransferView:
-        acting_key = feedback.acting_key if isinstance(feedback, ProspectFeedback) else None
-        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, acting_key=acting_key)
+        if isinstance(feedback, ProspectFeedback):
+            return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback,
+                                      acting_key=feedback.acting_key)
+        return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, rep_id=feedback.rep_id)
 
     async def hand_out_free_seats(self) -> None:
         """Give seats freed by a directory change to waiting transfers, and wake those transfers.
@@ -132,23 +136,41 @@ class TransferClient:
         await asyncio.gather(*(self.client.get_workflow_handle(t).signal(TransferWorkflow.queue_changed)
                                for t in transfer_ids), return_exceptions=True)
 
-    async def _update(self, transfer_id: str, method: Any, *args: Any, acting_key: str | None = None) -> TransferView:
-        """The update's answer. The workflow's validators refuse a bot key that did not start the transfer (404); a
-        closed transfer takes no update at all, so whether the key may know of it is asked of its view."""
+    async def _update(self, transfer_id: str, method: Any, *args: Any, acting_key: str | None = None,
+                      rep_id: str | None = None) -> TransferView:
+        """The update's answer. The workflow's validators refuse a bot key that did not start the transfer, and a rep
+        it is not offered to (404). A closed transfer takes no update at all, and one closing as the update arrives
+        is not found: both are closed (409) to whoever may know of the transfer, asked of its view."""
         try:
             with _update_errors(transfer_id):
                 handle = self.client.get_workflow_handle(transfer_id)
                 return await self.reachability.call(handle.execute_update(method, args=args))
         except ApiError as err:
-            if err.code == "closed":
-                await self.view(transfer_id, acting_key)
+            if err.code in ("closed", "not_found") and not isinstance(err.__cause__, WorkflowUpdateFailedError):
+                view = await self.view(transfer_id, acting_key)
+                if rep_id is not None and (view.rep is None or view.rep.id != rep_id):
+                    raise _not_found(transfer_id) from err
+                raise _closed(transfer_id) from err
+            if err.code == "rejected" and not await self._is_transfer(transfer_id):
+                raise _not_found(transfer_id) from err
             raise
+
+    async def _is_transfer(self, workflow_id: str) -> bool:
+        """Whether a workflow id is a transfer's: the namespace also runs our schedules' workflows (and may run
+        others'), whose ids a caller can guess."""
+        try:
+            description = await self.reachability.call(self.client.get_workflow_handle(workflow_id).describe())
+        except RPCError as err:
+            raise _rpc_error(err, workflow_id) from err
+        return description.workflow_type == TransferWorkflow.__name__
 
     async def _query(self, transfer_id: str, method: Any, *args: Any) -> Any:
         try:
             handle = self.client.get_workflow_handle(transfer_id)
             return await self.reachability.call(handle.query(method, args=args, rpc_timeout=QUERY_TIMEOUT))
         except WorkflowQueryFailedError as err:
+            if not await self._is_transfer(transfer_id):
+                raise _not_found(transfer_id) from err
             raise unavailable(f"The transfer could not be read: {err}") from err
         except RPCError as err:
             raise _rpc_error(err, transfer_id) from err
@@ -169,6 +191,10 @@ def _digest(request: TransferRequest, owner: str) -> str:
 
 def _not_found(transfer_id: str) -> ApiError:
     return ApiError(404, "not_found", f"No transfer {transfer_id}.")
+
+
+def _closed(transfer_id: str) -> ApiError:
+    return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
 
 
 @contextmanager
@@ -194,6 +220,6 @@ def _application_cause(err: WorkflowUpdateFailedError) -> ApplicationError | Non
 def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
     if err.status == RPCStatusCode.NOT_FOUND:
         if "completed" in err.message:
-            return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
+            return _closed(transfer_id)
         return _not_found(transfer_id)
     return unavailable(f"The workflow service did not answer: {err.message}")

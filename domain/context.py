@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=200_000)]
 TextList = Annotated[list[ShortText], Field(max_length=50)]
+PROSPECT_NOTES_MAX = 20  # what the prospect adds while waiting; a rep reads them all in the brief
 
 
 def usable_email(address: str | None) -> bool:
@@ -85,4 +86,5 @@ class ContextPackage(Strict):
     recommended_approach: Annotated[str, StringConstraints(max_length=2000)] | None = None
     conversation_transcript: LongText | None = None
     # What the prospect added when the bot asked "anything else I should let them know?".
-    prospect_notes: Annotated[list[Annotated[str, StringConstraints(max_length=2000)]], Field(max_length=20)] = []
+    prospect_notes: Annotated[list[Annotated[str, StringConstraints(max_length=2000)]],
+                              Field(max_length=PROSPECT_NOTES_MAX)] = []

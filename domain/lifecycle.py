@@ -114,7 +114,8 @@ class ActionRefused(ValueError):
 
 
 class NotTheOwner(ActionRefused):
-    """An action by a bot key that did not start the transfer: answered as if there were no such transfer."""
+    """An action by a bot key that did not start the transfer, or by a rep it is not offered to: answered as if
+    there were no such transfer, so nobody learns of another's transfers or their state."""
 
 
 def check_transition(current: Status, following: Status) -> None:

@@ -306,8 +306,9 @@ class Promises(BaseModel):
 
 def broken(promise: Promise, now: datetime, grace: timedelta) -> bool:
     """Nobody took the transfer over by `grace` after the promise's due time, and that time has passed."""
-    deadline = promise.due + grace
-    return now >= deadline and (promise.taken_over_at is None or promise.taken_over_at > deadline)
+    # Subtracting the grace, not adding it: a due time near datetime.max must not overflow.
+    return now - grace >= promise.due and (promise.taken_over_at is None
+                                           or promise.taken_over_at - grace > promise.due)
 
 
 def promises_due(promises: Iterable[Promise], start: datetime, end: datetime, now: datetime,
@@ -315,7 +316,7 @@ def promises_due(promises: Iterable[Promise], start: datetime, end: datetime, no
     """The follow-ups due in [start, end): how many, how many of those whose grace is over were kept (a rep
     took the transfer over by `grace` after the due time), and the broken ones."""
     due = [p for p in promises if start <= p.due < end]
-    decided = [p for p in due if now >= p.due + grace]
+    decided = [p for p in due if now - grace >= p.due]
     missed = sorted((p for p in decided if broken(p, now, grace)), key=lambda p: (p.due, p.transfer_id))
     return Promises(due=len(due), kept=Rate.of(len(decided) - len(missed), len(decided)), broken=missed)
 

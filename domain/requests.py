@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, StringConstraints, model_validator
+from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.context import ContextPackage, Strict
+from domain.context import ContextPackage, Strict, usable_email
 from domain.lifecycle import ProspectActionName, RepActionName
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
@@ -18,6 +18,8 @@ Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$"
 # The bot key acting (`api-key:<id>`), set by the API from the caller's key and never taken from the body (so not
 # in the API's schema): a bot key acts only on transfers it started. None: a key not limited so (an admin's).
 ActingKey = SkipJsonSchema[str | None]
+# A follow-up is a promise to call or write back; one further out than this is a typo, not a plan.
+CALLBACK_HORIZON = timedelta(days=365)
 
 
 class Routing(Strict):
@@ -67,6 +69,13 @@ class ProspectAction(Strict):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{5,40}$")] | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
     acting_key: ActingKey = None
+
+    @field_validator("email")
+    @classmethod
+    def _email_usable(cls, email: str | None) -> str | None:
+        if email is not None and not usable_email(email):
+            raise ValueError("not an address mail can be sent to")
+        return email
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> ProspectAction:

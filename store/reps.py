@@ -27,6 +27,20 @@ from store.tables import BEST_FIRST, Position, RepRow, profile_columns, skill_to
 class RepStore:
     def __init__(self, db: Database):
         self.db = db
+        self._teams_seen: set[str] = set()
+
+    def team_seen(self, team: str) -> bool:
+        """Whether this process has seen `team` have reps (no database read): a transfer's start asks this first."""
+        return team in self._teams_seen
+
+    def has_team(self, team: str) -> bool:
+        """Whether any rep is in `team`. A team once seen is remembered: teams come and go with the directory's
+        reps, rarely, and one emptied later queues its transfers as before."""
+        with self.db.read() as session:
+            found = session.exec(select(RepRow.id).where(RepRow.team == team).limit(1)).first() is not None
+        if found:
+            self._teams_seen.add(team)
+        return found
 
     def create(self, profile: RepProfile, presence: Presence = "offline") -> RepState:
         row = {"id": profile.id, **profile_columns(profile.model_dump(mode="json")), "presence": presence, "active": 0}

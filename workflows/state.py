@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskClose, TaskRequest
-from domain.context import ContextPackage
+from domain.context import PROSPECT_NOTES_MAX, ContextPackage
 from domain.enrichment import Enrichment
 from domain.lifecycle import (
     FOLLOW_UP_KINDS,
@@ -31,7 +31,7 @@ from domain.lifecycle import (
 )
 from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
-from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
+from domain.requests import CALLBACK_HORIZON, ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
 from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert
 from domain.scripts.follow_up import confirmation, prospect_label, task_description
 from domain.view import BotLine, QueueInfo, RepSummary, TransferView
@@ -237,8 +237,14 @@ class TransferState:
             self.notify("prospect", "confirmation", {**message, "to_name": self.ctx.prospect.name},
                         email_to=self.ctx.prospect.email)
         if self.live:
-            self.say(_CONFIRMED_LINE.get(status, "async_confirmed"), at=follow_up.due)
+            self.say(self._confirmed_line(status), at=follow_up.due)
         self.live = False
+
+    def _confirmed_line(self, status: Status) -> str:
+        """The line that confirms the follow-up names the way the prospect chose (after hours, too)."""
+        if status in _CONFIRMED_LINE:
+            return _CONFIRMED_LINE[status]
+        return "email_confirmed" if self.follow_up.channel == "email" and self.ctx.prospect.email else "async_confirmed"
 
     def _put_on_calendar(self, owner: RepSummary, kind: FollowUpKind) -> OpenTask:
         """The follow-up on its owner's calendar: the open task moved, when it is this owner's and of this kind;
@@ -318,10 +324,11 @@ class TransferState:
         check_action(PROSPECT_ACTIONS, self.status, action.action)
 
     def check_rep(self, action: RepAction) -> None:
-        check_action(REP_ACTIONS, self.status, action.action)
+        # Whose it is comes first: a rep it is not offered to learns nothing of it, not even its state.
         owner = self.follow_up.owner if follow_up_owner_acts(self.status) and self.follow_up else self.rep
         if owner is None or action.rep_id != owner.id:
-            raise ActionRefused("this transfer is not yours to act on")
+            raise NotTheOwner("this transfer is not yours to act on")
+        check_action(REP_ACTIONS, self.status, action.action)
         if self.status == Status.OFFERED and self.offer_expires_at and self.clock() >= self.offer_expires_at:
             raise ActionRefused("the offer has expired")
         if action.action == "defer" and action.defer_to == action.rep_id:
@@ -332,13 +339,32 @@ class TransferState:
     def check_feedback(self, feedback: RepFeedback | ProspectFeedback) -> None:
         if isinstance(feedback, ProspectFeedback):
             self._check_owner(feedback.acting_key)
+        elif self.rep is None or feedback.rep_id != self.rep.id:
+            raise NotTheOwner("only the rep who handled the transfer can give rep feedback")
         if self.status != Status.COMPLETED:
             raise ActionRefused(f"feedback is asked for once the transfer is completed; it is {self.status}")
         if feedback.source in self.feedback or any(
                 item.payload.source == feedback.source for item in self.inbox.waiting("feedback")):
             raise ActionRefused(f"feedback from the {feedback.source} was already given")
-        if feedback.source == "rep" and (self.rep is None or feedback.rep_id != self.rep.id):
-            raise ActionRefused("only the rep who handled the transfer can give rep feedback")
+
+    # Checked when an action arrives, not again when it is acted on (still_valid): an action accepted before these
+    # checks existed is acted on as it was when its transfer replays.
+    def check_new_prospect(self, action: ProspectAction) -> None:
+        self.check_prospect(action)
+        if action.action == "note":
+            waiting = sum(item.payload.action == "note" for item in self.inbox.waiting("prospect"))
+            if len(self.ctx.prospect_notes) + waiting >= PROSPECT_NOTES_MAX:
+                raise ActionRefused(f"the rep already has {PROSPECT_NOTES_MAX} notes from the prospect; "
+                                    "a further one would not be read")
+        self._check_horizon(action.callback_at)
+
+    def check_new_rep(self, action: RepAction) -> None:
+        self.check_rep(action)
+        self._check_horizon(action.callback_at)
+
+    def _check_horizon(self, callback_at: datetime | None) -> None:
+        if callback_at is not None and callback_at > self.clock() + CALLBACK_HORIZON:
+            raise ActionRefused(f"callback_at is more than {CALLBACK_HORIZON.days} days away")
 
     def still_valid(self, item: PendingInput) -> bool:
         """Validators ran when the action arrived; check again now, since an earlier input or a timer

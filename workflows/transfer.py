@@ -19,6 +19,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import email_validator  # noqa: F401  A ProspectAction's e-mail check imports from it as it runs, in the sandbox too
+
     from activities.models import Placed, PlaceInput, Plan, PlanInput, Released, ReleaseInput, ReserveInput
     from activities.publish import PublishActivities
     from activities.routing import RoutingActivities
@@ -281,7 +283,7 @@ class TransferWorkflow(TransferState):
     async def _follow_up(self, status: Status) -> Status:
         """Callback, e-mail and after-hours follow-ups: tell everyone, then a durable timer to the due time."""
         if self.follow_up is None:  # no rep could take it when it started: look again in an hour
-            self.follow_up = FollowUp(None, self.deadline_in(LOOK_AGAIN_SECONDS), "email")
+            self.follow_up = FollowUp(None, self.deadline_in(LOOK_AGAIN_SECONDS), self._likely_channel())
         follow_up, owner = self.follow_up, self.follow_up.owner
         self.announce_follow_up(status)
         await self._flush()
@@ -473,7 +475,7 @@ class TransferWorkflow(TransferState):
 
     @prospect.validator
     def _validate_prospect(self, action: ProspectAction) -> None:
-        self.check_prospect(action)
+        self.check_new_prospect(action)
 
     @workflow.update
     async def rep_action(self, action: RepAction) -> TransferView:
@@ -481,7 +483,7 @@ class TransferWorkflow(TransferState):
 
     @rep_action.validator
     def _validate_rep(self, action: RepAction) -> None:
-        self.check_rep(action)
+        self.check_new_rep(action)
 
     @workflow.update
     async def give_feedback(self, feedback: RepFeedback | ProspectFeedback) -> TransferView:

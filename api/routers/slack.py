@@ -64,7 +64,9 @@ async def _act(slack: SlackInteractions, transfers: TransferClient, click: Block
     except ClickRefused as refusal:
         text = str(refusal)
     except ApiError as err:
-        text = f"That did not go through: {err.message}"
+        # Over the API a rep learns nothing of a transfer not theirs (404); in Slack they can see its card.
+        reason = "this transfer is not yours to act on" if err.code == "not_found" else err.message
+        text = f"That did not go through: {reason}"
     except Exception:  # after the answer nobody else hears of it: the rep is told, the log keeps the trace
         log.exception("a click in Slack could not be acted on")
         text = "That did not go through: try again, or answer in the console."

@@ -68,6 +68,9 @@ async def start_transfer(body: TransferRequest, response: Response, transfers: T
                          who: Principal = Depends(require("bot", "admin"))) -> TransferView:
     if body.bot.callback_url is not None:
         await _check_callback(services.integrations.callbacks, str(body.bot.callback_url))
+    team = body.routing.team
+    if team is not None and not (services.reps.team_seen(team) or await blocking(services.reps.has_team, team)):
+        raise invalid("routing.team", f"no rep is in team {team!r}")
     view, created = await transfers.start(body, _key(who))
     if not created:
         response.status_code = 200

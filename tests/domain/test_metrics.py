@@ -161,6 +161,13 @@ def test_a_promise_is_kept_when_a_rep_takes_over_within_the_grace_of_its_due_tim
     assert not broken(_promise("not yet decided", 1), T0 + timedelta(hours=1, minutes=14), GRACE)
 
 
+def test_a_promise_due_at_the_end_of_time_is_simply_not_due_yet():
+    end_of_time = Promise(transfer_id="far", made_at=T0, due=datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+                          channel="phone", status="callback_scheduled")
+    assert not broken(end_of_time, T0, GRACE)
+    assert promises_due([end_of_time], T0, datetime.max.replace(tzinfo=UTC), now=T0, grace=GRACE).due == 1
+
+
 def test_promises_due_in_a_window_count_kept_and_list_broken_ones_earliest_first():
     promises = [_promise("kept", 2, taken_over_minutes=5), _promise("late", 5, taken_over_minutes=40),
                 _promise("never", 3), _promise("before", -1), _promise("after", 30),

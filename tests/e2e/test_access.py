@@ -10,6 +10,7 @@ import logging
 import httpx
 
 from tests.e2e.conftest import ADMIN_KEY
+from workflows.watchdog import WatchdogWorkflow
 
 
 async def _bot_key(stack) -> str:
@@ -135,3 +136,56 @@ async def test_the_access_log_never_prints_a_token_or_key(stack):
     assert len(feed_lines) == 2
     assert not any(token in line or wei_key in line for line in lines.lines)
     assert "token=[redacted]" in feed_lines[0] and "key=[redacted]&x=1" in feed_lines[1]
+
+
+async def test_a_rep_acting_on_a_transfer_not_offered_to_them_learns_nothing_of_it(stack, acme_context):
+    sarah_key, priya_key = stack.rep("sarah"), stack.rep("priya", team="smb")
+    async with stack.http(stack.bot_key) as bot, stack.http(sarah_key) as sarah, stack.http(priya_key) as priya:
+        assert (await bot.post("/v1/transfers", json=_start("xfer_sarahs", acme_context))).status_code == 201
+        feedback = {"from": "rep", "context_helpful": True, "prospect_repeated": False}
+        for stage in ("preparing", "offered", "closed"):
+            for refused in (await priya.post("/v1/transfers/xfer_sarahs/rep", json={"action": "accept"}),
+                            await priya.post("/v1/transfers/xfer_sarahs/rep", json={"action": "ack"}),
+                            await priya.post("/v1/transfers/xfer_sarahs/feedback", json=feedback)):
+                assert refused.status_code == 404, (stage, refused.text)
+                assert refused.json()["error"]["message"] == "No transfer xfer_sarahs."
+            if stage == "preparing":
+                await bot.post("/v1/transfers/xfer_sarahs/prospect", json={"action": "proceed"})
+            elif stage == "offered":
+                await bot.post("/v1/transfers/xfer_sarahs/prospect", json={"action": "left"})
+                await asyncio.wait_for(stack.client.get_workflow_handle("xfer_sarahs").result(), 30)
+        late = await sarah.post("/v1/transfers/xfer_sarahs/rep", json={"action": "accept"})
+        assert late.status_code == 409 and late.json()["error"]["code"] == "closed"  # hers: she may know it ended
+
+
+async def test_an_id_of_a_workflow_that_is_not_a_transfer_is_no_transfer(stack, acme_context):
+    await stack.client.execute_workflow(WatchdogWorkflow.run, id="warm-transfer-watchdog-guessed",
+                                        task_queue=stack.settings.task_queue)
+    sarah_key = stack.rep("sarah")
+    async with stack.http(stack.bot_key) as bot, stack.http(ADMIN_KEY) as admin, stack.http(sarah_key) as sarah:
+        for refused in (await admin.get("/v1/transfers/warm-transfer-watchdog-guessed"),
+                        await bot.get("/v1/transfers/warm-transfer-watchdog-guessed"),
+                        await admin.get("/v1/transfers/warm-transfer-watchdog-guessed/brief"),
+                        await bot.post("/v1/transfers/warm-transfer-watchdog-guessed/prospect",
+                                       json={"action": "proceed"}),
+                        await sarah.post("/v1/transfers/warm-transfer-watchdog-guessed/rep",
+                                         json={"action": "accept"})):
+            assert refused.status_code == 404, refused.text
+        taken = await bot.post("/v1/transfers", json=_start("warm-transfer-watchdog-guessed", acme_context))
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict", taken.text
+
+
+async def test_actions_racing_a_transfer_to_its_end_are_told_it_closed(stack, acme_context):
+    sarah_key = stack.rep("sarah")
+    async with stack.http(stack.bot_key) as bot, stack.http(sarah_key) as sarah:
+        assert (await bot.post("/v1/transfers", json=_start("xfer_race", acme_context))).status_code == 201
+        await bot.post("/v1/transfers/xfer_race/prospect", json={"action": "proceed"})
+        for action in ({"action": "accept"}, {"action": "ack"}, {"action": "outcome", "outcome": "converted"}):
+            assert (await sarah.post("/v1/transfers/xfer_race/rep", json=action)).status_code == 200
+        await sarah.post("/v1/transfers/xfer_race/feedback",
+                         json={"from": "rep", "context_helpful": True, "prospect_repeated": False})
+        # The first CSAT ends the transfer; the others arrive as it closes.
+        answers = await asyncio.gather(*(bot.post("/v1/transfers/xfer_race/feedback",
+                                                  json={"from": "prospect", "csat": 5}) for _ in range(6)))
+        assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409, 409, 409], \
+            [answer.text for answer in answers]

@@ -8,8 +8,11 @@ import asyncio
 import socket
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from api.routers import transfers
+from domain.context import PROSPECT_NOTES_MAX
+from domain.requests import CALLBACK_HORIZON
 from tests.e2e.conftest import ADMIN_KEY
 
 
@@ -148,3 +151,47 @@ async def test_a_callback_host_whose_dns_does_not_answer_holds_up_no_start(stack
     finally:
         answered.set()
     assert [response.status_code for response in started] == [201] * len(bodies)
+
+
+async def _offered(stack, bot, context: dict, transfer_id: str) -> None:
+    """A transfer of the stack's bot offered to Sarah."""
+    started = await bot.post("/v1/transfers", json={"transfer_id": transfer_id,
+                                                    "context": {**context, "transfer_id": transfer_id},
+                                                    "routing": {"team": "enterprise"}})
+    assert started.status_code == 201, started.text
+    proceed = await bot.post(f"/v1/transfers/{transfer_id}/prospect", json={"action": "proceed"})
+    assert proceed.json()["status"] == "offered"
+
+
+async def test_what_a_prospect_adds_stays_within_what_the_rep_can_be_given(stack, acme_context):
+    sarah_key = stack.rep("sarah")
+    async with stack.http(stack.bot_key) as bot, stack.http(sarah_key) as sarah:
+        await _offered(stack, bot, acme_context, "xfer_bounds")
+        actions = "/v1/transfers/xfer_bounds/prospect"
+        room = PROSPECT_NOTES_MAX - len(acme_context.get("prospect_notes", []))
+        for n in range(room):
+            assert (await bot.post(actions, json={"action": "note", "note": f"note {n}"})).status_code == 200
+        refused = await bot.post(actions, json={"action": "note", "note": "call me at +1-555-987-6543"})
+        assert refused.status_code == 409 and "20 notes" in refused.json()["error"]["message"]
+        assert (await sarah.get("/v1/transfers/xfer_bounds/brief")).status_code == 200  # the brief still reads
+
+        for address in ("not an email\r\nBcc: evil@example.com", "not-an-email", "a@x.io, b@y.io"):
+            assert "mail can be sent to" in _problem(await bot.post(actions, json={"action": "email",
+                                                                                   "email": address}), "email")
+        far = (datetime.now(UTC) + CALLBACK_HORIZON + timedelta(days=1)).isoformat()
+        refused = await sarah.post("/v1/transfers/xfer_bounds/rep", json={"action": "schedule_callback",
+                                                                          "callback_at": far})
+        assert refused.status_code == 409 and "more than 365 days away" in refused.json()["error"]["message"]
+        assert (await bot.get("/v1/transfers/xfer_bounds")).json()["status"] == "offered"  # nothing changed
+
+
+async def test_a_team_nobody_is_in_is_refused_before_anything_starts(stack, acme_context):
+    stack.rep("sarah")
+    async with stack.http(stack.bot_key) as bot:
+        body = {"context": {**acme_context, "transfer_id": "xfer_typo"}, "routing": {"team": "enterprsie"}}
+        typo = await bot.post("/v1/transfers", json=body)
+        assert "no rep is in team 'enterprsie'" in _problem(typo, "routing.team")
+        assert (await bot.get("/v1/transfers/xfer_typo")).status_code == 404
+        stack.rep("nina", team="enterprsie")  # a team that is there now, added by another process
+        again = await bot.post("/v1/transfers", json=body)
+        assert again.status_code == 201, again.text

@@ -37,7 +37,7 @@ async def test_a_repeated_start_logs_no_traceback(stack, acme_context):
         assert (await bot.post("/v1/transfers", json=body)).status_code == 201
         with unhandled_errors() as reported:
             assert (await bot.post("/v1/transfers", json=body)).status_code == 200
-            other = {**body, "routing": {"team": "smb"}}
+            other = {**body, "bot": {"name": "Max"}}
             assert (await bot.post("/v1/transfers", json=other)).status_code == 409
     assert [context["message"] for context in reported] == []
 
@@ -51,5 +51,5 @@ async def test_a_start_repeated_after_the_transfer_ended_answers_with_how_it_end
         assert left.json()["status"] == "cancelled"
         again = await bot.post("/v1/transfers", json=body)
         assert again.status_code == 200 and again.json()["status"] == "cancelled"
-        other = await bot.post("/v1/transfers", json={**body, "routing": {"team": "smb"}})
+        other = await bot.post("/v1/transfers", json={**body, "bot": {"name": "Max"}})
         assert other.status_code == 409 and other.json()["error"]["code"] == "conflict"

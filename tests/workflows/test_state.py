@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities.models import Plan, TaskClose
+from domain.context import PROSPECT_NOTES_MAX
 from domain.lifecycle import ActionRefused, Branch, NotTheOwner, Status
-from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
+from domain.requests import CALLBACK_HORIZON, ProspectAction, ProspectFeedback, RepAction, RepFeedback, TransferRequest
 from domain.view import RepSummary
+from workflows.inbox import PendingInput
 from workflows.models import TransferInput
 from workflows.state import FollowUp, TransferState
 from workflows.transfer import TransferWorkflow
@@ -81,8 +83,9 @@ def test_only_the_offered_rep_acts_and_not_after_the_offer_expires():
     state.enter(Status.OFFERED, "Offered")
     state.offer_expires_at = NOW + timedelta(seconds=30)
     state.check_rep(RepAction(action="accept", rep_id="sarah"))
-    with pytest.raises(ActionRefused, match="not yours"):
-        state.check_rep(RepAction(action="accept", rep_id="alex"))
+    for not_offered_it in ("accept", "ack"):  # another rep learns nothing, not even which actions the state allows
+        with pytest.raises(NotTheOwner, match="not yours"):
+            state.check_rep(RepAction(action=not_offered_it, rep_id="alex"))
     with pytest.raises(ActionRefused, match="not possible while the transfer is offered"):
         state.check_rep(RepAction(action="ack", rep_id="sarah"))
     with pytest.raises(ActionRefused, match="not to yourself"):
@@ -116,13 +119,38 @@ def test_feedback_comes_once_per_side_after_the_outcome_and_rep_feedback_from_th
     with pytest.raises(ActionRefused, match="already given"):  # one is waiting to be acted on
         state.check_feedback(csat)
     rep_feedback = {"from": "rep", "context_helpful": True, "prospect_repeated": False}
-    with pytest.raises(ActionRefused, match="only the rep who handled"):
+    with pytest.raises(NotTheOwner, match="only the rep who handled"):
         state.check_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "alex"}))
     state.keep_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "sarah"}))
     with pytest.raises(ActionRefused, match="already given"):
         state.check_feedback(RepFeedback.model_validate({**rep_feedback, "rep_id": "sarah"}))
     assert state.feedback["rep"] == {"from": "rep", "context_helpful": True, "missing": [],
                                      "prospect_repeated": False, "improve": None}
+
+
+def test_a_note_past_the_briefs_limit_and_a_callback_over_a_year_away_are_refused_when_they_arrive():
+    state = transfer()
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.OFFERED, "Offered")
+    note = ProspectAction(action="note", note="One more thing")
+    for _ in range(PROSPECT_NOTES_MAX - 1):
+        state.check_new_prospect(note)
+        state.add_note(note.note)
+    state.check_new_prospect(note)
+    state.inbox.put("prospect", note)  # the 20th, waiting to be acted on
+    with pytest.raises(ActionRefused, match="already has 20 notes"):
+        state.check_new_prospect(note)
+
+    far = NOW + CALLBACK_HORIZON + timedelta(minutes=1)
+    with pytest.raises(ActionRefused, match="more than 365 days away"):
+        state.check_new_rep(RepAction(action="schedule_callback", rep_id="sarah", callback_at=far))
+    state.check_new_rep(RepAction(action="schedule_callback", rep_id="sarah", callback_at=far - timedelta(hours=1)))
+    # Acted on as they were when they arrived: a transfer that took one before these checks replays the same.
+    assert state.still_valid(PendingInput(1, "rep", RepAction(action="schedule_callback", rep_id="sarah",
+                                                                callback_at=far)))
+    state.enter(Status.QUEUED, "In queue")
+    with pytest.raises(ActionRefused, match="more than 365 days away"):
+        state.check_new_prospect(ProspectAction(action="callback", callback_at=far))
 
 
 def test_a_stale_action_is_refused_with_its_reason():
@@ -172,6 +200,16 @@ def test_a_follow_up_is_announced_to_the_owner_the_prospect_and_the_bot_once():
     assert task.rep_id == "alex" and task.title == "Follow up: Dana Lee"
     state.announce_follow_up(Status.EMAIL_FOLLOW_UP)  # no longer live: the bot has nothing more to say
     assert [n.kind for n in batch(state).notices] == ["status", "follow_up_scheduled", "confirmation"]
+
+
+@pytest.mark.parametrize(("channel", "line"), [("email", "Done: Alex Kim will follow up at dana@northwind.io"),
+                                               ("phone", "will get in touch today at 5:00 PM (UTC) at +1 555 0100")])
+def test_after_hours_the_confirmation_names_the_way_the_prospect_chose(channel, line):
+    state = transfer({"name": "Dana Lee", "email": "dana@northwind.io", "phone": "+1 555 0100"})
+    state.adopt(Plan(best=ALEX.model_copy(update={"locale": "en"}), on_shift=False))
+    state.follow_up = FollowUp(ALEX, NOW + timedelta(hours=2), channel)
+    state.announce_follow_up(Status.ASYNC_FOLLOW_UP)
+    assert line in state.bot_lines[-1].text
 
 
 def test_a_follow_up_keeps_one_task_moved_while_owner_and_kind_stay_and_closed_once():
