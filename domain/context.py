@@ -27,9 +27,10 @@ def usable_email(address: str | None) -> bool:
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused so a typo in a bot integration surfaces as a 422, not silent loss."""
+    """Unknown fields are refused so a typo in a bot integration surfaces as a 422, not silent loss. A validation
+    error's text leaves the values out: it may reach a log, and they are the prospect's."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class Prospect(Strict):
