@@ -1,6 +1,6 @@
 """Inputs that once reached the code unchecked and answered 500 are refused with a 4xx and the JSON error body,
 changing nothing: null in a PATCH, an event id that is no 64-bit id, a window of too many buckets, a moment
-outside the calendar, a callback_url to where webhooks may not go."""
+outside the calendar, a callback_url to where webhooks may not go, a file path the OS cannot take."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def _problem(response, field: str) -> str:
 
 REQUIRED = {"name": "x", "team": "smb", "skills": ["sso"], "languages": ["en"], "capacity": 2, "timezone": "UTC",
             "working_hours": {"mon": [["09:00", "17:00"]]}, "locale": "en"}
+
+
+async def test_a_file_path_the_os_cannot_take_is_no_such_file(stack):
+    """Every place that serves files: the console, the dashboard and the API docs' assets."""
+    async with stack.http(ADMIN_KEY) as anyone:
+        for files in ("/console", "/dashboard", "/static/swagger"):
+            for name in ("%00", "main.js%00.png", "a" * 5000, "a/" * 3000):
+                answer = await anyone.get(f"{files}/{name}")
+                assert answer.status_code == 404, (files, name[:20], answer.status_code)
+                assert answer.json()["error"]["code"] == "not_found"
 
 
 async def test_null_clears_what_a_profile_may_lack_and_is_refused_for_the_rest(stack):
