@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-LongText = Annotated[str, StringConstraints(max_length=200_000)]
+# Control characters (NUL, escape, backspace, ...) mean nothing to a reader and break what text is written into:
+# e-mail, chat, CSV, terminals; they are refused. Tab and line breaks are text. A single line (a name) has its line
+# breaks joined into a space rather than refused: a bot may well pass "Acme Corp\nLondon", and a transfer already
+# running or a rep already stored with one must still load.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\s*[\n\r\u2028\u2029]+\s*")
+
+
+def _text(text: str) -> str:
+    if found := _CONTROL.search(text):
+        raise ValueError(f"must not contain control characters (found U+{ord(found.group()):04X})")
+    return text
+
+
+def _line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", _text(text))
+
+
+# After a type's StringConstraints, so surrounding whitespace (a trailing newline) is stripped before the check.
+PLAIN_TEXT = AfterValidator(_text)  # free text, which may span lines: notes, reasons, comments, transcripts
+ONE_LINE = AfterValidator(_line)  # a name, a title, an address, an id
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), PLAIN_TEXT]
+ShortLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), ONE_LINE]
+LongText = Annotated[str, StringConstraints(max_length=200_000), PLAIN_TEXT]
+Note = Annotated[str, StringConstraints(max_length=2000), PLAIN_TEXT]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), ONE_LINE]  # as given; see usable_email
 TextList = Annotated[list[ShortText], Field(max_length=50)]
 PROSPECT_NOTES_MAX = 20  # what the prospect adds while waiting; a rep reads them all in the brief
 
@@ -34,17 +60,17 @@ class Strict(BaseModel):
 
 
 class Prospect(Strict):
-    name: ShortText | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    company: ShortText | None = None
-    title: ShortText | None = None
-    account_id: Annotated[str, StringConstraints(max_length=100)] | None = None
-    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    name: ShortLine | None = None
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), ONE_LINE] | None = None
+    company: ShortLine | None = None
+    title: ShortLine | None = None
+    account_id: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = None
 
 
 class Conversation(Strict):
-    channel: Annotated[str, StringConstraints(max_length=40)] | None = None
+    channel: Annotated[str, StringConstraints(max_length=40), ONE_LINE] | None = None
     duration_minutes: Annotated[float, Field(ge=0, le=100_000)] | None = None
     messages_exchanged: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     started_at: datetime | None = None
@@ -84,8 +110,7 @@ class ContextPackage(Strict):
     qualification: Qualification = Qualification()
     sentiment: Sentiment = Sentiment()
     transfer_reason: ShortText | None = None
-    recommended_approach: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    recommended_approach: Note | None = None
     conversation_transcript: LongText | None = None
     # What the prospect added when the bot asked "anything else I should let them know?".
-    prospect_notes: Annotated[list[Annotated[str, StringConstraints(max_length=2000)]],
-                              Field(max_length=PROSPECT_NOTES_MAX)] = []
+    prospect_notes: Annotated[list[Note], Field(max_length=PROSPECT_NOTES_MAX)] = []

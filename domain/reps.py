@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from domain.context import Strict
+from domain.context import ONE_LINE, PLAIN_TEXT, Strict
 from domain.requests import Locale, RepId, Tag
 
 Presence = Literal["available", "busy", "away", "offline"]
@@ -38,10 +38,10 @@ WorkingHours = Annotated[
     dict[Weekday, Annotated[list[tuple[ClockTime, ClockTime]], Field(max_length=6)]],
     AfterValidator(_ordered_spans),
 ]
-RepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Title = Annotated[str, StringConstraints(max_length=120)]
-Expertise = Annotated[str, StringConstraints(max_length=300)]
-Phone = Annotated[str, StringConstraints(max_length=40)]
+RepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), ONE_LINE]
+Title = Annotated[str, StringConstraints(max_length=120), ONE_LINE]
+Expertise = Annotated[str, StringConstraints(max_length=300), PLAIN_TEXT]
+Phone = Annotated[str, StringConstraints(max_length=40), ONE_LINE]
 Skills = Annotated[list[Tag], Field(max_length=50)]
 Languages = Annotated[
     list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=20)

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.context import ContextPackage, Strict, usable_email
+from domain.context import ONE_LINE, PLAIN_TEXT, ContextPackage, Email, Note, Strict, usable_email
 from domain.lifecycle import ProspectActionName, RepActionName
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 RepId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40), ONE_LINE]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]
 # The bot key acting (`api-key:<id>`), set by the API from the caller's key and never taken from the body (so not
 # in the API's schema): a bot key acts only on transfers it started. None: a key not limited so (an admin's).
@@ -31,7 +31,7 @@ class Routing(Strict):
 
 
 class BotInfo(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] = "Assistant"
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), ONE_LINE] = "Assistant"
     locale: Locale = "en"
     callback_url: AnyHttpUrl | None = None
 
@@ -64,10 +64,10 @@ Outcome = Literal["converted", "demo_booked", "nurture", "lost"]
 
 class ProspectAction(Strict):
     action: ProspectActionName
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
+    note: Annotated[Note, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
     callback_at: datetime | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{5,40}$")] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    email: Email | None = None
     acting_key: ActingKey = None
 
     @field_validator("email")
@@ -92,7 +92,7 @@ class RepAction(Strict):
     callback_at: datetime | None = None
     outcome: Outcome | None = None
     defer_to: RepId | None = None
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), PLAIN_TEXT] | None = None
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> RepAction:
@@ -112,7 +112,7 @@ class RepFeedback(Strict):
     context_helpful: bool
     missing: Annotated[list[Tag], Field(max_length=20)] = []
     prospect_repeated: bool
-    improve: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    improve: Note | None = None
     rep_id: RepId | None = None  # set by the API from the caller's key
 
 
@@ -121,7 +121,7 @@ class ProspectFeedback(Strict):
 
     source: Literal["prospect"] = Field(alias="from")
     csat: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    comment: Note | None = None
     acting_key: ActingKey = None
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
 from api.deps import Services, Transfers
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from api.threads import blocking
 from api.transfer_client import TransferClient
 
@@ -49,6 +49,8 @@ async def _admin(request: Request, services: Services,
 
 
 Admin = Annotated[None, Depends(_admin)]
+ADMIN_ONLY = error_responses(401, 403)
+TRANSCODE = error_responses(401, 403, 413, 422)
 
 
 class CodecCors:
@@ -78,12 +80,12 @@ class CodecCors:
         await self.app(scope, receive, with_cors)
 
 
-@router.post("/encode", response_model=PayloadsBody, summary="Encrypt Temporal payloads (admins)")
+@router.post("/encode", response_model=PayloadsBody, responses=TRANSCODE, summary="Encrypt Temporal payloads (admins)")
 async def encode(body: PayloadsBody, transfers: Transfers, _: Admin) -> PayloadsBody:
     return await _transcode("encode", body, transfers)
 
 
-@router.post("/decode", response_model=PayloadsBody, summary="Decrypt Temporal payloads (admins)")
+@router.post("/decode", response_model=PayloadsBody, responses=TRANSCODE, summary="Decrypt Temporal payloads (admins)")
 async def decode(body: PayloadsBody, transfers: Transfers, _: Admin) -> PayloadsBody:
     return await _transcode("decode", body, transfers)
 
@@ -113,7 +115,7 @@ async def sign_in_script() -> FileResponse:
     return FileResponse(PAGE_DIR / "sign-in.js", media_type="text/javascript", headers=_PAGE_HEADERS)
 
 
-@router.post("/session", status_code=204, response_class=Response,
+@router.post("/session", status_code=204, response_class=Response, responses=ADMIN_ONLY,
              summary="Sign a browser in to the codec server (admins): a session cookie for /codec only")
 async def sign_in(request: Request, response: Response, _: Admin,
                   credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:

@@ -13,6 +13,9 @@ router = APIRouter(tags=["console"], include_in_schema=False)
 CONSOLE_DIR = (Path(__file__).parent.parent / "console").resolve()
 # Only the app's own files, and nothing inline: a stray or injected outside resource is refused by the browser.
 _POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+# Served by name from a list made at startup: a request never reaches the file system, so no path it names (outside
+# the folder, with a NUL byte, too long for the OS) can reach another file or fail there.
+ASSETS = {path.relative_to(CONSOLE_DIR).as_posix(): path for path in CONSOLE_DIR.rglob("*") if path.is_file()}
 
 
 def _file(path: Path) -> FileResponse:
@@ -26,7 +29,7 @@ async def console() -> FileResponse:
 
 @router.get("/console/{asset:path}")
 async def console_asset(asset: str) -> FileResponse:
-    path = (CONSOLE_DIR / asset).resolve()
-    if not path.is_relative_to(CONSOLE_DIR) or not path.is_file():
-        raise ApiError(404, "not_found", f"No console file {asset}.")
+    path = ASSETS.get(asset)
+    if path is None:
+        raise ApiError(404, "not_found", f"No console file {asset!r}.")
     return _file(path)

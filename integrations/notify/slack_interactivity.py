@@ -101,7 +101,8 @@ class SlackInteractions:
             raise RequestRefused("not signed by Slack: X-Slack-Request-Timestamp and X-Slack-Signature are needed")
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
             raise RequestRefused("X-Slack-Request-Timestamp is not a time")
-        if abs(now - datetime.fromtimestamp(int(timestamp), UTC)) > FRESH:
+        # In whole seconds, as the header is: any run of digits compares, however far from now (a date would not).
+        if abs(now.timestamp() - int(timestamp)) > FRESH.total_seconds():
             raise RequestRefused("stale: signed more than 5 minutes from now")
         try:
             valid = self.verifier.is_valid(body, timestamp, signature)
@@ -118,7 +119,7 @@ class SlackInteractions:
         try:
             fields = parse_qs(body.decode(), strict_parsing=True)
             payload = json.loads(fields["payload"][0])
-        except (UnicodeDecodeError, ValueError, KeyError) as exc:
+        except (UnicodeDecodeError, ValueError, KeyError, RecursionError) as exc:  # RecursionError: nested too deep
             raise NotAnInteraction("the body must be form-encoded payload=<JSON>") from exc
         if not isinstance(payload, dict):
             raise NotAnInteraction("the payload must be a JSON object")

@@ -38,7 +38,7 @@ STREAMS = {"/v1/transfers/{transfer_id}/events", "/v1/reps/me/stream"}  # server
 # Operations in groups of about equal cost, each group a test of its own, so pytest-xdist runs them side by side.
 GROUPS = {"transfers": ("/v1/transfers",), "reps and keys": ("/v1/reps", "/v1/api-keys"),
           "triggers and metrics": ("/v1/triggers", "/v1/metrics", "/v1/feedback", "/v1/queue", "/v1/slack", "/healthz",
-                                   "/readyz")}
+                                   "/readyz"), "codec server": ("/codec",)}
 
 
 @pytest.mark.parametrize("prefixes", GROUPS.values(), ids=GROUPS.keys())

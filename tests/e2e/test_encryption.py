@@ -71,6 +71,22 @@ async def test_admins_decode_payloads_through_the_codec_server_and_nobody_else(s
         assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_request"
 
 
+async def test_the_codec_servers_refusals_are_documented_as_error_bodies(stack):
+    bot_key = stack.services.keys.issue("bot", None, datetime.now(UTC))
+    too_large = {"payloads": [{"data": "A" * 1_100_000}]}  # over the API's 1 MiB
+    async with stack.http(ADMIN_KEY) as admin, stack.http(bot_key) as bot, stack.http("") as anonymous:
+        document = (await anonymous.get("/openapi.json", headers={"Authorization": ""})).json()
+        for path in ("/codec/encode", "/codec/decode"):
+            answers = [await anonymous.post(path, json={"payloads": []}, headers={"Authorization": ""}),
+                       await bot.post(path, json={"payloads": []}), await admin.post(path, json=too_large),
+                       await admin.post(path, json={"payloads": "nope"})]
+            assert [answer.status_code for answer in answers] == [401, 403, 413, 422]
+            documented = document["paths"][path]["post"]["responses"]
+            for answer in answers:
+                schema = documented[str(answer.status_code)]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"} and "error" in answer.json()
+
+
 async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme_context):
     tid = await _transfer_through_the_api(stack, acme_context)
     history = await stack.client.get_workflow_handle(tid).fetch_history()

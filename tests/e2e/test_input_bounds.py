@@ -1,6 +1,7 @@
 """Inputs that once reached the code unchecked and answered 500 are refused with a 4xx and the JSON error body,
 changing nothing: null in a PATCH, an event id that is no 64-bit id, a window of too many buckets, a moment
-outside the calendar, a callback_url to where webhooks may not go."""
+outside the calendar, a callback_url to where webhooks may not go, a file path the OS cannot take, a control
+character in text."""
 
 from __future__ import annotations
 
@@ -26,6 +27,35 @@ def _problem(response, field: str) -> str:
 
 REQUIRED = {"name": "x", "team": "smb", "skills": ["sso"], "languages": ["en"], "capacity": 2, "timezone": "UTC",
             "working_hours": {"mon": [["09:00", "17:00"]]}, "locale": "en"}
+
+
+async def test_a_file_path_the_os_cannot_take_is_no_such_file(stack):
+    """Every place that serves files: the console, the dashboard and the API docs' assets."""
+    async with stack.http(ADMIN_KEY) as anyone:
+        for files in ("/console", "/dashboard", "/static/swagger"):
+            for name in ("%00", "main.js%00.png", "a" * 5000, "a/" * 3000):
+                answer = await anyone.get(f"{files}/{name}")
+                assert answer.status_code == 404, (files, name[:20], answer.status_code)
+                assert answer.json()["error"]["code"] == "not_found"
+
+
+async def test_a_control_character_in_text_is_refused_and_a_name_kept_on_one_line(stack, acme_context):
+    def started_with(section: str, field: str, text: str) -> dict:
+        context = {**acme_context, "transfer_id": None, section: {**acme_context.get(section, {}), field: text}}
+        return {"context": context, "routing": {"team": "enterprise"}}
+
+    async with stack.http(ADMIN_KEY) as admin:
+        for section, field in (("prospect", "name"), ("prospect", "company")):
+            refused = await admin.post("/v1/transfers", json=started_with(section, field, "John\u0000Smith"))
+            assert "control characters" in _problem(refused, f"context.{section}.{field}")
+        reason = {**acme_context, "transfer_id": None, "transfer_reason": "wants a demo\u0000"}
+        refused = await admin.post("/v1/transfers", json={"context": reason})
+        assert "control characters" in _problem(refused, "context.transfer_reason")
+        refused = await admin.post("/v1/reps", json={**REQUIRED, "id": "wei", "name": "Wei\u0000Zhang"})
+        assert "control characters" in _problem(refused, "name")
+        assert (await admin.get("/v1/reps/wei")).status_code == 404  # nothing was added
+        added = await admin.post("/v1/reps", json={**REQUIRED, "id": "wei", "name": "Wei\r\nZhang"})
+        assert added.status_code == 201 and added.json()["rep"]["name"] == "Wei Zhang"
 
 
 async def test_null_clears_what_a_profile_may_lack_and_is_refused_for_the_rest(stack):

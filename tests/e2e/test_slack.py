@@ -155,9 +155,10 @@ async def test_an_offer_is_accepted_in_slack_and_its_card_says_so(slack_stack, r
     sarah, alex = SlackUser(stack, receiver, "U0SARAH"), SlackUser(stack, receiver, "U0ALEX")
     forged = await sarah.send(*signed(sarah.payload(card, ACCEPT), secret="not-the-signing-secret"))
     stale = await sarah.send(*signed(sarah.payload(card, ACCEPT), at=int(time.time()) - 6 * 60))
+    far_off = await sarah.send(*signed(sarah.payload(card, ACCEPT), at=999999999999))  # past any date's year 9999
     body, _ = signed(sarah.payload(card, ACCEPT))
     unsigned = await sarah.send(body, {"Content-Type": "application/x-www-form-urlencoded"})
-    for refused, reason in ((forged, "signature"), (stale, "stale"), (unsigned, "not signed")):
+    for refused, reason in ((forged, "signature"), (stale, "stale"), (far_off, "stale"), (unsigned, "not signed")):
         assert refused.status_code == 401 and reason in refused.json()["error"]["message"]
 
     assert (await alex.click(card, ACCEPT)).status_code == 200  # Sarah's card, in a channel Alex can see
@@ -250,6 +251,7 @@ async def test_clicks_that_cannot_be_taken_are_told_to_whoever_clicked(slack_sta
     other_kind = await sarah.send(*signed({"type": "view_submission", "user": {"id": "U0SARAH"}}))
     assert other_kind.status_code == 200
     for malformed in (b'{"type": "block_actions"}', urlencode({"payload": "[1, 2]"}).encode(),
+                      b"payload=" + b"[" * 100_000 + b"]" * 100_000,
                       urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})}).encode()):
         answer = await sarah.send(malformed, signature(malformed))
         assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"

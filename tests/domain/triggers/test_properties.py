@@ -19,6 +19,8 @@ ENGLISH = st.sampled_from(["demo", "not", "talk to a real person", "refund", ","
 ANY_CHARACTER = st.characters(codec="utf-8")
 PIECES = st.one_of(st.text(), EMOJI, CONTROL, CHINESE, ENGLISH, st.text(ANY_CHARACTER, max_size=5))
 TEXT = st.lists(PIECES, max_size=30).map("".join).map(lambda text: text[:20_000])
+# What the context package's text fields take (domain.context): no control character but tab and line breaks.
+PLAIN_TEXT = st.text(st.characters(exclude_categories=["Cc", "Cs"]) | st.sampled_from("\t\n\r"), max_size=40)
 ROLE = st.sampled_from(["prospect", "bot", "rep"])
 MESSAGES = st.lists(st.fixed_dictionaries({"role": ROLE, "text": TEXT}), min_size=1, max_size=12)
 KNOWN = st.fixed_dictionaries(
@@ -29,7 +31,7 @@ KNOWN = st.fixed_dictionaries(
         "reps_available": st.none() | st.booleans(),
         "account_tier": st.text(max_size=20),
         "qualification": st.fixed_dictionaries(
-            {}, optional={"score": st.integers(0, 100), "company_size": st.text(max_size=40)}
+            {}, optional={"score": st.integers(0, 100), "company_size": PLAIN_TEXT}
         ),
     },
 )
@@ -75,3 +77,12 @@ def test_the_extremes_evaluate():
 def test_a_lone_surrogate_is_refused_at_validation_not_crashed_on():
     with pytest.raises(ValidationError, match="unicode"):
         EvaluateRequest(messages=[{"role": "prospect", "text": "\ud800 demo"}])
+
+
+def test_control_characters_are_evaluated_in_messages_and_refused_in_the_known_context():
+    """Messages are what the prospect typed, evaluated whatever they hold; the known facts are the context package's,
+    which refuses control characters."""
+    message = [{"role": "prospect", "text": "demo\x00 please\x1b"}]
+    assert_evaluates_consistently(EvaluateRequest(messages=message))
+    with pytest.raises(ValidationError, match="control characters"):
+        EvaluateRequest(messages=message, known={"qualification": {"company_size": "300\x00"}})
