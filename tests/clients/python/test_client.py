@@ -56,6 +56,7 @@ async def test_a_transfer_from_evaluation_to_feedback(connect: Connect, stack, a
 
 async def test_a_start_without_an_evaluation_counts_as_unknown_and_a_given_trigger_as_given(
         connect: Connect, stack, acme_context) -> None:
+    stack.rep("sarah")  # the team the transfers ask for
     bot, admin = connect(stack.bot_key), connect(ADMIN_KEY)
     await bot.start(start_request(acme_context))
     await bot.start({**start_request(acme_context).model_dump(exclude={"transfer_id"}),

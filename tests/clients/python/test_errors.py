@@ -102,6 +102,7 @@ async def test_a_temporal_that_does_not_answer_is_unavailable_with_a_time_to_wai
     temporal = await start_dev_server()
     try:
         async with stack_on(temporal.client, tmp_path) as stack:
+            stack.rep("sarah")  # the team the transfer asks for
             server = dev_server_pid(temporal.client.service_client.config.target_host.rsplit(":", 1)[1])
             bot = Driven(kind(stack.bot_key, stack.url))
             os.kill(server, signal.SIGSTOP)
