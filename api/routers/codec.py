@@ -44,7 +44,10 @@ async def _admin(request: Request, services: Services,
         raise ApiError(401, "unauthorized", "Send an admin key as 'Authorization: Bearer <key>', or sign in at "
                        "/codec first.")
     who = services.keys.remembered(key) or await blocking(services.keys.resolve, key)
-    if who is None or who.role != "admin":
+    if who is None:  # no valid key: 401, as everywhere in the API; 403 is for a valid key of another role
+        raise ApiError(401, "unauthorized", "Unknown or revoked API key: send an admin key as 'Authorization: Bearer "
+                       "<key>', or sign in at /codec again.")
+    if who.role != "admin":
         raise ApiError(403, "forbidden", "Only an admin key may read or write transfers' payloads.")
 
 

@@ -87,6 +87,18 @@ async def test_the_codec_servers_refusals_are_documented_as_error_bodies(stack):
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"} and "error" in answer.json()
 
 
+async def test_an_unknown_key_is_unauthorized_not_forbidden_on_every_codec_route(stack):
+    """401 is no valid key (none, unknown, revoked, or a stale session cookie); 403 a valid key of another role."""
+    async with stack.http("garbage") as unknown, stack.http("") as browser:
+        browser.headers.pop("Authorization")
+        browser.cookies.set("wt_codec_session", "garbage", path="/codec")
+        for client in (unknown, browser):
+            for path in ("/codec/decode", "/codec/encode", "/codec/session"):
+                answer = await client.post(path, json={"payloads": []})
+                assert answer.status_code == 401, (path, answer.text)
+                assert answer.json()["error"]["code"] == "unauthorized"
+
+
 async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme_context):
     tid = await _transfer_through_the_api(stack, acme_context)
     history = await stack.client.get_workflow_handle(tid).fetch_history()
