@@ -74,10 +74,16 @@ class KeyFirstRoute(APIRoute):
             return handler
 
         async def key_first(request: Request) -> Response:
-            await _principal_of(request, await _bearer(request), request.app.state.services.keys)
+            await self.check_key(request)
             return await handler(request)
 
         return key_first
+
+    async def check_key(self, request: Request) -> None:
+        """Raise 401 (ApiError) unless the request carries a valid key; a subclass may check another credential
+        (the codec server's session cookie). It runs before the body is read, and leaves what it found for the
+        route's dependencies."""
+        await _principal_of(request, await _bearer(request), request.app.state.services.keys)
 
 
 async def calendar_reader(request: Request, rep_id: RepId, services: Services,

@@ -18,12 +18,12 @@ from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
+from api.auth import KeyFirstRoute
 from api.deps import Services, Transfers
 from api.errors import ApiError, error_responses
 from api.threads import blocking
 from api.transfer_client import TransferClient
 
-router = APIRouter(prefix="/codec", tags=["ops"])
 SESSION_COOKIE = "wt_codec_session"
 SESSION_SECONDS = 8 * 3600
 PAGE_DIR = Path(__file__).resolve().parent.parent / "codec"
@@ -39,6 +39,8 @@ class PayloadsBody(BaseModel):
 
 async def _admin(request: Request, services: Services,
                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    if getattr(request.state, "codec_admin", False):  # checked already, before the body was read
+        return
     key = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not key:
         raise ApiError(401, "unauthorized", "Send an admin key as 'Authorization: Bearer <key>', or sign in at "
@@ -49,8 +51,18 @@ async def _admin(request: Request, services: Services,
                        "<key>', or sign in at /codec again.")
     if who.role != "admin":
         raise ApiError(403, "forbidden", "Only an admin key may read or write transfers' payloads.")
+    request.state.codec_admin = True
 
 
+class AdminFirstRoute(KeyFirstRoute):
+    """A /codec route that checks the admin key or session cookie before the request's body is read (see
+    KeyFirstRoute): a request without either is answered 401 without a byte of its body read."""
+
+    async def check_key(self, request: Request) -> None:
+        await _admin(request, request.app.state.services, await _bearer(request))
+
+
+router = APIRouter(prefix="/codec", tags=["ops"], route_class=AdminFirstRoute)
 Admin = Annotated[None, Depends(_admin)]
 ADMIN_ONLY = error_responses(401, 403)
 TRANSCODE = error_responses(401, 403, 413, 422)
