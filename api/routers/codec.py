@@ -8,6 +8,9 @@ credentials" is on). Browsers may call it only from the Temporal UIs in WT_CODEC
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -107,6 +110,7 @@ async def decode(body: PayloadsBody, transfers: Transfers, _: Admin) -> Payloads
 
 async def _transcode(operation: Literal["encode", "decode"], body: PayloadsBody,
                      transfers: TransferClient) -> PayloadsBody:
+    _refuse_what_is_not_base64(body.payloads)
     try:
         payloads = list(json_format.ParseDict({"payloads": body.payloads}, Payloads()).payloads)
     except json_format.ParseError as err:
@@ -118,6 +122,37 @@ async def _transcode(operation: Literal["encode", "decode"], body: PayloadsBody,
         except ValueError as err:  # a payload under a key this ring does not have, or altered
             raise ApiError(422, "invalid_request", f"payloads: {err}") from None
     return PayloadsBody(payloads=[json_format.MessageToDict(payload) for payload in payloads])
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9_-]*={0,2}")  # protobuf's JSON takes either alphabet
+
+
+def _refuse_what_is_not_base64(payloads: list[dict]) -> None:
+    """422 naming every `data` and metadata value that is not base64. Protobuf's JSON parser skips the characters
+    outside the alphabet: "!!!" would be read as no bytes at all, and answered as an empty payload."""
+    problems = []
+    for index, payload in enumerate(payloads):
+        metadata = payload.get("metadata")
+        values = {f"metadata.{name}": value for name, value in metadata.items()} if isinstance(metadata, dict) else {}
+        for name, value in {**({"data": payload["data"]} if "data" in payload else {}), **values}.items():
+            if isinstance(value, str) and not _is_base64(value):  # not a string: the parser refuses it (422)
+                problems.append({"field": f"payloads.{index}.{name}", "problem": "not valid base64",
+                                 "type": "base64"})
+    if problems:
+        raise ApiError(422, "invalid_request", f"{problems[0]['field']}: not valid base64", problems)
+
+
+def _is_base64(value: str) -> bool:
+    if not _BASE64.fullmatch(value):
+        return False
+    try:
+        base64.b64decode(value.translate(_URLSAFE) + "=" * (-len(value) % 4), validate=True)
+    except binascii.Error:  # bad padding, or a length no bytes encode to
+        return False
+    return True
+
+
+_URLSAFE = str.maketrans("-_", "+/")
 
 
 @router.get("", include_in_schema=False)

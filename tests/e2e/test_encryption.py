@@ -99,6 +99,22 @@ async def test_an_unknown_key_is_unauthorized_not_forbidden_on_every_codec_route
                 assert answer.json()["error"]["code"] == "unauthorized"
 
 
+async def test_payloads_that_are_not_base64_are_refused_naming_them(stack):
+    """Protobuf's JSON parser would skip what is not base64: "!!!" read as no bytes, answered as an empty payload."""
+    fine = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJhIjoxfQ=="}  # json/plain {"a":1}
+    async with stack.http(ADMIN_KEY) as admin:
+        for path in ("/codec/decode", "/codec/encode"):
+            for bad, field in [({"data": "!!!"}, "payloads.1.data"),
+                               ({"metadata": {"encoding": "json: plain"}}, "payloads.1.metadata.encoding"),
+                               ({"data": "A"}, "payloads.1.data")]:
+                answer = await admin.post(path, json={"payloads": [fine, bad]})
+                assert answer.status_code == 422, (path, bad, answer.text)
+                error = answer.json()["error"]
+                assert error["code"] == "invalid_request" and field in error["message"]
+                assert error["details"] == [{"field": field, "problem": "not valid base64", "type": "base64"}]
+            assert (await admin.post(path, json={"payloads": [fine, {"data": "AA"}]})).status_code == 200  # unpadded
+
+
 async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme_context):
     tid = await _transfer_through_the_api(stack, acme_context)
     history = await stack.client.get_workflow_handle(tid).fetch_history()
