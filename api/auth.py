@@ -50,8 +50,13 @@ def require(*roles: str) -> Callable:
 
 def _in_role(who: Principal, roles: tuple[str, ...]) -> Principal:
     if who.role not in roles:
-        raise ApiError(403, "forbidden", f"This needs a {' or '.join(roles)} key; yours is a {who.role} key.")
+        raise ApiError(403, "forbidden", f"This needs {_a(' or '.join(roles))} key; yours is {_a(who.role)} key.")
     return who
+
+
+def _a(words: str) -> str:
+    """`words` after its indefinite article: "a bot", "an admin"."""
+    return f"{'an' if words[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {words}"
 
 
 def own_or_admin(who: Principal, rep_id: str) -> None:
