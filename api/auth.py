@@ -50,8 +50,13 @@ def require(*roles: str) -> Callable:
 
 def _in_role(who: Principal, roles: tuple[str, ...]) -> Principal:
     if who.role not in roles:
-        raise ApiError(403, "forbidden", f"This needs a {' or '.join(roles)} key; yours is a {who.role} key.")
+        raise ApiError(403, "forbidden", f"This needs {_a(' or '.join(roles))} key; yours is {_a(who.role)} key.")
     return who
+
+
+def _a(words: str) -> str:
+    """`words` after its indefinite article: "a bot", "an admin"."""
+    return f"{'an' if words[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {words}"
 
 
 def own_or_admin(who: Principal, rep_id: str) -> None:
@@ -74,10 +79,16 @@ class KeyFirstRoute(APIRoute):
             return handler
 
         async def key_first(request: Request) -> Response:
-            await _principal_of(request, await _bearer(request), request.app.state.services.keys)
+            await self.check_key(request)
             return await handler(request)
 
         return key_first
+
+    async def check_key(self, request: Request) -> None:
+        """Raise 401 (ApiError) unless the request carries a valid key; a subclass may check another credential
+        (the codec server's session cookie). It runs before the body is read, and leaves what it found for the
+        route's dependencies."""
+        await _principal_of(request, await _bearer(request), request.app.state.services.keys)
 
 
 async def calendar_reader(request: Request, rep_id: RepId, services: Services,

@@ -163,11 +163,12 @@ async def issue_calendar_token(rep_id: RepId, request: Request, services: Servic
     return CalendarFeedOut(url=str(feed))
 
 
-@router.delete("/{rep_id}/calendar-token", status_code=204, response_class=Response,
+@router.delete("/{rep_id}/calendar-token", status_code=204, response_class=Response, responses=ONE,
                summary="Revoke the rep's calendar feed URL")
 async def revoke_calendar_token(rep_id: RepId, services: Services,
                                 who: Principal = Depends(require("admin", "rep"))) -> None:
     own_or_admin(who, rep_id)
+    await _directory(services.reps.get, rep_id)  # 404 for a rep that does not exist, as issuing answers
     await blocking(services.calendar_tokens.revoke, rep_id, datetime.now(UTC))
 
 

@@ -189,3 +189,24 @@ async def test_actions_racing_a_transfer_to_its_end_are_told_it_closed(stack, ac
                                                   json={"from": "prospect", "csat": 5}) for _ in range(6)))
         assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409, 409, 409], \
             [answer.text for answer in answers]
+
+
+async def test_a_calendar_token_of_a_rep_that_does_not_exist_is_not_found_to_issue_or_revoke(stack):
+    wei_key = stack.rep("wei")
+    async with stack.http(ADMIN_KEY) as admin, stack.http(wei_key) as wei:
+        for answer in (await admin.post("/v1/reps/ghost/calendar-token"),
+                       await admin.delete("/v1/reps/ghost/calendar-token")):
+            assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found", answer.text
+        assert (await wei.delete("/v1/reps/ghost/calendar-token")).status_code == 403  # not his, whether it exists
+        assert (await admin.delete("/v1/reps/wei/calendar-token")).status_code == 204  # none issued: nothing to do
+        document = (await admin.get("/openapi.json")).json()
+        assert "404" in document["paths"]["/v1/reps/{rep_id}/calendar-token"]["delete"]["responses"]
+
+
+async def test_a_key_of_the_wrong_role_is_told_which_it_needs_with_the_right_article(stack):
+    wei_key = stack.rep("wei")
+    async with stack.http(ADMIN_KEY) as admin, stack.http(wei_key) as wei, stack.http(stack.bot_key) as bot:
+        messages = [(await client.get(path)).json()["error"]["message"]
+                    for client, path in ((admin, "/v1/reps/me"), (bot, "/v1/reps/me"), (wei, "/v1/metrics"))]
+    assert messages == ["This needs a rep key; yours is an admin key.", "This needs a rep key; yours is a bot key.",
+                        "This needs an admin key; yours is a rep key."]

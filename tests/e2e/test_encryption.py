@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime
 
 from google.protobuf import json_format
@@ -12,6 +13,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from api.routers.codec import SESSION_SECONDS, CodecSessions
+from store.tables import ApiKeyRow
 from tests.e2e.conftest import ADMIN_KEY, UI_ORIGIN
 from tests.workflows.harness import Harness
 from workers.codec import KEY_ID, KeyRing
@@ -87,6 +90,34 @@ async def test_the_codec_servers_refusals_are_documented_as_error_bodies(stack):
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"} and "error" in answer.json()
 
 
+async def test_an_unknown_key_is_unauthorized_not_forbidden_on_every_codec_route(stack):
+    """401 is no valid key (none, unknown, revoked, or a stale session cookie); 403 a valid key of another role."""
+    async with stack.http("garbage") as unknown, stack.http("") as browser:
+        browser.headers.pop("Authorization")
+        browser.cookies.set("wt_codec_session", "garbage", path="/codec")
+        for client in (unknown, browser):
+            for path in ("/codec/decode", "/codec/encode", "/codec/session"):
+                answer = await client.post(path, json={"payloads": []})
+                assert answer.status_code == 401, (path, answer.text)
+                assert answer.json()["error"]["code"] == "unauthorized"
+
+
+async def test_payloads_that_are_not_base64_are_refused_naming_them(stack):
+    """Protobuf's JSON parser would skip what is not base64: "!!!" read as no bytes, answered as an empty payload."""
+    fine = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJhIjoxfQ=="}  # json/plain {"a":1}
+    async with stack.http(ADMIN_KEY) as admin:
+        for path in ("/codec/decode", "/codec/encode"):
+            for bad, field in [({"data": "!!!"}, "payloads.1.data"),
+                               ({"metadata": {"encoding": "json: plain"}}, "payloads.1.metadata.encoding"),
+                               ({"data": "A"}, "payloads.1.data")]:
+                answer = await admin.post(path, json={"payloads": [fine, bad]})
+                assert answer.status_code == 422, (path, bad, answer.text)
+                error = answer.json()["error"]
+                assert error["code"] == "invalid_request" and field in error["message"]
+                assert error["details"] == [{"field": field, "problem": "not valid base64", "type": "base64"}]
+            assert (await admin.post(path, json={"payloads": [fine, {"data": "AA"}]})).status_code == 200  # unpadded
+
+
 async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme_context):
     tid = await _transfer_through_the_api(stack, acme_context)
     history = await stack.client.get_workflow_handle(tid).fetch_history()
@@ -115,6 +146,36 @@ async def test_a_browser_signed_in_decodes_from_the_temporal_ui_only(stack, acme
         assert (await browser.post("/codec/decode", json=body)).status_code == 401
         page = await browser.get("/codec")
         assert page.status_code == 200 and "Include cross-origin credentials" in page.text
+
+
+async def test_the_session_cookie_is_a_signed_expiring_session_not_the_key(stack):
+    """Any API process with the same secret accepts it; an altered, expired or revoked one is refused (401)."""
+    admin_key = stack.services.keys.issue("admin", None, datetime.now(UTC))
+    key_id = stack.services.keys.resolve(admin_key).key_id
+    secret = stack.settings.webhook_secret.get_secret_value()
+    async with stack.http(admin_key) as signing_in, stack.http("") as browser:
+        browser.headers.pop("Authorization")
+        session = await signing_in.post("/codec/session")
+        token = session.cookies["wt_codec_session"]
+        assert admin_key not in session.headers["set-cookie"] and ADMIN_KEY not in token
+        assert CodecSessions.from_secret(secret).key_id(token) == key_id  # what another API process reads
+
+        async def decoding(cookie: str) -> int:
+            browser.cookies.clear()
+            browser.cookies.set("wt_codec_session", cookie, path="/codec")
+            return (await browser.post("/codec/decode", json={"payloads": []})).status_code
+
+        assert await decoding(token) == 200
+        assert await decoding(CodecSessions.from_secret(secret).issue(key_id)) == 200  # made by another process
+        claims, _, signature = token.partition(".")
+        other = CodecSessions.from_secret(secret).issue(key_id + 1).partition(".")[0]
+        ended = CodecSessions.from_secret(secret, clock=lambda: time.time() - SESSION_SECONDS - 1).issue(key_id)
+        for refused in (f"{other}.{signature}", f"{claims}.{signature[:-2]}", ended, admin_key, "",
+                        CodecSessions.from_secret("another secret").issue(key_id)):
+            assert await decoding(refused) == 401, refused
+        with stack.services.db.session() as db:  # the key is revoked: its sessions end with it
+            db.get(ApiKeyRow, key_id).revoked_at = datetime.now(UTC)
+        assert await decoding(token) == 401
 
 
 async def test_a_key_is_rotated_while_a_transfer_runs(local_env, tmp_path):

@@ -59,13 +59,14 @@ class Upload:
     sent: int  # body bytes the client had sent when the answer came
 
 
-async def upload(port: int, headers: dict[str, str], size: int, chunked: bool) -> Upload:
-    """POST /v1/triggers/evaluate with a body of `size` bytes, sent chunk by chunk until the server answers (or
-    the body is all sent): a client that stops as soon as it is answered."""
+async def upload(port: int, headers: dict[str, str], size: int, chunked: bool,
+                 request_line: str = "POST /v1/triggers/evaluate") -> Upload:
+    """POST /v1/triggers/evaluate (or `request_line`) with a body of `size` bytes, sent chunk by chunk until the
+    server answers (or the body is all sent): a client that stops as soon as it is answered."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     framing = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(size)}
     head = "".join(f"{name}: {value}\r\n" for name, value in {**headers, **framing}.items())
-    writer.write(f"POST /v1/triggers/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    writer.write(f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  f"{head}\r\n".encode())
     answer = asyncio.create_task(_response(reader))
     sent = 0
@@ -128,6 +129,45 @@ async def test_a_chunked_body_without_a_valid_key_is_refused_while_it_is_still_b
     refused = await upload(port, headers, HUGE, chunked=True)
     assert refused.status == 401 and refused.body["error"]["code"] == "unauthorized"
     assert refused.sent < HUGE and app.received == 0
+
+
+def _keyed_operations() -> list[str]:
+    """Every operation the API documents as taking a key (its `security`), as a request line."""
+    settings = Settings(database_url="sqlite://", admin_key=ADMIN_KEY)
+    document = create_app(settings, build_services(settings), client=None).openapi()
+    return sorted(f"{method.upper()} {path.replace('{', '').replace('}', '')}"
+                  for path, operations in document["paths"].items()
+                  for method, operation in operations.items() if operation.get("security"))
+
+
+KEYED = _keyed_operations()
+
+
+def test_the_keyed_operations_include_every_body_that_takes_a_key():
+    assert {"POST /codec/decode", "POST /codec/encode", "POST /codec/session", "POST /v1/transfers",
+            "POST /v1/api-keys", "POST /v1/triggers/evaluate", "PUT /v1/reps/rep_id/presence"} <= set(KEYED)
+
+
+@pytest.mark.parametrize("request_line", KEYED)
+async def test_a_declared_body_over_the_limit_with_an_unknown_key_is_unauthorized_on_every_keyed_route(
+        api, request_line):
+    """The key is checked before the body's size is acted on: 401, not 413, and not a byte read."""
+    port, app = api
+    refused = await upload(port, NO_KEY[1], 2 * LIMIT, chunked=False, request_line=request_line)
+    assert refused.status == 401 and refused.body["error"]["code"] == "unauthorized"
+    assert app.received == 0
+
+
+@pytest.mark.parametrize("headers", NO_KEY)
+@pytest.mark.parametrize("request_line", ["POST /codec/decode", "POST /codec/encode"])
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_the_codec_server_refuses_a_request_without_a_valid_key_before_reading_its_body(
+        api, headers, request_line, chunked):
+    port, app = api
+    refused = await upload(port, headers, LIMIT // 2 if not chunked else HUGE, chunked=chunked,
+                           request_line=request_line)
+    assert refused.status == 401 and refused.body["error"]["code"] == "unauthorized"
+    assert app.received == 0
 
 
 async def test_a_body_within_the_limit_is_read_and_answered(api):
