@@ -64,11 +64,22 @@ class KeyStore:
         if row is None or row.revoked_at is not None:
             self._remembered.pop(digest, None)
             return None
-        principal = Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix, key_id=row.id)
+        principal = _principal(row)
         if len(self._remembered) >= self.MAX_REMEMBERED:  # many keys in use: start afresh rather than grow
             self._remembered.clear()
         self._remembered[digest] = (self._clock() + self.remember_seconds, principal)
         return principal
+
+
+    def by_id(self, key_id: int) -> Principal | None:
+        """The principal of the key with this id while it is not revoked (a signed session names its key by id)."""
+        with self.db.read() as session:
+            row = session.get(ApiKeyRow, key_id)
+        return None if row is None or row.revoked_at is not None else _principal(row)
+
+
+def _principal(row: ApiKeyRow) -> Principal:
+    return Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix, key_id=row.id)
 
 
 class CalendarTokenStore:

@@ -33,9 +33,6 @@ from api.deps import Services, Transfers
 from api.errors import ApiError, error_responses
 from api.threads import blocking
 from api.transfer_client import TransferClient
-from store.db import Database
-from store.keys import Principal
-from store.tables import ApiKeyRow
 
 SESSION_COOKIE = "wt_codec_session"
 SESSION_SECONDS = 8 * 3600
@@ -66,7 +63,7 @@ async def _admin(request: Request, services: Services,
             raise ApiError(401, "unauthorized", "Send an admin key as 'Authorization: Bearer <key>', or sign in at "
                            "/codec first.")
         key_id = _sessions(request).key_id(token)
-        who = await blocking(_key_by_id, services.db, key_id) if key_id is not None else None
+        who = await blocking(services.keys.by_id, key_id) if key_id is not None else None
         if who is None:
             raise ApiError(401, "unauthorized", "The codec session has expired, or its key was revoked: sign in at "
                            "/codec again.")
@@ -123,15 +120,6 @@ def _sessions(request: Request) -> CodecSessions:
         found = CodecSessions.from_secret(shared.get_secret_value() if shared else secrets.token_urlsafe(32))
         request.app.state.codec_sessions = found
     return found
-
-
-def _key_by_id(db: Database, key_id: int) -> Principal | None:
-    """The key's principal while it is not revoked."""
-    with db.read() as session:
-        row = session.get(ApiKeyRow, key_id)
-        if row is None or row.revoked_at is not None:
-            return None
-        return Principal(role=row.role, rep_id=row.rep_id, key_prefix=row.prefix, key_id=row.id)
 
 
 class AdminFirstRoute(KeyFirstRoute):
