@@ -71,6 +71,8 @@ class TransferClient:
             with _update_errors(transfer_id):
                 return await self.reachability.call(self._ready_with_start(start)), True
         except WorkflowAlreadyStartedError:
+            if not await self._is_transfer(transfer_id):  # asked first: another workflow may never answer
+                raise _taken(transfer_id) from None
             view = await self._first_answer(transfer_id)
             if await self._query(transfer_id, TransferWorkflow.request_digest) != digest:
                 raise ApiError(409, "conflict",
@@ -84,8 +86,6 @@ class TransferClient:
         try:
             return await self._update(transfer_id, TransferWorkflow.ready)
         except ApiError as err:
-            if err.code == "not_found":  # the id is another kind of workflow's
-                raise ApiError(409, "conflict", f"transfer_id {transfer_id} is taken; choose another.") from None
             if err.code != "closed":
                 raise
             return await self.view(transfer_id)
@@ -151,13 +151,17 @@ class TransferClient:
                 if rep_id is not None and (view.rep is None or view.rep.id != rep_id):
                     raise _not_found(transfer_id) from err
                 raise _closed(transfer_id) from err
-            if err.code == "rejected" and not await self._is_transfer(transfer_id):
-                raise _not_found(transfer_id) from err
+            await self._unless_foreign(transfer_id, err)
             raise
 
+    async def _unless_foreign(self, transfer_id: str, err: ApiError) -> None:
+        """404 for what failed because the id is not a transfer's: the namespace also runs our schedules'
+        workflows (and may run others'), whose ids a caller can guess, and which refuse, fail or never answer a
+        transfer's query or update. Asked only after a failure: the answers that went well need no more."""
+        if err.code in ("rejected", "unavailable") and not await self._is_transfer(transfer_id):
+            raise _not_found(transfer_id) from err
+
     async def _is_transfer(self, workflow_id: str) -> bool:
-        """Whether a workflow id is a transfer's: the namespace also runs our schedules' workflows (and may run
-        others'), whose ids a caller can guess."""
         try:
             description = await self.reachability.call(self.client.get_workflow_handle(workflow_id).describe())
         except RPCError as err:
@@ -166,14 +170,16 @@ class TransferClient:
 
     async def _query(self, transfer_id: str, method: Any, *args: Any) -> Any:
         try:
-            handle = self.client.get_workflow_handle(transfer_id)
-            return await self.reachability.call(handle.query(method, args=args, rpc_timeout=QUERY_TIMEOUT))
-        except WorkflowQueryFailedError as err:
-            if not await self._is_transfer(transfer_id):
-                raise _not_found(transfer_id) from err
-            raise unavailable(f"The transfer could not be read: {err}") from err
-        except RPCError as err:
-            raise _rpc_error(err, transfer_id) from err
+            try:
+                handle = self.client.get_workflow_handle(transfer_id)
+                return await self.reachability.call(handle.query(method, args=args, rpc_timeout=QUERY_TIMEOUT))
+            except WorkflowQueryFailedError as err:
+                raise unavailable(f"The transfer could not be read: {err}") from err
+            except RPCError as err:
+                raise _rpc_error(err, transfer_id) from err
+        except ApiError as err:
+            await self._unless_foreign(transfer_id, err)
+            raise
 
 
 def _timings(settings: Settings) -> Timings:
@@ -191,6 +197,10 @@ def _digest(request: TransferRequest, owner: str) -> str:
 
 def _not_found(transfer_id: str) -> ApiError:
     return ApiError(404, "not_found", f"No transfer {transfer_id}.")
+
+
+def _taken(transfer_id: str) -> ApiError:
+    return ApiError(409, "conflict", f"transfer_id {transfer_id} is taken; choose another.")
 
 
 def _closed(transfer_id: str) -> ApiError:

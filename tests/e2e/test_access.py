@@ -174,6 +174,12 @@ async def test_an_id_of_a_workflow_that_is_not_a_transfer_is_no_transfer(stack, 
         taken = await bot.post("/v1/transfers", json=_start("warm-transfer-watchdog-guessed", acme_context))
         assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict", taken.text
 
+        # One still running, that no worker will ever answer.
+        await stack.client.start_workflow(WatchdogWorkflow.run, id="foreign-running", task_queue="nobody-polls")
+        assert (await admin.get("/v1/transfers/foreign-running")).status_code == 404
+        taken = await bot.post("/v1/transfers", json=_start("foreign-running", acme_context))
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict", taken.text
+
 
 async def test_actions_racing_a_transfer_to_its_end_are_told_it_closed(stack, acme_context):
     sarah_key = stack.rep("sarah")
