@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from activities.models import CrmNote, FeedbackRecord, Placed, Plan, TaskClose, TaskRequest
-from domain.context import PROSPECT_NOTES_MAX, ContextPackage
+from domain.context import PROSPECT_NOTES_MAX, ContextPackage, usable_email
 from domain.enrichment import Enrichment
 from domain.lifecycle import (
     FOLLOW_UP_KINDS,
@@ -244,7 +244,8 @@ class TransferState:
         """The line that confirms the follow-up names the way the prospect chose (after hours, too)."""
         if status in _CONFIRMED_LINE:
             return _CONFIRMED_LINE[status]
-        return "email_confirmed" if self.follow_up.channel == "email" and self.ctx.prospect.email else "async_confirmed"
+        by_email = self.follow_up.channel == "email" and usable_email(self.ctx.prospect.email)
+        return "email_confirmed" if by_email else "async_confirmed"
 
     def _put_on_calendar(self, owner: RepSummary, kind: FollowUpKind) -> OpenTask:
         """The follow-up on its owner's calendar: the open task moved, when it is this owner's and of this kind;
@@ -356,6 +357,10 @@ class TransferState:
             if len(self.ctx.prospect_notes) + waiting >= PROSPECT_NOTES_MAX:
                 raise ActionRefused(f"the rep already has {PROSPECT_NOTES_MAX} notes from the prospect; "
                                     "a further one would not be read")
+        if action.action == "email" and not usable_email(action.email or self.ctx.prospect.email):
+            raise ActionRefused("no address mail can be sent to is known: send the prospect's as 'email'")
+        if action.action == "callback" and not (action.phone or self.ctx.prospect.phone):
+            raise ActionRefused("no number to call back is known: send the prospect's as 'phone'")
         self._check_horizon(action.callback_at)
 
     def check_new_rep(self, action: RepAction) -> None:

@@ -150,7 +150,19 @@ def test_a_note_past_the_briefs_limit_and_a_callback_over_a_year_away_are_refuse
                                                                 callback_at=far)))
     state.enter(Status.QUEUED, "In queue")
     with pytest.raises(ActionRefused, match="more than 365 days away"):
-        state.check_new_prospect(ProspectAction(action="callback", callback_at=far))
+        state.check_new_prospect(ProspectAction(action="callback", callback_at=far, phone="+1 555 0100"))
+
+
+def test_a_follow_up_is_refused_when_nothing_to_reach_the_prospect_by_is_known():
+    state = transfer({"name": "Dana", "email": "dana@northwind"})  # a typo: no mail can be sent to it
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.enter(Status.QUEUED, "In queue")
+    with pytest.raises(ActionRefused, match="no address mail can be sent to"):
+        state.check_new_prospect(ProspectAction(action="email"))
+    with pytest.raises(ActionRefused, match="no number to call back"):
+        state.check_new_prospect(ProspectAction(action="callback"))
+    state.check_new_prospect(ProspectAction(action="email", email="dana@northwind.io"))
+    state.check_new_prospect(ProspectAction(action="callback", phone="+1 555 0100"))
 
 
 def test_a_stale_action_is_refused_with_its_reason():
