@@ -6,7 +6,8 @@ renews: a decision among thousands of reps reads a few small columns, not every 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, reduce
@@ -25,21 +26,25 @@ from store.tables import BEST_FIRST, Position, RepRow, profile_columns, skill_to
 
 
 class RepStore:
-    def __init__(self, db: Database):
+    # A team found to have reps is taken on trust this long: a start asks on every transfer, and a team emptied by
+    # another process is refused at most this late (one emptied through this process, at once).
+    TEAM_TRUSTED_SECONDS = 10.0
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic):
         self.db = db
-        self._teams_seen: set[str] = set()
+        self._clock = clock
+        self._teams_found: dict[str, float] = {}  # team -> until when it is trusted to have reps
 
     def team_seen(self, team: str) -> bool:
-        """Whether this process has seen `team` have reps (no database read): a transfer's start asks this first."""
-        return team in self._teams_seen
+        """Whether `team` was found to have reps lately (no database read): a transfer's start asks this first."""
+        return self._teams_found.get(team, 0.0) > self._clock()
 
     def has_team(self, team: str) -> bool:
-        """Whether any rep is in `team`. A team once seen is remembered: teams come and go with the directory's
-        reps, rarely, and one emptied later queues its transfers as before."""
+        """Whether any rep is in `team`."""
         with self.db.read() as session:
             found = session.exec(select(RepRow.id).where(RepRow.team == team).limit(1)).first() is not None
         if found:
-            self._teams_seen.add(team)
+            self._teams_found[team] = self._clock() + self.TEAM_TRUSTED_SECONDS
         return found
 
     def create(self, profile: RepProfile, presence: Presence = "offline") -> RepState:
@@ -52,6 +57,7 @@ class RepStore:
         return self.get(profile.id)
 
     def upsert(self, profile: RepProfile, presence: Presence) -> None:
+        self._teams_found.clear()  # the rep may have left its team
         with self.db.locked() as session:
             row = session.get(RepRow, profile.id, with_for_update=True) or RepRow(id=profile.id, active=0)
             for column, value in profile_columns(profile.model_dump(mode="json")).items():
@@ -61,6 +67,7 @@ class RepStore:
 
     def update(self, rep_id: str, patch: RepPatch) -> RepState:
         """Apply a PATCH; the merged profile is validated whole, and an invalid one changes nothing."""
+        self._teams_found.clear()  # the rep may leave its team
         with self.db.locked() as session:
             row = _row_for_update(session, rep_id)
             merged = {**row.profile, **patch.model_dump(mode="json", exclude_unset=True)}

@@ -32,6 +32,23 @@ def test_update_merges_the_patch_and_moves_the_rep_to_its_new_team(reps: RepStor
     assert reps.list("enterprise") == []
 
 
+def test_a_team_found_with_reps_is_trusted_a_while_and_one_emptied_here_is_not(db) -> None:
+    now = [0.0]
+    here, elsewhere = RepStore(db, clock=lambda: now[0]), RepStore(db)  # two processes on one database
+    elsewhere.create(profile("ana", team="enterprise"))
+    assert not here.team_seen("enterprise") and here.has_team("enterprise") and here.team_seen("enterprise")
+    assert not here.has_team("enterpirse")
+
+    elsewhere.update("ana", RepPatch(team="smb"))  # another process empties the team
+    assert here.team_seen("enterprise")  # trusted a while, without a database read ...
+    now[0] += RepStore.TEAM_TRUSTED_SECONDS
+    assert not here.team_seen("enterprise") and not here.has_team("enterprise")  # ... then asked again
+
+    assert here.has_team("smb")
+    here.update("ana", RepPatch(team="enterprise"))  # emptied through this process: at once
+    assert not here.team_seen("smb") and not here.has_team("smb")
+
+
 # RepPatch refuses these itself (the API answers 422); the store does not count on it.
 @pytest.mark.parametrize("patch", [RepPatch.model_construct(name=None), RepPatch.model_construct(languages=None)],
                          ids=["no name", "no language"])
