@@ -238,3 +238,11 @@ def test_an_address_mail_cannot_go_to_is_contact_info_to_ask_again():
     assert contact_missing(email="kim@example", phone="+1 555 0100")
     assert contact_missing(email="kim at example.com")
     assert contact_missing()
+
+
+# A hang guard, not a speed check: the worker's routing step enriches every transfer, and before the rules cut long
+# runs short one such transcript took longer than the step's 10 s timeout, retried without end.
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("run", ["8" * 190_000, "一" * 190_000, " " * 190_000, "1." * 95_000])
+def test_a_transcript_of_one_long_run_is_enriched(run):
+    enrich(ContextPackage(conversation_transcript=f"Prospect: we have {run} seats\nBot: noted"))
