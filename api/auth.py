@@ -21,7 +21,7 @@ from store.keys import KeyStore, Principal
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
-async def _principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None,
+async def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None,
                         keys: KeyStore) -> Principal:
     """The principal of the request's key, resolved once per request; 401 without a valid key."""
     found: Principal | None = getattr(request.state, "principal", None)
@@ -38,7 +38,7 @@ async def _principal_of(request: Request, credentials: HTTPAuthorizationCredenti
 
 async def principal(request: Request, services: Services,
                     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    return await _principal_of(request, credentials, services.keys)
+    return await principal_of(request, credentials, services.keys)
 
 
 def require(*roles: str) -> Callable:
@@ -88,7 +88,7 @@ class KeyFirstRoute(APIRoute):
         """Raise 401 (ApiError) unless the request carries a valid key; a subclass may check another credential
         (the codec server's session cookie). It runs before the body is read, and leaves what it found for the
         route's dependencies."""
-        await _principal_of(request, await _bearer(request), request.app.state.services.keys)
+        await principal_of(request, await _bearer(request), request.app.state.services.keys)
 
 
 async def calendar_reader(request: Request, rep_id: RepId, services: Services,
@@ -101,4 +101,4 @@ async def calendar_reader(request: Request, rep_id: RepId, services: Services,
         if await blocking(services.calendar_tokens.rep_for, token) != rep_id:
             raise ApiError(401, "unauthorized", "Unknown or revoked calendar token for this feed.")
         return
-    own_or_admin(_in_role(await _principal_of(request, credentials, services.keys), ("admin", "rep")), rep_id)
+    own_or_admin(_in_role(await principal_of(request, credentials, services.keys), ("admin", "rep")), rep_id)

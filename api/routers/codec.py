@@ -28,7 +28,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
-from api.auth import KeyFirstRoute
+from api.auth import KeyFirstRoute, principal_of
 from api.deps import Services, Transfers
 from api.errors import ApiError, error_responses
 from api.threads import blocking
@@ -51,12 +51,8 @@ async def _admin(request: Request, services: Services,
                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
     if getattr(request.state, "codec_admin", None) is not None:  # checked already, before the body was read
         return
-    if credentials is not None:
-        who = (services.keys.remembered(credentials.credentials)
-               or await blocking(services.keys.resolve, credentials.credentials))
-        if who is None:  # no valid key: 401, as everywhere in the API; 403 is for a valid key of another role
-            raise ApiError(401, "unauthorized", "Unknown or revoked API key: send an admin key as 'Authorization: "
-                           "Bearer <key>'.")
+    if credentials is not None:  # no valid key: 401, as everywhere in the API; 403 is for a valid key of another role
+        who = await principal_of(request, credentials, services.keys)
     else:
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
