@@ -70,7 +70,6 @@ class KeyStore:
         self._remembered[digest] = (self._clock() + self.remember_seconds, principal)
         return principal
 
-
     def by_id(self, key_id: int) -> Principal | None:
         """The principal of the key with this id while it is not revoked (a signed session names its key by id)."""
         with self.db.read() as session:
