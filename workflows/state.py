@@ -32,7 +32,7 @@ from domain.lifecycle import (
 from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
 from domain.requests import CALLBACK_HORIZON, ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
-from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert
+from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert, written_in
 from domain.scripts.follow_up import confirmation, prospect_label, task_description
 from domain.view import BotLine, QueueInfo, RepSummary, TransferView
 from workflows.inbox import Inbox, PendingInput
@@ -63,8 +63,12 @@ class OpenTask:
 
 
 class TransferState:
-    def __init__(self, inp: TransferInput, transfer_id: str, clock: Callable[[], datetime]) -> None:
+    def __init__(self, inp: TransferInput, transfer_id: str, clock: Callable[[], datetime],
+                 label_lines_by_language: bool = True) -> None:
+        """`label_lines_by_language`: label the bot's lines with the language they are written in (False: with
+        the bot's locale as given, as transfers started before that change do)."""
         self.inp, self.request, self.tid, self.clock = inp, inp.request, transfer_id, clock
+        self.line_locale = written_in(inp.request.bot.locale) if label_lines_by_language else inp.request.bot.locale
         self.ctx: ContextPackage = inp.request.context.model_copy(update={"transfer_id": transfer_id}, deep=True)
         self.routing: Routing = inp.request.routing
         self.created_at = clock()
@@ -113,7 +117,7 @@ class TransferState:
 
     def say(self, kind: str, choices: list[str] | None = None, at: datetime | None = None) -> None:
         """The bot's next line to the prospect, in the bot's language."""
-        rep, queue, prospect, locale = self.rep, self.queue, self.ctx.prospect, self.request.bot.locale
+        rep, queue, prospect, locale = self.rep, self.queue, self.ctx.prospect, self.line_locale
         facts = LineFacts(
             rep_name=rep and rep.name, rep_title=rep and rep.title, rep_expertise=rep and rep.expertise,
             team=self.routing.team, prospect_name=prospect.name, bot_name=self.request.bot.name,

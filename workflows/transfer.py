@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
 RECHECK_BY_PLACE = "queue-recheck-by-place"  # deeper places in the queue recheck less often
 RELEASE_IN_PUBLISH = "release-in-publish"  # a step that releases its place does it in its publish
 OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"  # the first publish runs after the first answer
+LINES_LABELLED_BY_LANGUAGE = "lines-labelled-by-language"  # a bot line's locale is the language it is written in
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 _ALERT = RetryPolicy(
@@ -50,7 +51,8 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 class TransferWorkflow(TransferState):
     @workflow.init
     def __init__(self, inp: TransferInput) -> None:
-        super().__init__(inp, inp.request.transfer_id or workflow.info().workflow_id, workflow.now)
+        super().__init__(inp, inp.request.transfer_id or workflow.info().workflow_id, workflow.now,
+                         label_lines_by_language=workflow.patched(LINES_LABELLED_BY_LANGUAGE))
         self.index = search.Index() if inp.search_attributes else None
         self._publishing: workflow.ActivityHandle[Released | None] | None = None  # the opening publish, running
 

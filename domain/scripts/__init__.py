@@ -1,7 +1,7 @@
 """Scripts: the bot's lines to the prospect and the rep's alert, summary, opener and checklist (en + zh)."""
 
 from domain.scripts.lines import BOT_LINE_KINDS, LineFacts, bot_line, format_when
-from domain.scripts.render import language_of
+from domain.scripts.render import language_of, written_in
 from domain.scripts.rep import (
     OfferOutcome,
     RepAlert,
@@ -39,4 +39,5 @@ __all__ = [
     "rep_alert",
     "talking_points",
     "things_to_avoid",
+    "written_in",
 ]

@@ -27,6 +27,14 @@ def language_of(locale: str | None) -> Lang:
     return "zh" if (locale or "").replace("_", "-").lower() in CHINESE_LOCALES else "en"
 
 
+def written_in(locale: str | None) -> str:
+    """The locale to label text made for `locale` with: `locale` itself when its language has lines of its own
+    (en-GB, zh-CN), else the language the text fell back to, so a bot asking in "fr" or "zh-TW" is told its
+    line is English rather than led to pass it on as its own language."""
+    language = language_of(locale)
+    return locale if locale and locale.replace("_", "-").split("-")[0].lower() == language else language
+
+
 def known(**facts: object) -> Slots:
     """The facts that are actually there, as text: None and blank values are dropped."""
     texts = {name: str(value).strip() for name, value in facts.items() if value is not None}

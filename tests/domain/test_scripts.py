@@ -20,6 +20,7 @@ from domain.scripts import (
     rep_alert,
     talking_points,
     things_to_avoid,
+    written_in,
 )
 from tests import fixtures
 
@@ -86,6 +87,16 @@ def test_unknown_kind_is_refused():
 )
 def test_language_of(locale, expected):
     assert language_of(locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "label"),
+    [("en", "en"), ("en-GB", "en-GB"), ("zh-CN", "zh-CN"), ("zh_Hans", "zh_Hans"), ("fr", "en"), ("zh-TW", "en"),
+     ("xx", "en"), ("", "en"), (None, "en")],
+)
+def test_text_is_labelled_with_the_language_it_is_written_in(locale, label):
+    assert written_in(locale) == label
+    assert language_of(label) == language_of(locale)  # the label never changes which lines are chosen
 
 
 def test_chinese_lines_are_chinese():

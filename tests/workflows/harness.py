@@ -25,7 +25,7 @@ from workflows.transfer import TransferWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 # Where this code records its histories; older code's stay where they are, so every recording keeps replaying.
-RECORDING = HISTORIES / "lifecycle"
+RECORDING = HISTORIES / "lines_labelled"
 SCHEDULED = HISTORIES / "schedules"  # the watchdog's and the digest's
 ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 

@@ -49,6 +49,17 @@ def test_the_opening_names_the_best_rep_and_who_else_could_help():
     assert status.payload["status"] == "requested" and status.callback_url == "https://bot.example.com/hook"
 
 
+@pytest.mark.parametrize(("by_language", "label"), [(True, "en"), (False, "fr")])
+def test_a_bots_line_is_labelled_with_its_language_unless_the_transfer_began_before_that(by_language, label):
+    request = TransferRequest.model_validate({"context": {"prospect": {"name": "Dana Lee"}},
+                                              "bot": {"name": "Ava", "locale": "fr"}})
+    state = TransferState(TransferInput(request=request), "xfer_1", Clock(), label_lines_by_language=by_language)
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    state.say("prepare")
+    line = state.bot_lines[-1]
+    assert line.locale == label and "Sarah" in line.text  # English lines: there are no French ones
+
+
 def test_entering_a_state_sets_its_branch_and_tells_the_bot():
     state = transfer()
     state.adopt(Plan(best=SARAH, on_shift=True))
