@@ -54,7 +54,7 @@ REPS = 4
 ELEMENTS: dict[str, Callable[[Shape], Shape]] = {
     "local_activities": lambda shape: replace(shape, steps=[replace(s, local_activities=0) for s in shape.steps]),
     "search_attributes": lambda shape: replace(shape, steps=[replace(s, upserts=0) for s in shape.steps]),
-    "patches": lambda shape: replace(shape, steps=[replace(s, patches=()) for s in shape.steps]),
+    "patches": lambda shape: replace(shape, steps=[replace(s, patch=None) for s in shape.steps]),
     "timers": lambda shape: replace(shape, steps=[replace(s, deadline=False) for s in shape.steps]),
     "opening_activity": lambda shape: replace(shape, opening_activity=False),
     "answers": lambda shape: replace(shape, steps=[replace(s, answer_bytes=0) for s in shape.steps]),

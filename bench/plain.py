@@ -53,11 +53,11 @@ class OneActivityWorkflow:
 @dataclass
 class StepShape:
     """What one step of a transfer asks of Temporal, with none of its work: the local activities it runs, whether
-    it records `workflow.patched` markers (the SDK also upserts TemporalChangeVersion for each), how many of our search
+    it records a `workflow.patched` marker (the SDK also upserts TemporalChangeVersion for it), how many of our search
     attributes it upserts, whether its wait for the next step has a deadline (a timer), and the size of its answer."""
 
     local_activities: int = 0
-    patches: tuple[str, ...] = ()
+    patch: str | None = None
     upserts: int = 0
     deadline: bool = False
     answer_bytes: int = 0
@@ -75,10 +75,10 @@ class Shape:
 # A transfer's happy path as its history shows it on the dev server (tests/bench/test_floor.py compares them):
 # start, proceed, accept, ack, replied, outcome, the rep's and the prospect's feedback.
 TRANSFER_HAPPY_PATH = Shape(
-    steps=[StepShape(1, ("lines-labelled-by-language", "opening-publish-after-answer"), 5, True, 1211),
-           StepShape(2, (), 2, True, 1573), StepShape(1, (), 1, True, 1828), StepShape(1, (), 1, False, 1922),
-           StepShape(1, (), 0, False, 2023), StepShape(1, ("release-in-publish",), 1, True, 2122),
-           StepShape(1, (), 0, True, 2213), StepShape(1, (), 0, False, 2309)],
+    steps=[StepShape(1, "opening-publish-after-answer", 5, True, 1211), StepShape(2, None, 2, True, 1573),
+           StepShape(1, None, 1, True, 1828), StepShape(1, None, 1, False, 1922),
+           StepShape(1, None, 0, False, 2023), StepShape(1, "release-in-publish", 1, True, 2122),
+           StepShape(1, None, 0, True, 2213), StepShape(1, None, 0, False, 2309)],
     opening_activity=True)
 
 
@@ -117,8 +117,8 @@ class TransferShapedWorkflow:
             self.opening = None
         for n in range(step.local_activities):
             await workflow.execute_local_activity(nothing, n, start_to_close_timeout=timedelta(seconds=10))
-        for patch in step.patches:
-            workflow.patched(patch)
+        if step.patch is not None:
+            workflow.patched(step.patch)
         if step.upserts:
             values = [search.STATUS.value_set(f"step-{self.taken}"), search.BRANCH.value_set("immediate"),
                       search.TEAM.value_set("bench"), search.REP.value_set("rep"), search.SCORE.value_set(50)]

@@ -34,8 +34,7 @@ async def test_the_happy_path_history_is_counted_consistently():
     # The outcome's release rides in its publish, behind the release-in-publish patch; the first publish is an
     # activity after the first answer (scheduled, started, completed), behind its own.
     assert set(run["local_activities"]) == {"plan", "publish", "place"}
-    assert run["patches"] == {"release-in-publish": 1, "opening-publish-after-answer": 1,
-                              "lines-labelled-by-language": 1}
+    assert run["patches"] == {"release-in-publish": 1, "opening-publish-after-answer": 1}
     assert by_class["timers"] == 2 * units["timers_started"]
     assert by_class["activity_tasks"] == 3 and by_class["signals"] == 0
     # Started and completed, and the TemporalChangeVersion search attribute the SDK upserts for each patch.
