@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import IllegalTransition, Status, check_transition
     from domain.notices import DeliveryFailure
     from domain.requests import ProspectAction, ProspectFeedback, RepAction, RepFeedback
+    from domain.scripts import written_in
     from domain.view import BriefFacts, TransferView
     from workflows import search
     from workflows.inbox import PendingInput, Source
@@ -51,8 +52,11 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 class TransferWorkflow(TransferState):
     @workflow.init
     def __init__(self, inp: TransferInput) -> None:
+        # Only a bot whose locale has no lines of its own sees the change, so only its transfers record the patch.
+        locale = inp.request.bot.locale
         super().__init__(inp, inp.request.transfer_id or workflow.info().workflow_id, workflow.now,
-                         label_lines_by_language=workflow.patched(LINES_LABELLED_BY_LANGUAGE))
+                         label_lines_by_language=written_in(locale) == locale
+                         or workflow.patched(LINES_LABELLED_BY_LANGUAGE))
         self.index = search.Index() if inp.search_attributes else None
         self._publishing: workflow.ActivityHandle[Released | None] | None = None  # the opening publish, running
 

@@ -25,7 +25,7 @@ from workflows.transfer import TransferWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 # Where this code records its histories; older code's stay where they are, so every recording keeps replaying.
-RECORDING = HISTORIES / "lines_labelled"
+RECORDING = HISTORIES / "lifecycle"
 SCHEDULED = HISTORIES / "schedules"  # the watchdog's and the digest's
 ALL_WEEK = {day: [("00:00", "24:00")] for day in WEEKDAYS}
 
@@ -135,6 +135,12 @@ class Harness:
         """The local activities the transfer ran, in order, read from the markers in its history."""
         history = await handle.fetch_history()
         return [name for kind, name in map(marked, history.events) if kind == "local_activity"]
+
+    @staticmethod
+    async def patches(handle: WorkflowHandle) -> list[str]:
+        """The workflow.patched ids the transfer recorded, in order."""
+        history = await handle.fetch_history()
+        return [patch for kind, patch in map(marked, history.events) if kind == "patch"]
 
     @staticmethod
     async def published(handle: WorkflowHandle) -> None:

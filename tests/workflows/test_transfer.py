@@ -94,6 +94,7 @@ async def test_immediate_transfer_runs_the_seed_flow(harness, acme_context):
     # of its own; the first step's publish runs as an activity after the bot's first answer.
     assert await harness.local_activities(handle) == ["plan", "place"] + ["publish"] * 7
     assert await harness.activities(handle) == ["publish"]
+    assert "lines-labelled-by-language" not in await harness.patches(handle)  # the bot's "en" has lines of its own
     await harness.keep_history(handle, "immediate")
 
 
@@ -361,6 +362,16 @@ async def test_prospect_leaving_mid_offer_releases_the_rep(harness):
     assert any(r.kind == "withdrawn" for r in harness.services.outbox.for_rep("sarah"))
     assert (await handle.result()).view.status == "cancelled"
     await harness.keep_history(handle, "cancelled")
+
+
+async def test_a_bot_whose_locale_has_no_lines_of_its_own_is_told_they_are_english(harness):
+    harness.rep("sarah")
+    handle = await harness.start(bot={"name": "Ava", "locale": "fr"})
+    first = await harness.ready(handle)
+    assert [line.locale for line in first.bot_lines] == ["en"] and "Sarah" in first.bot_lines[0].text
+    assert (await harness.prospect(handle, "left")).bot_lines == first.bot_lines  # no more lines once gone
+    assert "lines-labelled-by-language" in await harness.patches(handle)  # transfers begun before keep "fr"
+    await harness.keep_history(handle, "foreign_locale")
 
 
 async def test_feedback_is_waited_for_durably_then_the_transfer_closes(harness, time_skipping_env):
