@@ -151,6 +151,8 @@ def _withheld(prospect: Prospect | None) -> Callable[[str], str]:
         for value, placeholder in ((prospect.email, "[email]"), (prospect.phone, "[phone]"), (prospect.name, "[name]")):
             if value:
                 substitutions.append((re.compile(re.escape(value), re.IGNORECASE), placeholder))
+        if prospect.phone and (spelt := _phone_spellings(prospect.phone)):
+            substitutions.append((spelt, "[phone]"))
         substitutions += [(re.compile(rf"\b{re.escape(part)}\b", re.IGNORECASE), "[name]")
                           for part in (prospect.name or "").split() if len(part) > 1]
 
@@ -160,3 +162,20 @@ def _withheld(prospect: Prospect | None) -> Callable[[str], str]:
         return text
 
     return withhold
+
+
+PHONE_SEPARATORS = r"[\s.\-()/]{0,3}"
+PHONE_CORE_DIGITS = 7  # a subscriber number; what comes before it (country, area) may be left out when written
+
+
+def _phone_spellings(phone: str) -> re.Pattern[str] | None:
+    """The known number however it is written: any separators between its digits, and its leading (country, area)
+    digits optional, so "+1-555-0100" also withholds "+1 555 0100", "15550100" and "555 0100"."""
+    digits = re.sub(r"\D", "", phone)
+    if not digits:
+        return None
+    core = max(len(digits) - PHONE_CORE_DIGITS, 0)
+    leading = ""
+    for digit in digits[:core]:  # each leading digit optional from the left: any tail of them may be written
+        leading = f"(?:{leading}{digit}{PHONE_SEPARATORS})?"
+    return re.compile(rf"(?<!\d){leading}{PHONE_SEPARATORS.join(digits[core:])}(?!\d)")

@@ -17,7 +17,7 @@ from config import Settings
 from domain.triggers import EvaluateRequest, load_policy
 from domain.triggers.models import TRIGGER_NAMES
 from integrations.triggers.chat import ChatEndpoint, ChatModelEvaluator, endpoint_url
-from integrations.triggers.chat_prompt import ModelAnswer
+from integrations.triggers.chat_prompt import ModelAnswer, conversation
 from integrations.triggers.factory import build_evaluator
 from integrations.triggers.local import LocalEvaluator
 from tests.conftest import free_port
@@ -59,6 +59,21 @@ def outcomes(registry: CollectorRegistry) -> dict[str, float]:
     return {outcome: value for outcome in ("answered", "timeout", "unreachable", "http_error", "refused", "invalid")
             if (value := registry.get_sample_value("warm_transfer_trigger_model_answers_total",
                                                    {"outcome": outcome}))}
+
+
+@pytest.mark.parametrize("written", ["+1 555 0100", "+15550100", "1-555-0100", "(555) 0100", "555.0100", "555 - 0100"])
+def test_the_known_phone_is_withheld_however_it_is_written(written):
+    request = EvaluateRequest(messages=[{"role": "prospect", "text": f"Call me on {written} after five."}],
+                              known={"prospect": {"phone": "+1-555-0100"}})
+    sent = json.loads(conversation(request, POLICY)[0])["messages"][0]["text"]
+    assert "[phone]" in sent and "555" not in sent and "0100" not in sent
+
+
+@pytest.mark.parametrize("other", ["order 45550100", "ticket 55501001", "+44 20 7946 0958", "call 555 0199"])
+def test_other_numbers_are_sent_as_written(other):
+    request = EvaluateRequest(messages=[{"role": "prospect", "text": other}],
+                              known={"prospect": {"phone": "+1 555 0100"}})
+    assert json.loads(conversation(request, POLICY)[0])["messages"][0]["text"] == other
 
 
 async def test_asks_the_model_in_the_real_shape_and_withholds_who_the_prospect_is(model, chat_model):
