@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from string import Formatter
 from urllib.parse import quote, urlsplit
@@ -30,6 +29,7 @@ from icalendar import Component, vInt
 from sqlalchemy import case, update
 from sqlmodel import select
 
+from integrations.background import RunFailures, pause
 from integrations.calendar.base import CalendarTask
 from integrations.calendar.builtin import BuiltinCalendar
 from integrations.calendar.ics import as_object, follow_up_component, task_digest, task_uid
@@ -99,15 +99,16 @@ class CalDavCalendar(BuiltinCalendar):
     async def run_forever(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         """Push changes until `stop` is set: each second (another process's changes included), at once after a
         full batch."""
+        failures = RunFailures("CalDAV sync", interval)
         while not stop.is_set():
-            pushed = 0
             try:
                 pushed = await asyncio.to_thread(self.run_once)
-            except Exception:  # a database outage must not end the pushes for good
-                log.exception("CalDAV sync: run failed")
+            except Exception as error:  # a database outage must not end the pushes for good
+                await pause(stop, failures.failed(error))
+                continue
+            failures.succeeded()
             if pushed < self.batch_size:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+                await pause(stop, interval)
 
     def _claim(self, now: datetime) -> list[tuple[str, int]]:
         """The due pushes, leased to this loop (another loop skips them until the lease ends)."""

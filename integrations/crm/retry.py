@@ -9,10 +9,10 @@ even when the first try timed out but went through.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
+from integrations.background import RunFailures, pause
 from integrations.crm.base import CRM, CrmUnavailable
 from integrations.notify.dispatch import backoff
 from store.crm_notes import PendingCrmNote, PendingCrmNotes
@@ -33,13 +33,15 @@ class CrmNoteRetrier:
         return sum(self._retry(note, now) for note in self.pending.claim(now, self.batch_size, self.lease))
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 2.0) -> None:
+        failures = RunFailures("CRM note retries", interval)
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.run_once)
-            except Exception:  # a database outage must not end the retries for good
-                log.exception("CRM note retries: run failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+            except Exception as error:  # a database outage must not end the retries for good
+                await pause(stop, failures.failed(error))
+                continue
+            failures.succeeded()
+            await pause(stop, interval)
 
     def _retry(self, note: PendingCrmNote, now: datetime) -> bool:
         try:

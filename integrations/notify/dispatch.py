@@ -18,6 +18,7 @@ from itertools import repeat
 from typing import ClassVar
 
 from domain.notices import DeliveryFailure
+from integrations.background import RunFailures, pause
 from integrations.notify.base import DeliveryError
 from store.db import Database
 from store.outbox import Channel, DeliveryQueue, PendingDelivery
@@ -71,13 +72,15 @@ class OutboxDispatcher(ABC):
         """Deliver until `stop` is set: at once after a full batch or a notice for this channel appended in
         this process, otherwise every `interval` seconds (rows from other processes, retries coming due). `report`
         is told of each notice that failed for the first time or for good."""
+        failures = RunFailures(f"{self.channel} dispatcher", interval)
         while not stop.is_set():
             mark = self.queue.appended.mark()
             try:
                 batch = await asyncio.to_thread(self._run_batch, datetime.now(UTC))
-            except Exception:  # a database outage must not end delivery for good
-                log.exception("%s dispatcher: run failed", self.channel)
-                batch = _Batch()
+            except Exception as error:  # a database outage must not end delivery for good
+                await pause(stop, failures.failed(error))
+                continue
+            failures.succeeded()
             if report is not None:
                 for transfer_id, failure in batch.failures:
                     report(transfer_id, failure)

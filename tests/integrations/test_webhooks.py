@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from warm_transfer_client import InvalidSignature, verify_signature, verify_webhook
 
 from domain.notices import Notice
+from integrations.background import LONGEST_WAIT, RunFailures
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.destinations import CallbackPolicy
 from integrations.notify.dispatch import backoff
@@ -287,6 +290,48 @@ async def test_run_forever_delivers_until_stopped(db, receiver):
     stop.set()
     await asyncio.wait_for(loop, timeout=5)
     assert len(receiver.requests) == 1
+
+
+async def test_a_database_outage_slows_the_dispatcher_and_logs_a_few_lines_not_one_per_try(db, receiver, caplog,
+                                                                                        monkeypatch):
+    dispatcher = loopback_dispatcher(db)
+    claim, tries = dispatcher.queue.claim, []
+
+    def down_for_a_while(*args, **kwargs):
+        tries.append(len(tries))
+        if len(tries) <= 9:
+            raise OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher.queue, "claim", down_for_a_while)
+    BuiltinNotifier(db).publish([bot_notice("line-1", receiver.url)])
+    stop = asyncio.Event()
+    caplog.set_level(logging.INFO, logger="integrations.background")
+    loop = asyncio.create_task(dispatcher.run_forever(stop, interval=0.0005))
+    for _ in range(500):
+        if receiver.requests:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=5)
+    assert len(receiver.requests) == 1  # delivered once the database is back
+    # The first failure with its traceback; 2, 4 and 8 in a row; back: five lines for nine failed runs.
+    assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [
+        ("ERROR", True), ("WARNING", False), ("WARNING", False), ("WARNING", False), ("INFO", False)]
+    assert "9 failed runs" in caplog.records[-1].getMessage()
+
+
+def test_the_wait_after_failed_runs_doubles_up_to_its_ceiling():
+    failures = RunFailures("a loop", interval=1.0)
+    waits = []
+    for _ in range(7):
+        try:
+            raise OSError("down")
+        except OSError as error:
+            waits.append(failures.failed(error))
+    assert waits == [2.0, 4.0, 8.0, 16.0, LONGEST_WAIT, LONGEST_WAIT, LONGEST_WAIT]
+    failures.succeeded()
+    assert failures.count == 0
 
 
 async def test_a_notice_published_in_this_process_is_sent_without_waiting_for_the_next_poll(db, receiver):
