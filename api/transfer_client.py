@@ -123,12 +123,13 @@ class TransferClient:
                                       acting_key=feedback.acting_key)
         return await self._update(transfer_id, TransferWorkflow.give_feedback, feedback, rep_id=feedback.rep_id)
 
-    async def hand_out_free_seats(self) -> None:
-        """Give seats freed by a directory change to waiting transfers, and wake those transfers.
+    async def hand_out_free_seats(self, available: str | None = None) -> None:
+        """Give seats freed by a directory change to waiting transfers, and wake those transfers. `available`: a rep
+        who has just made themselves available, so transfers that passed over them may have them now.
 
         A signal that fails (the transfer just closed, Temporal is unreachable) is no loss: queued transfers also look
         again by themselves."""
-        change = await blocking(self.capacity.dispatch, datetime.now(UTC))
+        change = await blocking(self.capacity.dispatch, datetime.now(UTC), available)
         with suppress(ApiError):
             await self.reachability.call(self._wake(change.to_wake()))
 

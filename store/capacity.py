@@ -77,6 +77,11 @@ _JOIN_QUEUE = insert(QueueRow.__table__)
 _REROUTE = (update(QueueRow.__table__).where(_queue.transfer_id == bindparam("rerouted"))
             .values(team=bindparam("new_team"), language=bindparam("new_language"),
                     routing=bindparam("new_routing", type_=_queue.routing.type)))
+# Entries whose routing names a rep (its exclusions among them); narrowed in Python, as LIKE reads "_" as any one.
+_MENTIONING = select(_queue.transfer_id, cast(_queue.routing, Text)).where(
+    cast(_queue.routing, Text).like(bindparam("quoted")))
+_AVOIDING = (update(QueueRow.__table__).where(_queue.transfer_id == bindparam("entry"))
+             .values(routing=bindparam("narrowed", type_=_queue.routing.type)))
 _LEAVE_QUEUE = delete(QueueRow.__table__).where(_queue.transfer_id == bindparam("transfer_id"))
 _TAKE_SEAT = insert(SeatRow.__table__).values(transfer_id=bindparam("transfer_id"), rep_id=bindparam("rep_id"),
                                                reserved_at=bindparam("now", type_=UtcDateTime()))
@@ -168,9 +173,12 @@ class CapacityStore:
                 return QueueChange()
             return line.change(connection, _dispatch(connection, ShiftClock(now), line))
 
-    def dispatch(self, now: datetime) -> QueueChange:
-        """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net."""
+    def dispatch(self, now: datetime, available: str | None = None) -> QueueChange:
+        """Hand free seats to waiting transfers: after presence or capacity changes, and as a safety net.
+        `available`: a rep who has just made themselves available, whom waiting transfers stop passing over."""
         with self._serialised() as connection:
+            if available is not None:
+                _stop_passing_over(connection, available)
             line = _LineEdits()
             return line.change(connection, _dispatch(connection, ShiftClock(now), line))
 
@@ -209,6 +217,18 @@ def _standing(connection: Connection, transfer_id: str) -> tuple[str | None, _En
     """The rep whose seat the transfer holds, its queue entry, and the queue's last arrival."""
     seated, queued_id, *entry, last_arrival = connection.execute(_STANDING, {"transfer_id": transfer_id}).one()
     return seated, _Entry(queued_id, *entry) if queued_id is not None else None, last_arrival
+
+
+def _stop_passing_over(connection: Connection, rep_id: str) -> None:
+    """Drop the rep from the reps queue entries avoid. An entry avoids the reps who let its offer lapse or declined
+    it, until its transfer next looks again (minutes, deep in a queue); a rep who says they are available again is
+    ready for it now."""
+    rows = connection.execute(_MENTIONING, {"quoted": f'%{json.dumps(rep_id)}%'}).all()
+    for transfer_id, routing_json in rows:
+        wanted = json.loads(routing_json)
+        if rep_id in wanted.get("exclude", ()):
+            wanted["exclude"] = [other for other in wanted["exclude"] if other != rep_id]
+            connection.execute(_AVOIDING, {"entry": transfer_id, "narrowed": wanted})
 
 
 @lru_cache(maxsize=8192)

@@ -134,7 +134,7 @@ async def set_presence(rep_id: RepId, body: PresenceBody, services: Services, tr
                        who: Principal = Depends(require("admin", "rep"))) -> RepOut:
     own_or_admin(who, rep_id)
     state = await _directory(services.reps.set_presence, rep_id, body.status, datetime.now(UTC))
-    await transfers.hand_out_free_seats()
+    await transfers.hand_out_free_seats(rep_id if body.status == "available" else None)
     return _out(state)
 
 

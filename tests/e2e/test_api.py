@@ -79,6 +79,26 @@ async def test_seed_scenario_over_http(stack, acme_context):
     await _search_attributes_are_set(stack.client)
 
 
+async def test_a_queued_transfer_is_offered_at_once_to_a_rep_who_makes_themselves_available(stack, acme_context):
+    """A transfer passes over the reps who declined or let its offer lapse until it next looks again by itself
+    (120 s here); a rep who then says they are available is offered it at once."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    body = {"context": {**acme_context, "transfer_id": "xfer_returning_rep"}, "routing": {"team": "enterprise"},
+            "bot": {"name": "Ava"}}
+    async with stack.http(stack.bot_key) as bot, stack.http(sarah_key) as sarah:
+        tid = (await bot.post("/v1/transfers", json=body)).json()["transfer_id"]
+        await bot.post(f"/v1/transfers/{tid}/prospect", json={"action": "proceed"})
+        declined = await sarah.post(f"/v1/transfers/{tid}/rep", json={"action": "decline", "reason": "on a call"})
+        assert declined.json()["status"] == "queued"
+        await sarah.put("/v1/reps/sarah/presence", json={"status": "away"})
+        await sarah.put("/v1/reps/sarah/presence", json={"status": "available"})
+        for _ in range(100):
+            if (view := (await bot.get(f"/v1/transfers/{tid}")).json())["status"] != "queued":
+                break
+            await asyncio.sleep(0.1)
+        assert view["status"] == "offered" and view["rep"]["id"] == "sarah"
+
+
 async def _search_attributes_are_set(client: Client) -> None:
     found = [w async for w in client.list_workflows("WtStatus = 'completed' AND WtRep = 'sarah'")]
     assert any(w.id == "xfer_12345" for w in found)

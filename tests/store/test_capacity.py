@@ -122,6 +122,17 @@ def test_excluded_reps_are_never_given_the_transfer(reps: RepStore, capacity: Ca
     assert capacity.release("t1", later(2)).handed_over == [Assignment(transfer_id="t2", rep_id="bo")]
 
 
+def test_a_rep_who_makes_themselves_available_is_no_longer_passed_over(reps: RepStore,
+                                                                      capacity: CapacityStore) -> None:
+    reps.create(profile("ana"), presence="away")  # she let t1's offer lapse
+    reps.create(profile("ana_"), presence="away")  # an id whose LIKE pattern also matches "ana"'s
+    capacity.place("t1", Routing(), NOW, exclude=["ana", "ana_"])
+    reps.set_presence("ana", "available", later(1))
+    assert capacity.dispatch(later(1)).handed_over == []  # a dispatch for any other change still passes her over
+    reps.set_presence("ana_", "available", later(2))
+    assert capacity.dispatch(later(2), available="ana").handed_over == [Assignment(transfer_id="t1", rep_id="ana")]
+
+
 def test_place_and_release_are_idempotent(db: Database, reps: RepStore, capacity: CapacityStore) -> None:
     reps.create(profile("ana"), presence="available")
     seated = capacity.place("t1", Routing(), NOW)
