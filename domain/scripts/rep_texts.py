@@ -100,13 +100,13 @@ OPENER: dict[Lang, tuple[Alternatives, ...]] = {
         ("{bot_name} filled me in on your conversation.", "I've read through your conversation so far."),
         (
             "It sounds like you're looking at {focus}{for_org}{aiming}. I'd love to help make that happen.",
-            "How can I help you today?",
+            "Let's pick up right where you left off.",  # never "how can I help?": they would start over
         ),
     ),
     "zh": (
         ("{greet}我是{rep_name}。", "{greet}"),
         ("您与{bot_name}的对话我都已了解。", "您之前的对话我都已了解。"),
-        ("听起来您正在{for_org}考虑{focus}{aiming}。我很乐意帮您实现这个目标。", "请问今天有什么可以帮您?"),
+        ("听起来您正在{for_org}考虑{focus}{aiming}。我很乐意帮您实现这个目标。", "我们就从您刚才谈到的地方接着聊。"),
     ),
 }
 

@@ -32,11 +32,17 @@ async def test_the_readme_example_runs_as_shown(stack) -> None:
 
     transfer_id = await asyncio.wait_for(first_offer(stack, "sarah"), 60)
     async with stack.http(sarah) as rep:
+        brief = (await rep.get(f"/v1/transfers/{transfer_id}/brief")).json()
+        # What the prospect told the bot reaches the rep, and the opener does not ask them to start over.
+        assert "500 users" in brief["summary"]
+        assert "demo with someone this week" in brief["context"]["conversation_transcript"]
+        assert "help you today" not in brief["opener"]
         for body in ({"action": "accept"}, {"action": "ack"}, {"action": "outcome", "outcome": "demo_booked"}):
             assert (await rep.post(f"/v1/transfers/{transfer_id}/rep", json=body)).status_code == 200
     await asyncio.wait_for(running, 60)  # the example's loop ends at the final status
 
     assert said[0].startswith("Based on what you're looking for, I think Sarah Chen") and len(said) >= 3
+    assert len(set(said)) == len(said)  # no line said twice
     async with stack.http(ADMIN_KEY) as admin:
         view = (await admin.get(f"/v1/transfers/{transfer_id}")).json()
     assert view["status"] == "completed" and view["timeline"][0]["detail"].startswith("Ava asked for a rep")
