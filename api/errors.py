@@ -9,9 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("warm_transfer.api")
+DATABASE_RETRY_AFTER = 2  # seconds: a database restart or failover, not a long outage
 
 
 class ApiError(Exception):
@@ -51,7 +54,8 @@ _MEANINGS = {
     409: "Not possible in the current state, which is unchanged (`conflict`, `rejected`, `closed`)",
     413: "The request body is larger than `WT_MAX_REQUEST_BYTES` (`too_large`)",
     422: "The request is invalid: `details` names each field and its problem (`invalid_request`)",
-    503: "Temporal did not answer; nothing was changed, try again (`unavailable`)",
+    503: "Temporal or the database did not answer; nothing was changed, try again after `Retry-After` seconds "
+         "(`unavailable`)",
 }
 
 
@@ -97,6 +101,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # A line, not a traceback: an outage would otherwise log one per request. The driver's text is left out, as
+        # it may quote a statement's values.
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        return _answer(ApiError(503, "unavailable", "The database did not answer; nothing was changed, try again",
+                                headers={"Retry-After": str(DATABASE_RETRY_AFTER)}))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
