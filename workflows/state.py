@@ -77,6 +77,7 @@ class TransferState:
         self.plan = Plan()
         self.enrichment: Enrichment | None = None
         self.rep: RepSummary | None = None
+        self.rep_passed_over = False  # the rep declined or let the offer lapse: not "with another customer"
         self.exclude: list[str] = []  # reps this transfer is not offered to again
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
@@ -119,7 +120,8 @@ class TransferState:
         """The bot's next line to the prospect, in the bot's language."""
         rep, queue, prospect, locale = self.rep, self.queue, self.ctx.prospect, self.line_locale
         facts = LineFacts(
-            rep_name=rep and rep.name, rep_title=rep and rep.title, rep_expertise=rep and rep.expertise,
+            rep_name=rep and rep.name, rep_is_busy=not self.rep_passed_over, rep_title=rep and rep.title,
+            rep_expertise=rep and rep.expertise,
             team=self.routing.team, prospect_name=prospect.name, bot_name=self.request.bot.name,
             position=queue and queue.position, wait_seconds=queue and queue.eta_seconds, at=at,
             prospect_timezone=prospect.timezone, phone=prospect.phone, email=prospect.email,

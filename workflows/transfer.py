@@ -40,6 +40,7 @@ RECHECK_BY_PLACE = "queue-recheck-by-place"  # deeper places in the queue rechec
 RELEASE_IN_PUBLISH = "release-in-publish"  # a step that releases its place does it in its publish
 OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"  # the first publish runs after the first answer
 LINES_LABELLED_BY_LANGUAGE = "lines-labelled-by-language"  # a bot line's locale is the language it is written in
+QUEUE_NAMES_ONLY_A_BUSY_REP = "queue-names-only-a-busy-rep"  # "X is with another customer" only if X is
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 _ALERT = RetryPolicy(
@@ -235,6 +236,10 @@ class TransferWorkflow(TransferState):
 
     async def _wait_in_queue(self) -> Status:
         """Queued: the prospect hears the place and the wait, and may wait, ask for a callback or an e-mail."""
+        self.rep_passed_over = (self.rep is not None and self.rep.id in self.exclude
+                                and workflow.patched(QUEUE_NAMES_ONLY_A_BUSY_REP))
+        if self.rep_passed_over:
+            self.offer_expires_at = None  # the lapsed or declined offer's deadline means nothing in the queue
         self.enter(Status.QUEUED, f"In queue at position {self.queue.position}, about "
                    f"{max(1, round(self.queue.eta_seconds / 60))} min", data=self.queue.model_dump())
         if self.live:

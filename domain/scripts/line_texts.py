@@ -1,6 +1,7 @@
 """What the bot says to the prospect, per language, as data (see render.py for the rules).
 
-Known slots: rep_name, rep_first (the rep's first name, for a second mention), rep_title, rep_expertise,
+Known slots: rep_name, rep_first (the rep's first name, for a second mention), busy_rep (the rep's name while they
+are with other customers), rep_title, rep_expertise,
 team, first (prospect's first name), position,
 wait, recovery, when, phone, email; and the phrases derived below from them.
 """
@@ -50,7 +51,7 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
             ("Let me connect you.",),
         ),
         "queued": (
-            ("{rep_name} is with another customer right now.", "Our team is helping other customers right now."),
+            ("{busy_rep} is with another customer right now.", "Our team is helping other customers right now."),
             (
                 "You're number {position} in line, and the wait should be about {wait}.",
                 "You're number {position} in line.",
@@ -149,7 +150,7 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
             ("正在为您接通。",),
         ),
         "queued": (
-            ("{rep_name}正在服务其他客户。", "我们的团队正在服务其他客户。"),
+            ("{busy_rep}正在服务其他客户。", "我们的团队正在服务其他客户。"),
             ("您目前排在第{position}位,预计等待约{wait}。", "您目前排在第{position}位。", "预计等待约{wait}。"),
             (
                 "您希望继续等待、预约{rep_name}在您方便的时间回电,还是通过邮件跟进?",

@@ -31,6 +31,7 @@ class LineFacts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rep_name: str | None = None
+    rep_is_busy: bool = True  # the rep is with other customers (not one who declined or let the offer lapse)
     rep_title: str | None = None
     rep_expertise: str | None = None
     team: str | None = None
@@ -54,6 +55,7 @@ def bot_line(kind: str, locale: str, facts: LineFacts) -> str:
     slots = known(
         rep_name=facts.rep_name,
         rep_first=first_name(facts.rep_name),
+        busy_rep=facts.rep_name if facts.rep_is_busy else None,
         rep_title=facts.rep_title,
         rep_expertise=facts.rep_expertise,
         team=_team_name(facts.team, lang),

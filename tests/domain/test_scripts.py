@@ -342,3 +342,11 @@ def test_the_end_of_an_offer_names_who_and_when():
     assert offer_closed("deferred", "en", rep="Sarah Chen") == "↪️ Deferred by Sarah Chen, re-routed"
     assert offer_closed("callback", "zh", when="3月3日 10:30") == "📞 已预约回电:3月3日 10:30"
     assert offer_closed("expired", "en") == "⌛ Expired, re-routed"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_the_queue_says_the_rep_is_with_another_customer_only_while_they_are(locale):
+    busy = bot_line("queued", locale, LineFacts(rep_name="Sarah Chen", position=2))
+    passed_over = bot_line("queued", locale, LineFacts(rep_name="Sarah Chen", rep_is_busy=False, position=2))
+    assert busy.startswith("Sarah Chen")
+    assert not passed_over.startswith("Sarah Chen") and "2" in passed_over

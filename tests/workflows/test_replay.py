@@ -25,7 +25,8 @@ HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 
 BRANCHES = {"immediate", "offer_timeout", "decline_defer", "cancelled", "queued_deep", "queued_callback",
             "queued_email", "abandoned", "after_hours", "after_hours_chinese", "no_rep", "failed_recovery",
-            "ack_timeout_recovery", "feedback_timeout", "integration_faults", "foreign_locale"}
+            "ack_timeout_recovery", "feedback_timeout", "integration_faults", "foreign_locale",
+            "queued_passed_over"}
 
 
 def test_every_branch_is_recorded_on_the_current_code():

@@ -153,6 +153,20 @@ async def test_decline_and_defer_move_on_without_restarting(harness):
     await harness.keep_history(handle, "decline_defer")
 
 
+async def test_a_rep_who_declined_is_not_said_to_be_with_another_customer(harness):
+    harness.rep("sarah")
+    handle = await harness.start(routing={"team": "enterprise"})
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    queued = await harness.rep_act(handle, "sarah", "decline", reason="in a meeting")
+    line = queued.bot_lines[-1]
+    assert queued.status == "queued" and line.kind == "queued" and queued.offer_expires_at is None
+    assert "another customer" not in line.text and line.text.startswith("Our team is helping other customers")
+    assert "queue-names-only-a-busy-rep" in await harness.patches(handle)
+    assert (await harness.prospect(handle, "left")).status == "abandoned"
+    await harness.keep_history(handle, "queued_passed_over")
+
+
 async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
     harness.rep("priya", team="smb")
     smb = {"team": "smb"}
