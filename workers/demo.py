@@ -300,7 +300,7 @@ def queued_scenario(api: Api) -> Result:
     second.prospect("replied")
     second.close_with_feedback("nurture", missing=["number of locations"], csat=4)
     second.print_timeline()
-    return Result("(b) queued, second in line", second,
+    return Result("(b) queued behind a busy rep", second,
                   f"was queued at #{second.first_queue.position}, offered when the seat freed; "
                   f"outcome {second.view.outcome}")
 
