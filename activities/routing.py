@@ -12,7 +12,7 @@ from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
 from domain.placement import Placement
 from domain.reps import RepState
-from domain.routing import on_shift, rank
+from domain.routing import can_take_now, on_shift, rank
 from domain.triggers import Policy
 from domain.view import RepSummary
 from integrations.crm.base import CRM, CrmUnavailable
@@ -64,7 +64,7 @@ class RoutingActivities:
         opening = None if working else next_opening(best.profile.working_hours, best.profile.timezone, now)
         return Plan(
             best=rep_summary(best),
-            alternatives=[rep_summary(s) for s in (working or ranked)[1:4]],
+            alternatives=[rep_summary(s) for s in ranked if s is not best and can_take_now(s, now)][:3],
             on_shift=bool(working),
             next_opening=opening,
             best_timezone=best.profile.timezone,
