@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 
 from domain.context import ContextPackage
 from domain.lifecycle import Branch, Status
@@ -56,6 +56,11 @@ class TransferView(BaseModel):
     bot_lines: list[BotLine] = []
     timeline: list[TimelineEntry] = []
     collect: list[str] = []  # essentials of the context package still unknown: ask when timing allows
+
+    @field_serializer("follow_up_at")
+    def _in_utc(self, at: datetime | None) -> datetime | None:
+        """In UTC, as every other time the API gives: a callback time keeps the offset it was asked in."""
+        return at.astimezone(UTC) if at else None
 
 
 class BriefFacts(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -274,3 +274,13 @@ def test_a_follow_up_keeps_one_task_moved_while_owner_and_kind_stay_and_closed_o
 def test_the_workflow_overrides_no_part_of_its_state_but_entering_a_state():
     shadowed = {name for name in vars(TransferWorkflow) if name in dir(TransferState) and not name.startswith("__")}
     assert shadowed == {"enter"}
+
+
+def test_the_view_gives_a_callback_time_in_utc_whatever_offset_it_was_asked_in():
+    state = transfer(prospect={"name": "Dana Lee", "phone": "+1 555 0100"})
+    state.adopt(Plan(best=SARAH, on_shift=True))
+    asked = (NOW + timedelta(days=1)).astimezone(timezone(timedelta(hours=8)))
+    state.choose_follow_up(ProspectAction(action="callback", callback_at=asked), NOW)
+    shown = state.as_view().model_dump(mode="json")["follow_up_at"]
+    assert shown.endswith("Z") or shown.endswith("+00:00")
+    assert datetime.fromisoformat(shown) == asked
