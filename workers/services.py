@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from activities.digest import DigestActivities
 from activities.publish import PublishActivities
@@ -75,11 +75,12 @@ def hide_password(url: str) -> str:
 
 @contextmanager
 def ready(settings: Settings) -> Iterator[None]:
-    """A database that cannot be reached, found or opened becomes one line naming WT_DATABASE_URL."""
+    """A database that cannot be reached, found or opened becomes one line naming WT_DATABASE_URL (other database
+    errors are bugs, and keep their traceback)."""
     try:
         yield
-    except (DBAPIError, OSError) as err:
-        cause = err.orig if isinstance(err, DBAPIError) else err
+    except (OperationalError, InterfaceError, OSError) as err:
+        cause = err if isinstance(err, OSError) else err.orig
         what = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         password = make_url(settings.database_url).password
         if password:
