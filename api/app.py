@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ from integrations.triggers.local import shipped_meaning
 from store.wakeup_pg import listening
 from store.wakeup_relay import RelayListener
 
+ADMIN_KEY_SETTING = "WT_ADMIN_KEY"  # how the keys this setting stood for are marked (api_keys.setting)
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings, services: ApiServices, client: Client,
                sdk_metrics: Collector | None = None) -> FastAPI:
@@ -42,8 +46,13 @@ def create_app(settings: Settings, services: ApiServices, client: Client,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.admin_key:  # the first admin key, from the environment
-            await blocking(services.keys.register, settings.admin_key, "admin", None, datetime.now(UTC))
+        if settings.admin_key:  # the admin key of the environment; the one it stood for before is revoked
+            stood = await blocking(services.keys.stand_for, ADMIN_KEY_SETTING, settings.admin_key, datetime.now(UTC))
+            if stood.revoked_others:
+                log.warning("WT_ADMIN_KEY changed: the admin key it stood for before is revoked.")
+            if not stood.usable:
+                log.warning("WT_ADMIN_KEY is a revoked key (API key id %s): it does not work. Set a new value.",
+                            stood.key_id)
         listener = RelayListener(settings.wakeup_dir, services.outbox.appended) if settings.wakeup_dir else None
         if listener is not None:  # a worker in another process of this host wakes our event streams
             listener.start()

@@ -40,8 +40,8 @@ GC_WATCH = Path(__file__).parent / "gc_watch"
 # runtime started, then the wall clock of its three phases.
 GO_GC_TRACE = re.compile(r"gc \d+ @(?P<at>[\d.]+)s \d+%: (?P<sweep_termination>[\d.]+)\+(?P<mark>[\d.]+)"
                          r"\+(?P<mark_termination>[\d.]+) ms clock")
-ADMIN_KEY = "wt_bench_admin"
-WEBHOOK_SECRET = "bench-webhook-secret"
+ADMIN_KEY = "wt_bench_admin_key_0123456789abcdefghij"
+WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef"
 ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 TEAM = "bench"
 

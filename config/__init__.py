@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from domain.reps import TimeZoneName
 from integrations.calendar.caldav import url_template
@@ -36,8 +41,55 @@ def needed_by(*processes: str, secret: bool = False) -> dict:
     only, or they refuse to start without it. docker-compose.yml sets each for those processes, a secret as a
     required variable (tests/workers/test_compose.py checks), and docs/configuration.md says so."""
     return {"needed_by": list(processes or SCALE_OUT_PROCESSES), "secret": secret}
+
+
 Addresses = Annotated[list[EmailStr], NoDecode]  # comma-separated in the environment
 TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+# Secrets we sign or authenticate with, and the admin key: long enough that guessing them is hopeless. `up` makes
+# its own (43 characters); `python -c "import secrets; print(secrets.token_urlsafe(32))"` makes one.
+MIN_SECRET_LENGTH = 32
+# Slack issues its apps' signing secrets (32 hex characters): anything much shorter is not one.
+MIN_SLACK_SIGNING_SECRET_LENGTH = 16
+DATABASES = "sqlite:///<file> or postgresql+psycopg://<user>:<password>@<host>/<database>"
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                        r"[A-Za-z0-9])?)*\.?$")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` is this machine: `localhost`, 127.0.0.0/8 or ::1."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def safe_for_credentials(url: str) -> bool:
+    """Whether a credential sent to `url` stays out of sight: https, or plain http to a loopback address only (a
+    test double on this host). The one rule for every setting that sends a token, key or password over HTTP."""
+    parsed = urlsplit(url)
+    return parsed.scheme == "https" or parsed.scheme == "http" and is_loopback(parsed.hostname)
+
+
+def is_host(value: str) -> bool:
+    """An IP address, or a host name whose labels are letters, digits and hyphens (not all digits at the end, so
+    `999.1.1.1` is no host name but a bad address)."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return True
+    except ValueError:
+        return bool(_HOST_NAME.match(value)) and not value.rstrip(".").rpartition(".")[2].isdigit()
+
+
+def host_and_port(value: str, example: str) -> str:
+    """`value` if it is `host:port` (an IPv6 address in brackets); a ValueError otherwise."""
+    host, _, port = value.strip().rpartition(":")
+    if not (host and is_host(host) and port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"expected host:port, e.g. {example}")
+    return value.strip()
 
 
 class Settings(BaseSettings):
@@ -73,19 +125,23 @@ class Settings(BaseSettings):
                                                "`WT_TEMPORAL_TLS`)")
     task_queue: str = Field("warm-transfer", description="the Temporal task queue the worker polls and the API "
                             "starts transfers on")
-    api_host: str = Field("127.0.0.1", description="the address the API listens on",
+    api_host: str = Field("127.0.0.1", description="the address the API listens on: an IP address of this host "
+                          "(`0.0.0.0` for all) or a name for one",
                           json_schema_extra=needed_by("api"))
     api_port: int = Field(8000, ge=1, le=65535, description="the port the API listens on (`up --api-port` "
                           "overrides it)")
     public_url: str | None = Field(None, description="how reps reach the API, e.g. `https://transfers.example.com`, "
-                                   "for the console link in alert e-mails")
+                                   "for the console link in alert e-mails: an http(s) URL with a host")
 
-    admin_key: str | None = Field(None, description="the first admin key; more keys are issued with "
-                                  "`POST /v1/api-keys`", json_schema_extra=needed_by("api", secret=True))
+    admin_key: str | None = Field(None, description="the admin key this setting stands for, at least 32 characters; "
+                                  "more keys are issued with `POST /v1/api-keys`. `api` refuses to start without it. "
+                                  "When it changes, the API revokes the key it stood for before as it starts, so the "
+                                  "old value stops working: give every API process the same value",
+                                  json_schema_extra=needed_by("api", secret=True))
     webhook_secret: SecretStr | None = Field(None, description="the HMAC-SHA256 secret webhooks are signed with "
-                                             "(`X-WT-Signature`); `api` and `worker` refuse to start without one, "
-                                             "`up` makes one in its data directory",
-                                             json_schema_extra=needed_by(secret=True))
+                                             "(`X-WT-Signature`), and the codec server's sessions too; at least 32 "
+                                             "characters. `api` and `worker` refuse to start without one, `up` makes "
+                                             "one in its data directory", json_schema_extra=needed_by(secret=True))
     encryption_keys: SecretStr | None = Field(None, description="the key ring every payload to Temporal is encrypted "
                                               "with (AES-256-GCM): `<id>:<base64 of 32 bytes>` entries, comma-"
                                               "separated, newest first. The first encrypts, all decrypt, so a key is "
@@ -94,14 +150,16 @@ class Settings(BaseSettings):
                                               "directory", json_schema_extra=needed_by(secret=True))
     allow_unencrypted: bool = Field(False, description="run without `WT_ENCRYPTION_KEYS`: prospects' personal data "
                                     "then sits in clear in Temporal's histories")
-    codec_origins: list[str] = Field([], description="the origins of Temporal UIs allowed to call the codec server "
-                                     "(`/codec`) from the browser, e.g. `[\"https://temporal.example.com\"]`; `up` "
-                                     "allows its own UI")
+    codec_origins: Annotated[list[str], NoDecode] = Field([], description="the origins of Temporal UIs allowed to "
+                                                          "call the codec server (`/codec`) from the browser, comma-"
+                                                          "separated, e.g. `https://temporal.example.com` (a JSON "
+                                                          "list is taken too); `up` allows its own UI")
     smtp_host: str | None = Field(None, description="an SMTP server; when set, prospect confirmations and rep "
                                   "alerts (in the same words as the console card) are e-mailed")
     smtp_port: int = Field(25, ge=1, le=65535, description="the SMTP server's port")
     smtp_sender: str = Field("Warm Transfer <warm-transfer@localhost>", description="the sender of those e-mails")
-    smtp_starttls: bool = Field(False, description="whether to secure the SMTP connection with STARTTLS")
+    smtp_starttls: bool = Field(False, description="whether to secure the SMTP connection with STARTTLS; needed "
+                                "with a login (`WT_SMTP_USERNAME`) unless the server is on a loopback address")
     smtp_username: str | None = Field(None, description="the SMTP login, when the server asks for one")
     smtp_password: str | None = Field(None, description="the SMTP login's password")
     slack_bot_token: SecretStr | None = Field(None, description="a Slack app's bot token (`xoxb-...`, scopes "
@@ -114,7 +172,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, description="the Slack app's signing secret: with it, "
                                                    "`POST /v1/slack/interactivity` takes the clicks on the cards' "
                                                    "actions (each request's signature and age checked, a replay "
-                                                   "refused); without it that endpoint answers 404")
+                                                   "refused); without it that endpoint answers 404. At "
+                                                   "least 16 characters (Slack's are 32)")
     crm: Literal["builtin", "hubspot"] = Field("builtin", description="the CRM prospects' accounts and history "
                                                "are read from and transfer notes written to: `builtin` (tables in "
                                                "the app database) or `hubspot` (needs `WT_HUBSPOT_TOKEN`)")
@@ -143,7 +202,9 @@ class Settings(BaseSettings):
                                    "`{rep_id}`, one calendar for the whole team. Needed by `WT_CALENDAR=caldav`")
     caldav_username: str | None = Field(None, description="the CalDAV login (HTTP Basic): an account that may write "
                                         "every rep's calendar")
-    caldav_password: SecretStr | None = Field(None, description="the CalDAV login's password")
+    caldav_password: SecretStr | None = Field(None, description="the CalDAV login's password; with a login, "
+                                              "`WT_CALDAV_URL` must be https unless the server is on a loopback "
+                                              "address")
     trigger_policy: str | None = Field(None, description="a trigger policy file of your own (phrases, thresholds, "
                                        "score bands), checked at start; unset: the bundled "
                                        "`domain/triggers/policy.toml`")
@@ -155,7 +216,8 @@ class Settings(BaseSettings):
     trigger_llm_model: str | None = Field(None, description="the model to ask, as that API names it; needed with "
                                           "`WT_TRIGGER_LLM_URL`")
     trigger_llm_key: SecretStr | None = Field(None, description="the key sent to that API as `Authorization: Bearer "
-                                              "<key>`; unset for a server that wants none")
+                                              "<key>`; unset for a server that wants none. With a key, "
+                                              "`WT_TRIGGER_LLM_URL` must be https unless it is a loopback address")
     trigger_llm_timeout: float = Field(3.0, gt=0, le=60, description="seconds the language model has to answer, "
                                        "from connecting to the last byte; after that the local evaluator answers")
     callback_allow: Annotated[list[str], NoDecode] = Field([], description="where a bot's `callback_url` may lead "
@@ -266,10 +328,92 @@ class Settings(BaseSettings):
 
     @field_validator("worker_metrics_address")
     @classmethod
-    def _host_and_port(cls, value: str | None) -> str | None:
-        host, _, port = (value or "").rpartition(":")
-        if value is not None and not (host and port.isdigit() and 0 < int(port) < 65536):
-            raise ValueError("expected host:port, e.g. 0.0.0.0:9464")
+    def _metrics_address(cls, value: str | None) -> str | None:
+        return None if value is None else host_and_port(value, "0.0.0.0:9464")
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _temporal_address(cls, value: str) -> str:
+        return host_and_port(value, "temporal.internal:7233")
+
+    @field_validator("api_host")
+    @classmethod
+    def _api_host(cls, value: str) -> str:
+        if not is_host(value.strip()):
+            raise ValueError("is not a valid IP address or host name (e.g. 127.0.0.1, 0.0.0.0 or ::)")
+        return value.strip()
+
+    @field_validator("task_queue")
+    @classmethod
+    def _task_queue(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty: the worker polls this queue and the API starts transfers on it")
+        return value.strip()
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. https://transfers.example.com")
+        return value.strip().rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"is not a database URL: expected {DATABASES}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"{url.get_backend_name()} is not supported: expected {DATABASES}")
+        drivers = {"postgresql": ("psycopg", "PostgreSQL is reached with the psycopg driver: postgresql+psycopg://"),
+                   "sqlite": ("pysqlite", "SQLite is reached with Python's own sqlite3: sqlite:///<file>")}
+        driver, how = drivers[url.get_backend_name()]
+        if url.get_driver_name() != driver:
+            raise ValueError(f"{how}, not {url.drivername}://")
+        return value.strip()
+
+    @field_validator("admin_key", "webhook_secret")
+    @classmethod
+    def _long_secret(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        revealed = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if revealed is not None and len(revealed.strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters, and random (`python -c \"import "
+                             "secrets; print(secrets.token_urlsafe(32))\"` makes one)")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _slack_signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SLACK_SIGNING_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SLACK_SIGNING_SECRET_LENGTH} characters: the Slack app's "
+                             "signing secret, from its Basic Information page")
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_in_clear(self) -> Settings:
+        """A password or key never crosses a network in clear: the rule WT_HUBSPOT_BASE_URL follows."""
+        if (self.smtp_host and (self.smtp_username or self.smtp_password) and not self.smtp_starttls
+                and not is_loopback(self.smtp_host)):
+            raise ValueError("WT_SMTP_USERNAME and WT_SMTP_PASSWORD need WT_SMTP_STARTTLS=true: the login would "
+                             "cross the network in clear (allowed only to an SMTP server on a loopback address)")
+        if self.caldav_url and (self.caldav_username or self.caldav_password) and not safe_for_credentials(
+                self.caldav_url.format(rep_id="rep")):
+            raise ValueError("WT_CALDAV_URL must be https with a CalDAV login (WT_CALDAV_USERNAME, "
+                             "WT_CALDAV_PASSWORD): plain http only to a loopback address")
+        if self.trigger_llm_url and self.trigger_llm_key and not safe_for_credentials(self.trigger_llm_url):
+            raise ValueError("WT_TRIGGER_LLM_URL must be https with WT_TRIGGER_LLM_KEY: plain http only to a "
+                             "loopback address")
+        return self
+
+    @field_validator("trigger_policy")
+    @classmethod
+    def _policy_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError("no such file: a trigger policy file (TOML), like domain/triggers/policy.toml")
         return value
 
     @field_validator("trigger_llm_url")
@@ -287,9 +431,7 @@ class Settings(BaseSettings):
     @classmethod
     def _hubspot_url(cls, url: str) -> str:
         """The token goes with every request: never in clear beyond this host."""
-        parsed = urlsplit(url)
-        loopback = parsed.hostname in ("localhost", "127.0.0.1", "::1")
-        if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback) or not parsed.hostname:
+        if not safe_for_credentials(url) or not urlsplit(url).hostname:
             raise ValueError("must be an https URL (plain http only to a loopback address)")
         return url.rstrip("/")
 
@@ -311,10 +453,27 @@ class Settings(BaseSettings):
             raise ValueError("WT_CALENDAR=caldav needs WT_CALDAV_URL, each rep's calendar")
         return self
 
-    @field_validator("callback_allow", "ops_email", "digest_to", mode="before")
+    @field_validator("callback_allow", "ops_email", "digest_to", "codec_origins", mode="before")
     @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        return [entry for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value
+    def _comma_separated(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        if info.field_name == "codec_origins" and value.strip().startswith("["):  # a JSON list, as it once was
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("expected comma-separated origins, or a JSON list of them") from None
+        return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+    @field_validator("codec_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            url = urlsplit(origin)
+            if url.scheme not in ("http", "https") or not url.hostname or url.path.strip("/") or url.query:
+                raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port], e.g. "
+                                 "https://temporal.example.com")
+        return [origin.rstrip("/") for origin in origins]
 
     @field_validator("callback_allow")
     @classmethod

@@ -24,6 +24,19 @@ class Principal(BaseModel):
     key_id: int  # which key: what a transfer's owner is recorded as
 
 
+class StoodFor(BaseModel):
+    """What KeyStore.stand_for did: the setting's key's id, how many keys it stood for before it revoked, and
+    whether the key works (not if an admin revoked it: it stays revoked until the setting changes)."""
+
+    key_id: int
+    revoked_others: int
+    usable: bool
+
+
+class LastAdminKey(Exception):
+    """The key is the last admin key not revoked: it stays."""
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -51,6 +64,51 @@ class KeyStore:
         with self.db.session() as session:
             # Two processes registering the same demo key at start-up must not fail on the unique hash.
             insert_ignoring_conflicts(session, ApiKeyRow.__table__, [row], ["key_hash"])
+
+    def stand_for(self, setting: str, key: str, now: datetime) -> StoodFor:
+        """Make `key` the one admin key `setting` (WT_ADMIN_KEY) stands for: registered (marked as the setting's),
+        and every other key the setting stood for before revoked, in one transaction. Idempotent, and safe when
+        several processes start at once with the same value; keys issued through the API are never touched. A key
+        registered before keys were marked is marked now, if it is an admin key."""
+        digest = hash_key(key)
+        row = {"key_hash": digest, "prefix": key[:12], "role": "admin", "rep_id": None, "created_at": now,
+               "setting": setting}
+        with self.db.session() as session:
+            insert_ignoring_conflicts(session, ApiKeyRow.__table__, [row], ["key_hash"])
+            session.exec(update(ApiKeyRow).where(ApiKeyRow.key_hash == digest, ApiKeyRow.role == "admin",
+                                                 ApiKeyRow.setting.is_(None)).values(setting=setting))
+            revoked = session.exec(update(ApiKeyRow).where(
+                ApiKeyRow.setting == setting, ApiKeyRow.key_hash != digest, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=now)).rowcount
+            current = session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).one()
+        return StoodFor(key_id=current.id, revoked_others=revoked, usable=current.role == "admin"
+                        and current.revoked_at is None)
+
+    def listed(self) -> list[ApiKeyRow]:
+        """Every key, newest first: what it is, never the key itself (only its first characters)."""
+        with self.db.read() as session:
+            return list(session.exec(select(ApiKeyRow).order_by(ApiKeyRow.id.desc())).all())
+
+    def revoke(self, key_id: int, now: datetime) -> ApiKeyRow | None:
+        """Revoke a key: at once in this process, within `remember_seconds` in the others. Revoking a revoked key
+        changes nothing. None if there is no such key; LastAdminKey, and nothing changed, if it is the last admin
+        key not revoked: without one, nobody could manage keys or reps until WT_ADMIN_KEY changed."""
+        with self.db.session() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                return None
+            if row.revoked_at is None and row.role == "admin":
+                # Locked (on PostgreSQL; SQLite has one writer), so two admins revoking the last two admin keys at
+                # once cannot both succeed: the second finds the first's revoked.
+                active = session.exec(select(ApiKeyRow.id).where(
+                    ApiKeyRow.role == "admin", ApiKeyRow.revoked_at.is_(None)).with_for_update()).all()
+                if not set(active) - {key_id}:
+                    raise LastAdminKey(key_id)
+            session.exec(update(ApiKeyRow).where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                         .values(revoked_at=now))
+            session.refresh(row)
+        self._remembered.pop(row.key_hash, None)
+        return row
 
     def remembered(self, key: str) -> Principal | None:
         """The key's principal if it was resolved lately, without I/O; None if it must be resolved."""

@@ -230,6 +230,9 @@ class ApiKeyRow(SQLModel, table=True):
     rep_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The setting this key stands for (`WT_ADMIN_KEY`): when the setting's value changes, the key it stood for is
+    # revoked (store.keys.KeyStore.stand_for). None for a key issued through the API or a demo key.
+    setting: str | None = Field(default=None, max_length=32)
 
 
 class CalendarTokenRow(SQLModel, table=True):

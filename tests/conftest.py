@@ -41,7 +41,7 @@ PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeo
 TEST_KEY_RING = "test-1:dGVzdHMgb25seSwgbmV2ZXIgYSByZWFsIGtleTogMzI="
 CONVERTER = data_converter(KeyRing.parse(TEST_KEY_RING))
 os.environ.setdefault("WT_ENCRYPTION_KEYS", TEST_KEY_RING)
-os.environ.setdefault("WT_WEBHOOK_SECRET", "tests-webhook-secret")
+os.environ.setdefault("WT_WEBHOOK_SECRET", "tests-webhook-secret-0123456789abcdef")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

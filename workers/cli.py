@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError
 
 from config import DATA_DIR, Settings
+from domain.triggers import PolicyError, load_policy
 from store.schema import SchemaError, migrate
 from workers import demo, event_loop, logs, stack
 from workers.codec import KeyRingError
 from workers.devserver import StackError
 from workers.secrets import MissingSecret
-from workers.services import open_database
+from workers.services import DatabaseUnavailable, hide_password, open_database, ready
 from workers.temporal import ClusterSettingsError
 from workers.tracing import TracingSettingsError
 
@@ -60,9 +62,19 @@ def _settings_error(err: ValidationError) -> str:
             lines.append(error["msg"].removeprefix("Value error, "))
             continue
         name = "_".join(map(str, error["loc"]))
-        shown = "<hidden>" if any(word in name for word in _SECRET_WORDS) else repr(error["input"])
-        lines.append(f"WT_{name.upper()}={shown}: {error['msg']}")
+        shown = "<hidden>" if any(word in name for word in _SECRET_WORDS) else repr(_without_password(error["input"]))
+        lines.append(f"WT_{name.upper()}={shown}: {error['msg'].removeprefix('Value error, ')}")
     return "warm-transfer: bad configuration\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _without_password(value: object) -> object:
+    """A URL's password as `***` (WT_DATABASE_URL holds one); anything else as it is."""
+    if not isinstance(value, str) or "@" not in value:
+        return value
+    try:
+        return hide_password(value)
+    except ArgumentError:
+        return value.split("://", 1)[0] + "://***" if "://" in value else "***"
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
@@ -79,7 +91,8 @@ def migrated(settings: Settings) -> str:
     """`migrate`: the app database brought to the newest schema; its revision."""
     db = open_database(settings)
     try:
-        return migrate(db)
+        with ready(settings):
+            return migrate(db)
     finally:
         db.dispose()
 
@@ -98,11 +111,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             print(f"The app database is at revision {migrated(settings)}.")
         else:
+            if settings.trigger_policy:  # checked before anything starts, not once Temporal answers
+                load_policy(settings.trigger_policy)
             event_loop.run(_serve(args, settings), settings.event_loop)
     except (MissingSecret, KeyRingError, ClusterSettingsError, TracingSettingsError) as err:
         print(f"warm-transfer {args.command}: bad configuration: {err}", file=sys.stderr)
         return 2
-    except (StackError, demo.DemoError, TimeoutError, SchemaError) as err:
+    except PolicyError as err:
+        print(f"warm-transfer {args.command}: bad configuration: WT_TRIGGER_POLICY: {err}", file=sys.stderr)
+        return 2
+    except (StackError, demo.DemoError, TimeoutError, SchemaError, DatabaseUnavailable) as err:
         print(f"warm-transfer {args.command}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # only before the event loop took over the signals, or in the demo

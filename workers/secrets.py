@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from config import Settings
-from workers.codec import KeyRing
+from workers.codec import KeyRing, KeyRingError
 
 ENCRYPTION_KEYS_FILE = "encryption-keys"
 WEBHOOK_SECRET_FILE = "webhook-secret"
@@ -30,7 +30,10 @@ class MissingSecret(RuntimeError):
 def encryption_keys(settings: Settings) -> KeyRing | None:
     """The key ring payloads are encrypted with; None only where running unencrypted was asked for."""
     if settings.encryption_keys is not None:
-        return KeyRing.parse(settings.encryption_keys.get_secret_value())
+        try:
+            return KeyRing.parse(settings.encryption_keys.get_secret_value())
+        except KeyRingError as err:
+            raise KeyRingError(f"WT_ENCRYPTION_KEYS: {err}") from None
     if settings.allow_unencrypted:
         return None
     raise MissingSecret("WT_ENCRYPTION_KEYS is not set: prospects' personal data would sit in clear in Temporal. Set "
@@ -43,6 +46,15 @@ def webhook_secret(settings: Settings) -> str:
         raise MissingSecret("WT_WEBHOOK_SECRET is not set: webhooks to bots are signed with it. Set a long random "
                             "value (`up` makes one in its data directory).")
     return settings.webhook_secret.get_secret_value()
+
+
+def admin_key(settings: Settings) -> str:
+    """The admin key `api` stands for; `up` has its demo's admin key and needs none."""
+    if settings.admin_key is None:
+        raise MissingSecret("WT_ADMIN_KEY is not set: the API needs the admin key that manages reps and keys. Set a "
+                            "long random value (at least 32 characters; `python -c \"import secrets; "
+                            "print(secrets.token_urlsafe(32))\"` makes one).")
+    return settings.admin_key
 
 
 def kept_in(data_dir: Path, settings: Settings) -> Settings:

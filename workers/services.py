@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from activities.digest import DigestActivities
 from activities.publish import PublishActivities
@@ -60,16 +64,43 @@ class Services:
         return routing.all() + publish.all() + watchdog.all() + digest.all()
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The app database cannot be reached or opened at start: which setting, and what failed (never its password)."""
+
+
+def hide_password(url: str) -> str:
+    """A database URL as it may be shown: its password as `***`."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def ready(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached, found or opened becomes one line naming WT_DATABASE_URL (other database
+    errors are bugs, and keep their traceback)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, OSError) as err:
+        cause = err if isinstance(err, OSError) else err.orig
+        what = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        password = make_url(settings.database_url).password
+        if password:
+            what = what.replace(str(password), "***")
+        raise DatabaseUnavailable(f"WT_DATABASE_URL={hide_password(settings.database_url)}: the app database cannot "
+                                  f"be used: {what}") from None
+
+
 def open_database(settings: Settings) -> Database:
     """The app database (a SQLite file's directory made if need be), as it is: not yet migrated."""
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return Database(settings.database_url)
+    with ready(settings):
+        if settings.database_url.startswith("sqlite:///"):
+            Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return Database(settings.database_url)
 
 
 def build_services(settings: Settings) -> Services:
     db = open_database(settings)
-    migrate(db)  # one process at a time: others started beside this one wait (store.schema)
+    with ready(settings):
+        migrate(db)  # one process at a time: others started beside this one wait (store.schema)
     caldav_password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
     integrations = build_integrations(db, webhook_secret=webhook_secret(settings), mailer=_mailer(settings),
                                       slack_token=_revealed(settings.slack_bot_token),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -30,7 +31,7 @@ from workers import children
 from workers.demo import seed_demo
 from workers.devserver import DevServer, StackError
 from workers.runtime import settle_heap
-from workers.secrets import encryption_keys, kept_in
+from workers.secrets import admin_key, encryption_keys, kept_in
 from workers.services import build_services
 from workers.supervision import keep_alive
 from workers.telemetry import Telemetry
@@ -82,8 +83,17 @@ def bind_api_socket(host: str, port: int) -> socket.socket:
     try:
         sock.bind((host, port))
         sock.listen(API_BACKLOG)
+    except socket.gaierror as err:
+        sock.close()
+        raise StackError(f"WT_API_HOST={host} is not a valid address to listen on ({err.strerror}).") from err
     except OSError as err:
         sock.close()
+        if err.errno == errno.EADDRNOTAVAIL:
+            raise StackError(f"WT_API_HOST={host} is not an address of this host ({err.strerror}): use one of its "
+                             "addresses, or 0.0.0.0 for all.") from err
+        if err.errno in (errno.EACCES, errno.EPERM):
+            raise StackError(f"API port {host}:{port}: not allowed to listen there ({err.strerror}); pick a port "
+                             "above 1023 (--api-port or WT_API_PORT).") from err
         raise StackError(f"API port {host}:{port} is taken ({err.strerror}). Is another `warm-transfer up` or "
                          f"`api` running? Stop it, or pick another port (--api-port or WT_API_PORT).") from err
     return sock
@@ -261,6 +271,7 @@ def observed_app(settings: Settings, services: ApiServices, client: Client, tele
 
 async def api_only(settings: Settings, log_level: str) -> None:
     telemetry = Telemetry.of("api", sdk_metrics=settings.temporal_sdk_metrics)
+    admin_key(settings)  # the admin key it registers as it starts (api.app)
     # A missing key or an unreadable TLS file stops it before anything else.
     connection = telemetry.connection(settings, data_converter(encryption_keys(settings)))
     services = build_services(settings)

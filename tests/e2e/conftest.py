@@ -26,7 +26,7 @@ from workers.stack import bind_api_socket, observed_app
 from workers.telemetry import Telemetry
 from workers.temporal import make_worker, register_search_attributes
 
-ADMIN_KEY = "wt_admin_e2e"
+ADMIN_KEY = "wt_admin_e2e_test_key_0123456789abcdef"
 UI_ORIGIN = "http://127.0.0.1:8233"  # a Temporal UI allowed to call the codec server
 
 

@@ -9,7 +9,7 @@ import logging
 
 import httpx
 
-from tests.e2e.conftest import ADMIN_KEY
+from tests.e2e.conftest import ADMIN_KEY, stack_on
 from workflows.watchdog import WatchdogWorkflow
 
 
@@ -216,3 +216,53 @@ async def test_a_key_of_the_wrong_role_is_told_which_it_needs_with_the_right_art
                     for client, path in ((admin, "/v1/reps/me"), (bot, "/v1/reps/me"), (wei, "/v1/metrics"))]
     assert messages == ["This needs a rep key; yours is an admin key.", "This needs a rep key; yours is a bot key.",
                         "This needs an admin key; yours is a rep key."]
+
+
+async def test_an_admin_lists_and_revokes_keys_and_a_revoked_key_stops_working_at_once(stack):
+    async with stack.http(ADMIN_KEY) as admin, httpx.AsyncClient(base_url=stack.url) as anyone:
+        issued = (await admin.post("/v1/api-keys", json={"role": "bot"})).json()
+        listed = {key["id"]: key for key in (await admin.get("/v1/api-keys")).json()}
+        assert listed[issued["id"]]["prefix"] == issued["key"][:12] and listed[issued["id"]]["revoked_at"] is None
+        assert not any(issued["key"] in str(key) for key in listed.values())  # never the key itself
+        mine = [key for key in listed.values() if key["setting"] == "WT_ADMIN_KEY"]
+        assert [key["prefix"] for key in mine] == [ADMIN_KEY[:12]]
+
+        bot = {"Authorization": f"Bearer {issued['key']}"}
+        assert (await anyone.get("/v1/api-keys")).status_code == 401
+        refused = await anyone.delete(f"/v1/api-keys/{issued['id']}", headers=bot)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert (await anyone.delete(f"/v1/api-keys/{issued['id']}")).status_code == 401
+        missing = await admin.delete("/v1/api-keys/999999")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+        assert (await anyone.post("/v1/triggers/evaluate", headers=bot, json={"messages": []})).status_code != 401
+        revoked = await admin.delete(f"/v1/api-keys/{issued['id']}")
+        assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+        assert (await anyone.post("/v1/triggers/evaluate", headers=bot, json={"messages": []})).status_code == 401
+        again = await admin.delete(f"/v1/api-keys/{issued['id']}")  # idempotent
+        assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
+
+        last = await admin.delete(f"/v1/api-keys/{mine[0]['id']}")  # the only admin key
+        assert last.status_code == 409 and last.json()["error"]["code"] == "conflict"
+        other = (await admin.post("/v1/api-keys", json={"role": "admin"})).json()
+        assert (await admin.delete(f"/v1/api-keys/{mine[0]['id']}")).status_code == 200  # now it may go
+        assert (await admin.get("/v1/api-keys")).status_code == 401  # at once, its own key too
+        async with stack.http(other["key"]) as successor:
+            assert (await successor.get("/v1/api-keys")).status_code == 200
+
+
+async def test_a_new_wt_admin_key_revokes_the_one_it_stood_for_and_no_other(local_env, tmp_path):
+    new_key = "wt-admin-key-after-rotation-0123456789abcdef"
+    async with stack_on(local_env.client, tmp_path) as before, before.http(ADMIN_KEY) as admin:
+        issued_admin = (await admin.post("/v1/api-keys", json={"role": "admin"})).json()["key"]
+
+    def rotated(stack) -> None:  # the API started again, on the same database, with a new WT_ADMIN_KEY
+        stack.settings = stack.settings.model_copy(update={"admin_key": new_key})
+
+    async with stack_on(local_env.client, tmp_path, rotated) as after, after.http(ADMIN_KEY) as old, \
+            after.http(new_key) as new, after.http(issued_admin) as issued:
+        assert (await old.get("/v1/api-keys")).status_code == 401
+        assert (await issued.get("/v1/api-keys")).status_code == 200  # issued through the API: kept
+        listed = (await new.get("/v1/api-keys")).json()
+        setting_keys = {key["prefix"]: key["revoked_at"] is not None for key in listed if key["setting"]}
+        assert setting_keys == {ADMIN_KEY[:12]: True, new_key[:12]: False}

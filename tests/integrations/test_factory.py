@@ -45,7 +45,7 @@ def test_hubspot_is_the_crm_when_configured(tmp_path):
 
 
 @pytest.mark.parametrize(("setting", "refused"), [
-    ({"crm": "hubspot"}, "WT_HUBSPOT_TOKEN=<hidden>: Value error, WT_CRM=hubspot needs a HubSpot private app's token"),
+    ({"crm": "hubspot"}, "WT_HUBSPOT_TOKEN=<hidden>: WT_CRM=hubspot needs a HubSpot private app's token"),
     ({"hubspot_base_url": "http://api.hubapi.example"}, "must be an https URL (plain http only to a loopback address)"),
 ])
 def test_hubspot_settings_are_checked_at_start(setting, refused):

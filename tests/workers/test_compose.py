@@ -99,7 +99,7 @@ def _compose_available() -> bool:
 
 @pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed")
 def test_docker_compose_accepts_the_file() -> None:
-    env = {**os.environ, "WT_ADMIN_KEY": "k", "WT_WEBHOOK_SECRET": "s", "WT_ENCRYPTION_KEYS": "k1:x",
+    env = {**os.environ, "WT_ADMIN_KEY": "k" * 32, "WT_WEBHOOK_SECRET": "s" * 32, "WT_ENCRYPTION_KEYS": "k1:x",
            "POSTGRES_PASSWORD": "p"}
     checked = subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
                              capture_output=True, text=True, env=env)

@@ -29,7 +29,7 @@ from tests.workflows.harness import ALL_WEEK
 from workers.logs import JsonLines
 from workers.services import build_services
 
-ADMIN_KEY = "wt_admin_logs"
+ADMIN_KEY = "wt_admin_logs_test_key_0123456789abcdef"
 PROSPECT = {"name": "Kim Park", "email": "kim.park@tiny.example", "phone": "+1-555-010-9999", "company": "Tiny Co"}
 NOTE = "Kim wants the call after 4pm"
 
@@ -66,7 +66,7 @@ def test_api_and_worker_write_json_lines_with_the_transfer_and_no_personal_data(
     bot_key, rep_key = _seed(database_url)
     settings = {"WT_TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host,
                 "WT_DATABASE_URL": database_url, "WT_TASK_QUEUE": f"logs-{api_port}", "WT_API_PORT": str(api_port),
-                "WT_ENCRYPTION_KEYS": TEST_KEY_RING, "WT_WEBHOOK_SECRET": "logs-test-secret",
+                "WT_ENCRYPTION_KEYS": TEST_KEY_RING, "WT_WEBHOOK_SECRET": "logs-test-webhook-secret-0123456789ab",
                 "WT_ADMIN_KEY": ADMIN_KEY, "WT_WAKEUP_DIR": str(tmp_path / "wakeup"), "WT_TRIGGER_MEANING": "false",
                 "WT_LOG_FORMAT": "json", "WT_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
                 "WT_TEMPORAL_SDK_METRICS": "true"}

@@ -14,6 +14,8 @@ from workers.codec import KeyRing
 from workers.secrets import ENCRYPTION_KEYS_FILE, WEBHOOK_SECRET_FILE, MissingSecret, encryption_keys, kept_in
 
 UNSET = {"encryption_keys": None, "webhook_secret": None}
+SECRET = "a-webhook-secret-of-32-characters-or-more"
+ADMIN_KEY = "an-admin-key-of-32-characters-or-more"
 
 
 def test_up_makes_its_secrets_once_readable_by_their_owner_only(tmp_path):
@@ -29,7 +31,7 @@ def test_up_makes_its_secrets_once_readable_by_their_owner_only(tmp_path):
 
 
 def test_secrets_set_in_the_environment_win_and_nothing_is_written(tmp_path):
-    given = Settings(encryption_keys=KeyRing.new_entry("ops"), webhook_secret="from-the-vault")
+    given = Settings(encryption_keys=KeyRing.new_entry("ops"), webhook_secret="from-the-vault-" + "v" * 32)
     assert kept_in(tmp_path, given) == given
     assert not (tmp_path / "secrets").exists()
 
@@ -57,10 +59,31 @@ def _run(command: str, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("command", ["api", "worker"])
 def test_api_and_worker_refuse_to_start_without_their_secrets(command, tmp_path):
-    database = {"WT_DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "WT_TEMPORAL_ADDRESS": "127.0.0.1:1"}
-    no_key = _run(command, WT_WEBHOOK_SECRET="s", **database)
+    database = {"WT_DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "WT_TEMPORAL_ADDRESS": "127.0.0.1:1",
+                "WT_ADMIN_KEY": ADMIN_KEY}
+    no_key = _run(command, WT_WEBHOOK_SECRET=SECRET, **database)
     assert no_key.returncode == 2 and "WT_ENCRYPTION_KEYS is not set" in no_key.stderr
     no_secret = _run(command, WT_ALLOW_UNENCRYPTED="true", **database)
     assert no_secret.returncode == 2 and "WT_WEBHOOK_SECRET is not set" in no_secret.stderr
-    bad_ring = _run(command, WT_ENCRYPTION_KEYS="k1:c2hvcnQ=", WT_WEBHOOK_SECRET="s", **database)
+    bad_ring = _run(command, WT_ENCRYPTION_KEYS="k1:c2hvcnQ=", WT_WEBHOOK_SECRET=SECRET, **database)
     assert bad_ring.returncode == 2 and "must be 32 bytes" in bad_ring.stderr and "c2hvcnQ" not in bad_ring.stderr
+
+
+def test_the_api_refuses_to_start_without_an_admin_key(tmp_path):
+    settings = {"WT_DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "WT_TEMPORAL_ADDRESS": "127.0.0.1:1",
+                "WT_ENCRYPTION_KEYS": KeyRing.new_entry("k1"), "WT_WEBHOOK_SECRET": SECRET}
+    unset = _run("api", **settings)
+    assert unset.returncode == 2 and "WT_ADMIN_KEY is not set" in unset.stderr and "Traceback" not in unset.stderr
+    for blank in ("", "  "):
+        empty = _run("api", WT_ADMIN_KEY=blank, **settings)
+        assert empty.returncode == 2 and "WT_ADMIN_KEY=<hidden>: must be at least 32 characters" in empty.stderr
+
+
+@pytest.mark.parametrize(("variable", "minimum"), [("WT_ADMIN_KEY", 32), ("WT_WEBHOOK_SECRET", 32),
+                                                   ("WT_SLACK_SIGNING_SECRET", 16)])
+def test_a_short_secret_is_refused_at_start_naming_it_and_its_minimum(variable, minimum, tmp_path):
+    short = _run("worker", **{variable: "x" * (minimum - 1)}, WT_DATABASE_URL=f"sqlite:///{tmp_path}/app.db")
+    assert short.returncode == 2 and "Traceback" not in short.stderr
+    assert f"{variable}=<hidden>: must be at least {minimum} characters" in short.stderr
+    assert "x" * (minimum - 1) not in short.stderr
+    Settings(**{variable.removeprefix("WT_").lower(): "x" * minimum})  # long enough

@@ -158,6 +158,58 @@ def test_a_bad_setting_is_a_clear_error_naming_its_variable(monkeypatch: pytest.
     assert "WT_OFFER_TIMEOUT='1': Input should be greater than or equal to 5" in err
 
 
+@pytest.mark.parametrize(("variable", "value", "shown"), [
+    ("WT_DATABASE_URL", "garbage", "WT_DATABASE_URL='garbage': is not a database URL: expected sqlite:///<file> or "
+                                   "postgresql+psycopg://"),
+    ("WT_DATABASE_URL", "mysql://wt:hunter2@db/wt", "WT_DATABASE_URL='mysql://wt:***@db/wt': mysql is not supported"),
+    ("WT_CODEC_ORIGINS", "x.example", "WT_CODEC_ORIGINS='x.example': 'x.example' is not an origin"),
+    ("WT_TRIGGER_POLICY", "/nonexistent", "WT_TRIGGER_POLICY='/nonexistent': no such file"),
+    ("WT_TASK_QUEUE", "", "WT_TASK_QUEUE='': must not be empty"),
+    ("WT_PUBLIC_URL", "javascript:alert(1)", "WT_PUBLIC_URL='javascript:alert(1)': must be an http:// or https://"),
+    ("WT_TEMPORAL_ADDRESS", "garbage", "WT_TEMPORAL_ADDRESS='garbage': expected host:port"),
+    ("WT_API_HOST", "999.1.1.1", "WT_API_HOST='999.1.1.1': is not a valid IP address or host name"),
+])
+def test_each_bad_setting_is_one_line_naming_its_variable(variable: str, value: str, shown: str,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["api"]) == 2
+    err = capsys.readouterr().err
+    assert shown in err and "Traceback" not in err and "hunter2" not in err
+    assert err.count("\n") == 2  # the heading and this line
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://wt:hunter2@127.0.0.1:1/wt", "sqlite:////proc/1/none/app.db"])
+def test_a_database_that_cannot_be_reached_is_one_line_naming_the_setting(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("WT_DATABASE_URL", url)
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"warm-transfer migrate: WT_DATABASE_URL={url.replace('hunter2', '***')}: the app "
+                          "database cannot be used: ")
+    assert err.count("\n") == 1 and "hunter2" not in err and "Traceback" not in err
+
+
+def test_a_bad_policy_file_or_key_ring_names_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "policy.toml").write_text("not toml [")
+    monkeypatch.setenv("WT_TRIGGER_POLICY", str(tmp_path / "policy.toml"))
+    assert main(["worker"]) == 2
+    assert "bad configuration: WT_TRIGGER_POLICY: " in capsys.readouterr().err
+    monkeypatch.delenv("WT_TRIGGER_POLICY")
+    monkeypatch.setenv("WT_ENCRYPTION_KEYS", "")
+    monkeypatch.setenv("WT_DATABASE_URL", f"sqlite:///{tmp_path}/app.db")
+    assert main(["worker"]) == 2
+    assert "warm-transfer worker: bad configuration: WT_ENCRYPTION_KEYS: no key given" in capsys.readouterr().err
+
+
+def test_an_api_host_that_is_no_address_of_this_host_is_said_so() -> None:
+    with pytest.raises(StackError, match="WT_API_HOST=999.1.1.1 is not a valid address to listen on"):
+        bind_api_socket("999.1.1.1", free_port())
+    with pytest.raises(StackError, match="WT_API_HOST=192.0.2.1 is not an address of this host"):
+        bind_api_socket("192.0.2.1", free_port())
+
+
 def test_a_bad_secret_setting_is_named_but_its_value_never_shown() -> None:
     with pytest.raises(ValidationError) as raised:
         Settings(admin_key=12345678, offer_timeout=1)
