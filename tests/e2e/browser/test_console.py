@@ -396,5 +396,4 @@ async def test_long_unbroken_words_never_widen_the_console(stack, browser, acme_
         await panel.get_by_text("Full transcript", exact=True).click()
         await expect(panel.locator(".transcript pre")).to_contain_text("xxxx")
         assert await page.evaluate(fits), await page.evaluate("document.documentElement.scrollWidth")
-        await screenshot(page, f"console-wide-{rep_id}.png", full_page=True)
     assert outside == []
