@@ -125,7 +125,8 @@ export class TransferPanel {
     const timeline = view.timeline ?? [];
     const left = view.status === 'connected' &&
       timeline.some((entry) => entry.status === 'connected' && entry.detail === PROSPECT_LEFT);
-    this.status.textContent = t('transfer.status', { status: left ? t('status.connected_left') : t(`status.${view.status}`) });
+    const status = left ? t('status.connected_left') : t(`status.${view.status}`);
+    this.status.textContent = t('transfer.status', { status });
     this.news.textContent = left ? t('transfer.prospect_left') : '';
     this.watch(['connecting', 'connected'].includes(view.status));
     let stage = view.status;
