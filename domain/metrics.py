@@ -94,12 +94,12 @@ class Utilisation(BaseModel):
 class Offers(BaseModel):
     """What became of the offers made to reps (each offer counts, so a transfer may count several times)."""
 
-    made: int  # `offered` events: a rep was offered the transfer (live, or a follow-up coming due)
-    accepted: int  # `accepted`
-    declined: int  # `declined`
-    deferred: int  # `deferred`: passed on to a colleague
-    expired: int  # `offer_timeout`: left unanswered until the offer lapsed (the rep is set away)
-    not_taken_over: int  # accepted, then not taken over in time: a `failure` (or `ack_timeout`) before `connected`
+    made: int = 0  # `offered` events: a rep was offered the transfer (live, or a follow-up coming due)
+    accepted: int = 0  # `accepted`
+    declined: int = 0  # `declined`
+    deferred: int = 0  # `deferred`: passed on to a colleague
+    expired: int = 0  # `offer_timeout`: left unanswered until the offer lapsed (the rep is set away)
+    not_taken_over: int = 0  # accepted, then not taken over in time: a `failure` (or `ack_timeout`) before `connected`
 
 
 class Metrics(BaseModel):
@@ -113,7 +113,8 @@ class Metrics(BaseModel):
     by_branch: dict[str, int]
     by_category: dict[str, int]
     faults: dict[str, int]
-    offers: Offers
+    # Defaulted: the digest workflow's recorded histories hold Metrics from before offers were counted, and replay.
+    offers: Offers = Offers()
 
 
 class BucketMetrics(BaseModel):
