@@ -151,7 +151,10 @@ function drawKpis(m) {
 }
 
 function drawOffers(offers) {
-  for (const end of OFFER_ENDS) $(`#offers-${end} .value`).textContent = String(offers[end]);
+  for (const end of OFFER_ENDS) {
+    $(`#offers-${end} .value`).textContent = String(offers[end]);
+    $(`#offers-${end}`).classList.toggle("some", offers[end] > 0);  // a missed offer stands out; none does not
+  }
 }
 
 // One Chart.js instance per canvas, updated in place; the canvas's label carries the figures for screen readers.
