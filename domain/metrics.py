@@ -91,6 +91,17 @@ class Utilisation(BaseModel):
     items: dict[str, Rate]
 
 
+class Offers(BaseModel):
+    """What became of the offers made to reps (each offer counts, so a transfer may count several times)."""
+
+    made: int = 0  # `offered` events: a rep was offered the transfer (live, or a follow-up coming due)
+    accepted: int = 0  # `accepted`
+    declined: int = 0  # `declined`
+    deferred: int = 0  # `deferred`: passed on to a colleague
+    expired: int = 0  # `offer_timeout`: left unanswered until the offer lapsed (the rep is set away)
+    not_taken_over: int = 0  # accepted, then not taken over in time: a `failure` (or `ack_timeout`) before `connected`
+
+
 class Metrics(BaseModel):
     transfers: int
     completion: Rate
@@ -102,6 +113,8 @@ class Metrics(BaseModel):
     by_branch: dict[str, int]
     by_category: dict[str, int]
     faults: dict[str, int]
+    # Defaulted: the digest workflow's recorded histories hold Metrics from before offers were counted, and replay.
+    offers: Offers = Offers()
 
 
 class BucketMetrics(BaseModel):
@@ -160,8 +173,15 @@ STEPS: dict[str, tuple[str, str]] = {
 FAULTS: dict[str, str] = {"crm": "crm_unavailable", "webhook": "webhook_failed", "email": "email_failed",
                           "chat": "chat_failed"}
 
+# The offers' ends, by the event kind that records each (docs/metrics.md).
+OFFER_ENDS: dict[str, str] = {"accepted": "accepted", "declined": "declined", "deferred": "deferred",
+                              "expired": "offer_timeout"}
+# Recorded when an accepted transfer was not taken over in time: live (recovery), or a follow-up's owner.
+MISSED_TAKE_OVER = ("failure", "ack_timeout")
+
 # The event kinds the formulas read; the store loads no others.
-EVENT_KINDS = tuple(sorted({"requested", "accepted", "connected", "continuation", *FAULTS.values()}
+EVENT_KINDS = tuple(sorted({"requested", "offered", "accepted", "connected", "continuation", *FAULTS.values(),
+                            *OFFER_ENDS.values(), *MISSED_TAKE_OVER}
                            | {kind for kinds in STEPS.values() for kind in kinds}))
 
 
@@ -242,6 +262,29 @@ def faults(records: Iterable[TransferRecord]) -> dict[str, int]:
     return {name: sum(_has(r, kind) for r in records) for name, kind in FAULTS.items()}
 
 
+def not_taken_over(record: TransferRecord) -> int:
+    """How often the transfer was accepted and then not taken over: a `failure` or `ack_timeout` event after an
+    `accepted` one, with no `connected` between."""
+    missed, accepted = 0, False
+    for event in record.events:
+        if event.kind == "accepted":
+            accepted = True
+        elif event.kind == "connected":
+            accepted = False
+        elif event.kind in MISSED_TAKE_OVER and accepted:
+            missed, accepted = missed + 1, False
+    return missed
+
+
+def offers(records: Iterable[TransferRecord]) -> Offers:
+    """Offers made to reps, and how many were accepted, declined, deferred, left to expire, or accepted and then
+    not taken over in time (docs/metrics.md)."""
+    records = list(records)
+    kinds = Counter(event.kind for record in records for event in record.events)
+    return Offers(made=kinds["offered"], **{end: kinds[kind] for end, kind in OFFER_ENDS.items()},
+                  not_taken_over=sum(map(not_taken_over, records)))
+
+
 def metrics(records: Sequence[TransferRecord]) -> Metrics:
     return Metrics(
         transfers=len(records),
@@ -254,6 +297,7 @@ def metrics(records: Sequence[TransferRecord]) -> Metrics:
         by_branch=counts_by_branch(records),
         by_category=counts_by_category(records),
         faults=faults(records),
+        offers=offers(records),
     )
 
 

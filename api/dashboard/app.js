@@ -4,8 +4,11 @@
 
 const KEY_STORAGE = "wt.adminKey";
 const QUEUE_REFRESH_MS = 10_000;
-const PERIODS = { "24h": { hours: 24, bucket: "hour" }, "7d": { hours: 24 * 7, bucket: "day" },
-                  "30d": { hours: 24 * 30, bucket: "day" } };
+// So many buckets, the last one the current (partial) hour or UTC day: the API buckets by UTC day.
+const PERIODS = { "24h": { count: 24, bucket: "hour" }, "7d": { count: 7, bucket: "day" },
+                  "30d": { count: 30, bucket: "day" } };
+const BUCKET_MS = { hour: 3600_000, day: 24 * 3600_000 };
+const OFFER_ENDS = ["made", "accepted", "expired", "declined", "deferred", "not_taken_over"];
 const COLOURS = ["#1f5fbf", "#2a9d8f", "#e76f51", "#8a5cd6", "#e9a23b", "#5b6675", "#c2185b", "#00897b"];
 const RATES = [["completion", "Completion"], ["continuation", "Continuation"], ["conversion", "Conversion"],
                ["utilisation", "Context utilisation"]];
@@ -29,11 +32,12 @@ function formatSeconds(seconds) {
   return minutes < 90 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${(minutes / 60).toFixed(1)} h`;
 }
 
+// An hour in the viewer's time; a day as the UTC day it is (the API's day buckets), labelled so.
 function formatWhen(iso, bucket) {
   const at = new Date(iso);
   return bucket === "hour"
     ? at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
-    : at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+    : `${at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" })} (UTC)`;
 }
 
 function say(text, isError = false) {
@@ -58,7 +62,8 @@ async function api(path, params = {}) {
 function chosenWindow() {
   const period = PERIODS[$("#period").value];
   const to = new Date();
-  const from = new Date(to.getTime() - period.hours * 3600_000);
+  const step = BUCKET_MS[period.bucket];  // UTC days and hours both start at whole multiples since the epoch
+  const from = new Date((Math.floor(to.getTime() / step) - period.count + 1) * step);
   return { from: from.toISOString(), to: to.toISOString(), team: $("#team").value.trim(), bucket: period.bucket };
 }
 
@@ -93,6 +98,7 @@ async function refresh() {
     ]);
     showSignedIn(true);
     drawKpis(current.metrics);
+    drawOffers(current.metrics.offers);
     drawSeries(series);
     drawBreakdowns(current.metrics);
     drawFeedback(feedback.report);
@@ -142,6 +148,13 @@ function drawKpis(m) {
   setKpi("conversion", formatRate(m.conversion), ofRate(m.conversion, "outcomes: converted or demo"));
   setKpi("utilisation", formatRate(m.context_utilisation.summary),
          ofRate(m.context_utilisation.summary, "reps opened the summary"));
+}
+
+function drawOffers(offers) {
+  for (const end of OFFER_ENDS) {
+    $(`#offers-${end} .value`).textContent = String(offers[end]);
+    $(`#offers-${end}`).classList.toggle("some", offers[end] > 0);  // a missed offer stands out; none does not
+  }
 }
 
 // One Chart.js instance per canvas, updated in place; the canvas's label carries the figures for screen readers.

@@ -67,6 +67,26 @@ def test_known_transfers_give_known_figures():
     assert figures.by_category == {"positive": 2, "rescue": 1, "necessary": 1, "unknown": 1}
 
 
+def test_offers_count_each_offer_and_how_it_ended():
+    records = [
+        *KNOWN,  # a: offered and accepted; b: accepted (its offer made before the window); e: offered, still open
+        # offered to sarah, who let it lapse; to alex, who declined; to kim, who deferred to lee, who accepted and
+        # then did not take over in time: recovery
+        _transfer("f", "recovering", ("requested", 0), ("offered", 1), ("offer_timeout", 31), ("offered", 32),
+                  ("declined", 40), ("offered", 41), ("deferred", 45), ("offered", 46), ("accepted", 50),
+                  ("failure", 110)),
+        # a follow-up's owner accepted it when it came due and did not confirm it; the next rep took it over
+        _transfer("g", "completed", ("requested", 0), ("offered", 1), ("accepted", 2), ("ack_timeout", 62),
+                  ("offered", 63), ("accepted", 64), ("connected", 70), ("outcome", 80)),
+        # a failure with no offer accepted before it (the alert could not be delivered) is no missed take-over
+        _transfer("h", "recovering", ("requested", 0), ("offered", 1), ("failure", 2)),
+    ]
+    offers = metrics(records).offers
+    assert offers.model_dump() == {"made": 9, "accepted": 5, "declined": 1, "deferred": 1, "expired": 1,
+                                   "not_taken_over": 2}
+    assert metrics([]).offers.model_dump() == dict.fromkeys(offers.model_dump(), 0)
+
+
 def test_no_transfers_give_null_rates_not_errors():
     figures = metrics([])
     assert figures.transfers == 0

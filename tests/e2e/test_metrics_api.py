@@ -86,6 +86,8 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         assert figures["context_utilisation"]["summary"]["value"] == 1
         assert figures["by_branch"] == {"immediate": 1, "abandoned": 1, "cancelled": 1}
         assert figures["by_category"] == {"positive": 1, "rescue": 1, "necessary": 1}
+        assert figures["offers"] == {"made": 1, "accepted": 1, "declined": 0, "deferred": 0, "expired": 0,
+                                     "not_taken_over": 0}
 
         other_team = (await admin.get("/v1/metrics", params={"team": "smb"})).json()["metrics"]
         assert other_team["transfers"] == 0 and other_team["completion"]["value"] is None
@@ -106,6 +108,9 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         exposition = (await scraper.get("/metrics")).text
     assert "warm_transfer_completion_rate 0.333" in exposition
     assert 'warm_transfer_transfers_by_branch{branch="immediate"} 1.0' in exposition
+    assert "warm_transfer_offers 1.0" in exposition
+    assert 'warm_transfer_offers_by_end{end="accepted"} 1.0' in exposition
+    assert 'warm_transfer_offers_by_end{end="expired"} 0.0' in exposition
     for step in ("routing", "rep_answer", "take_over", "conversation"):  # the won transfer went through each
         assert f'warm_transfer_step_seconds{{quantile="0.5",step="{step}"}}' in exposition
     assert 'warm_transfer_http_request_duration_seconds_count{method="GET",route="/v1/metrics",status="200"}' \

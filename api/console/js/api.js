@@ -11,6 +11,23 @@ export class ApiError extends Error {
 
 let key = null;
 let onUnauthorized = () => {};
+// The server's clock minus this computer's, in ms, from the HTTP Date header of the quickest answer seen: offer
+// countdowns run on the server's time, however wrong the rep's clock is. Date is whole seconds, so +500 ms.
+let clockOffset = 0;
+let offsetRoundTrip = Infinity;
+
+function learnClock(response, sent, received) {
+  const date = Date.parse(response.headers.get('Date') ?? '');
+  const roundTrip = received - sent;
+  if (Number.isNaN(date) || roundTrip > offsetRoundTrip + 250) return;
+  clockOffset = date + 500 - (sent + received) / 2;
+  offsetRoundTrip = Math.min(offsetRoundTrip, roundTrip);
+}
+
+// Now, on the server's clock (ms since the epoch), as well as this browser can tell.
+export function serverNow() {
+  return Date.now() + clockOffset;
+}
 
 export function useKey(newKey, whenRefused) {
   key = newKey;
@@ -25,11 +42,13 @@ export async function call(method, path, body) {
   const headers = { ...authorization(), Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
+  const sent = Date.now();
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'network', '');
   }
+  learnClock(response, sent, Date.now());
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
   if (response.ok) return data;

@@ -48,3 +48,10 @@ export function isoWithOffset(localValue) {
   const sign = offset >= 0 ? '+' : '-';
   return `${localValue.length === 16 ? `${localValue}:00` : localValue}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
 }
+
+// Whether the keyboard focus is nowhere in particular (the page, or a heading it was put on), so a new offer or the
+// next step of a transfer may take it.
+export function atRest() {
+  const active = document.activeElement;
+  return !active || active === document.body || active.hasAttribute('data-rest');
+}

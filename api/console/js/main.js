@@ -1,19 +1,20 @@
 // The rep console: sign in with a rep key, presence, live offers from the stream, accepted transfers.
 import { call, describe, useKey } from './api.js';
+import { atRest } from './dom.js';
 import { formatTime, t, useLocale } from './i18n.js';
 import { OfferCard, prospectLabel } from './offer.js';
 import { openStream } from './stream.js';
 import { onDesk, TransferPanel } from './transfer.js';
 
 const KEY = 'wt.repKey';
+const TOLD = 'wt.toldUpTo'; // the id of the last stream event whose message the rep was shown, in this tab
 const $ = (id) => document.getElementById(id);
 const cards = new Map(); // transfer id -> OfferCard
 const panels = new Map(); // transfer id -> TransferPanel
 let me = null;
 let stopStream = () => {};
 let events = Promise.resolve(); // events are handled one at a time, in stream order
-// How an offer can end by the rep's own answer; one that lapsed or was withdrawn leaves the screen its own way.
-const ANSWERED = new Set(['accepted', 'declined', 'deferred', 'callback']);
+let told = 0;
 
 function say(message) {
   const item = document.createElement('li');
@@ -35,13 +36,15 @@ async function signIn(key) {
     return;
   }
   sessionStorage.setItem(KEY, key);
+  told = Number(sessionStorage.getItem(TOLD)) || 0;
   await useLocale(me.rep.locale);
   $('rep-name').textContent = me.rep.name;
-  $('presence').value = me.presence;
+  showPresence(me.presence);
   $('sign-in').hidden = true;
   $('rep-bar').hidden = false;
   $('desk').hidden = false;
   showOffersHint();
+  $('offers-heading').focus(); // the sign-in form is gone: keyboard and screen reader users start at the desk
   stopStream = openStream({
     onEvent: (event) => { events = events.then(() => handle(event)).catch((error) => say(describe(error))); },
     onState: (state) => { $('stream-state').textContent = t(`stream.${state}`); },
@@ -54,7 +57,7 @@ function signOut(message) {
   sessionStorage.clear();
   me = null;
   for (const card of cards.values()) card.stop();
-  for (const panel of panels.values()) panel.element.remove();
+  for (const panel of panels.values()) panel.stop();
   cards.clear();
   panels.clear();
   $('messages').replaceChildren();
@@ -64,43 +67,65 @@ function signOut(message) {
   $('sign-in-error').textContent = message ?? '';
   $('key').value = '';
   $('key').focus();
+  told = 0;
+  useLocale(navigator.language); // the next person signs in in the browser's language, not the last rep's
 }
 
-async function handle({ event, data }) {
+async function handle({ event, data, id }) {
   const payload = JSON.parse(data);
-  const id = payload.transfer_id;
-  const shown = cards.get(id) ?? panels.get(id);
-  if (event === 'offer' || event === 'follow_up_due') return place(event, payload);
-  if (event === 'note') return shown?.addNote(payload.note);
-  if (event === 'offer_closed' && ANSWERED.has(payload.outcome)) return settle(id);
-  if (event === 'withdrawn' && shown) {
-    cards.get(id)?.stop();
-    cards.delete(id);
-    panels.get(id)?.close();
-    showOffersHint();
-    return say(t('withdrawn', { who: shown.who, reason: payload.reason }));
+  // The stream starts from its first event at each load: what was told before is not told again.
+  const seq = Number(id) || 0;
+  await react(event, payload, seq > told ? say : () => {});
+  if (seq > told) {
+    told = seq;
+    sessionStorage.setItem(TOLD, String(told));
   }
-  if (event !== 'recovery' && event !== 'follow_up_scheduled') return;
+}
+
+async function react(event, payload, tell) {
+  const id = payload.transfer_id;
+  const card = cards.get(id);
+  const panel = panels.get(id);
+  if (event === 'offer' || event === 'follow_up_due') return place(event, payload);
+  if (event === 'note') return (card ?? panel)?.addNote(payload.note);
+  if (event === 'offer_closed') return settle(id, payload, tell);
+  if (event === 'withdrawn' && (card || panel)) {
+    card?.stop();
+    cards.delete(id);
+    panel?.close();
+    showOffersHint();
+    return tell(t('withdrawn', { who: (card ?? panel).who, reason: payload.reason }));
+  }
+  // Any other news of a transfer (recovery, a follow-up, the feedback request): its view on the desk follows it.
   // Notices matter while the transfer is still in the state they announce; a replayed old one is skipped.
   const view = await currentView(id);
+  panel?.follow(view);
   const who = prospectLabel(payload.context, id);
-  if (event === 'recovery' && view?.status === 'recovering') say(t('recovery', { who }));
+  if (event === 'recovery' && view?.status === 'recovering') tell(t('recovery', { who }));
   if (event === 'follow_up_scheduled' && view?.follow_up_at) {
-    say(t('follow_up_scheduled', { who, when: formatTime(view.follow_up_at) }));
+    tell(t('follow_up_scheduled', { who, when: formatTime(view.follow_up_at) }));
   }
 }
 
-// An offer answered elsewhere (in Slack) leaves the screen; one accepted there goes on the desk. Checked against the
-// transfer's current state, as the stream replays old notices after a reload.
-async function settle(id) {
+// An offer closed: by the rep's answer here or elsewhere (in Slack), or it lapsed, as the server says; one accepted
+// elsewhere goes on the desk. Checked against the transfer's current state, as the stream replays old notices after
+// a reload, and the transfer may have been offered to this rep again since.
+async function settle(id, payload, tell) {
   const card = cards.get(id);
-  if (!card) return;
+  if (!card || payload.outcome === 'withdrawn') return; // the `withdrawn` notice that follows says why
   const view = await currentView(id);
-  if (view?.status === 'offered' && view.rep?.id === me.rep.id) return;
+  if (view?.status === 'offered' && view.rep?.id === me.rep.id) {
+    card.expireAt(view.offer_expires_at);
+    return;
+  }
   card.stop();
   cards.delete(id);
   showOffersHint();
   if (view && onDesk(view)) openPanel(view);
+  if (payload.outcome === 'expired') {
+    tell(t('offer.expired', { who: card.who }));
+    setTimeout(refreshMe, 1000); // an unanswered offer sets the rep away
+  }
 }
 
 // The transfer as it is now, or null if it is no longer this rep's.
@@ -113,14 +138,15 @@ async function currentView(id) {
   }
 }
 
-// An offer event: shown as a card while it is open; after a reload the stream replays old offers,
-// so each is checked against the transfer's current state, which may put it on the desk instead.
+// An offer event: shown as a card while it is open (whatever this computer's clock says: the server closes it);
+// after a reload the stream replays old offers, so each is checked against the transfer's current state, which may
+// put it on the desk instead.
 async function place(kind, payload) {
   const id = payload.transfer_id;
   if (cards.has(id) || panels.has(id)) return;
   const view = await currentView(id);
   if (!view) return;
-  if (view.status === 'offered' && Date.parse(view.offer_expires_at) > Date.now()) return offer(kind, payload, view);
+  if (view.status === 'offered' && (!view.rep || view.rep.id === me.rep.id)) return offer(kind, payload, view);
   if (onDesk(view)) openPanel(view);
 }
 
@@ -133,17 +159,16 @@ function offer(kind, payload, view) {
       showOffersHint();
       openPanel(accepted);
     },
-    onClosed: (message, { expired } = {}) => {
+    onClosed: (message) => {
       cards.delete(id);
       showOffersHint();
       say(message);
-      if (expired) setTimeout(refreshMe, 2000); // an unanswered offer sets the rep away
     },
   });
   cards.set(id, card);
   $('offers').prepend(card.element);
   showOffersHint();
-  if (document.activeElement === document.body) card.element.querySelector('.accept').focus();
+  if (atRest()) card.element.querySelector('.accept').focus();
 }
 
 function openPanel(view) {
@@ -163,20 +188,30 @@ async function refreshMe() {
   if (!me) return;
   try {
     me = await call('GET', '/v1/reps/me');
-    $('presence').value = me.presence;
+    showPresence(me.presence);
   } catch (error) {
     say(describe(error));
   }
 }
 
+// Presence is a row of buttons, one pressed: moving along them with the keyboard changes nothing until one is
+// pressed (a select's arrow keys would set each presence in turn).
+function showPresence(presence) {
+  $('presence').dataset.value = presence;
+  for (const button of $('presence').querySelectorAll('button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.presence === presence));
+  }
+}
+
 async function changePresence(status) {
+  if (status === me.presence) return;
   try {
     me = await call('PUT', `/v1/reps/${encodeURIComponent(me.rep.id)}/presence`, { status });
     say(t('presence.changed', { presence: t(`presence.${me.presence}`) }));
   } catch (error) {
     say(describe(error));
-    $('presence').value = me.presence;
   }
+  showPresence(me.presence);
 }
 
 $('sign-in').addEventListener('submit', (event) => {
@@ -184,7 +219,10 @@ $('sign-in').addEventListener('submit', (event) => {
   signIn($('key').value.trim());
 });
 $('sign-out').addEventListener('click', () => signOut());
-$('presence').addEventListener('change', (event) => changePresence(event.target.value));
+$('presence').addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-presence]');
+  if (button) changePresence(button.dataset.presence);
+});
 
 await useLocale(navigator.language);
 const saved = sessionStorage.getItem(KEY);

@@ -1,5 +1,5 @@
 // The "hot transfer incoming" card: the alert's lines, a countdown, Accept / Defer / Schedule callback.
-import { call, describe } from './api.js';
+import { call, describe, serverNow } from './api.js';
 import { h, isoWithOffset } from './dom.js';
 import { formatTime, t } from './i18n.js';
 
@@ -13,8 +13,22 @@ function timeLeft(ms) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
+// Shows a button as busy while its request is out (an answer may take seconds while a worker restarts); `done()`
+// puts its words back.
+export function working(button) {
+  if (!button) return () => {};
+  const words = button.textContent;
+  button.textContent = t('action.working');
+  button.setAttribute('aria-busy', 'true');
+  return () => {
+    button.textContent = words;
+    button.removeAttribute('aria-busy');
+  };
+}
+
 export class OfferCard {
-  // onAccepted(view) when the rep took it; onClosed(message) when it left the screen for any other reason.
+  // onAccepted(view) when the rep took it; onClosed(message) when it left the screen for any other reason. The
+  // countdown runs on the server's clock; at 0 the card stays until the server says the offer is closed (close()).
   constructor({ id, kind, payload, expiresAt, onAccepted, onClosed }) {
     this.id = id;
     this.who = prospectLabel(payload.context, id);
@@ -35,7 +49,7 @@ export class OfferCard {
       h('p', { class: 'expiry' }, this.countdown, this.meter),
       this.actions(), this.error);
     this.useAlert(payload.alert);
-    this.total = Math.max(1, this.expiresAt - Date.now());
+    this.total = Math.max(1, this.expiresAt - serverNow());
     this.tick();
     this.timer = setInterval(() => this.tick(), 250);
   }
@@ -57,16 +71,17 @@ export class OfferCard {
     this.listColleagues(colleague);
     const when = h('input', { id: `callback-${this.id}`, name: 'callback_at', type: 'datetime-local' });
     return h('div', { class: 'offer-actions' },
-      h('button', { type: 'button', class: 'primary accept', onclick: () => this.act({ action: 'accept' }) },
-        t('offer.accept')),
+      h('button', { type: 'button', class: 'primary accept', onclick: (event) => this.act({ action: 'accept' },
+        event.currentTarget) }, t('offer.accept')),
       h('div', { class: 'inline-form' },
         h('label', { for: colleague.id }, t('offer.defer_to')), colleague,
-        h('button', { type: 'button', onclick: () => this.act(
-          { action: 'defer', ...(colleague.value && { defer_to: colleague.value }) }) },
+        h('button', { type: 'button', onclick: (event) => this.act(
+          { action: 'defer', ...(colleague.value && { defer_to: colleague.value }) }, event.currentTarget) },
         t('offer.defer'))),
       h('div', { class: 'inline-form' },
         h('label', { for: when.id }, t('offer.callback_at')), when,
-        h('button', { type: 'button', onclick: () => this.scheduleCallback(when.value) }, t('offer.callback'))));
+        h('button', { type: 'button', onclick: (event) => this.scheduleCallback(when.value, event.currentTarget) },
+          t('offer.callback'))));
   }
 
   // The pick list: teammates who can take it now, as Slack's card offers them; "whoever is free first" without one.
@@ -80,17 +95,18 @@ export class OfferCard {
     }
   }
 
-  scheduleCallback(localValue) {
+  scheduleCallback(localValue, button) {
     if (!localValue) {
       this.error.textContent = t('offer.callback_needed');
       return;
     }
-    this.act({ action: 'schedule_callback', callback_at: isoWithOffset(localValue) });
+    this.act({ action: 'schedule_callback', callback_at: isoWithOffset(localValue) }, button);
   }
 
-  async act(body) {
+  async act(body, button) {
     this.error.textContent = '';
-    for (const button of this.element.querySelectorAll('button')) button.disabled = true;
+    for (const each of this.element.querySelectorAll('button')) each.disabled = true;
+    const done = working(button);
     try {
       const view = await call('POST', `/v1/transfers/${encodeURIComponent(this.id)}/rep`, body);
       this.stop();
@@ -98,20 +114,22 @@ export class OfferCard {
       this.onClosed(body.action === 'defer' ? t('offer.deferred', { who: this.who })
         : t('offer.callback_booked', { who: this.who, when: formatTime(body.callback_at) }));
     } catch (error) {
+      done();
       this.error.textContent = describe(error);
-      for (const button of this.element.querySelectorAll('button')) button.disabled = false;
+      for (const each of this.element.querySelectorAll('button')) each.disabled = false;
     }
   }
 
+  // A new offer of the same transfer to this rep (the stream replayed an old one): its expiry.
+  expireAt(expiresAt) {
+    this.expiresAt = Date.parse(expiresAt);
+    this.tick();
+  }
+
   tick() {
-    const left = this.expiresAt - Date.now();
-    if (left <= 0) {
-      this.stop();
-      this.onClosed(t('offer.expired', { who: this.who }), { expired: true });
-      return;
-    }
-    this.countdown.textContent = t('offer.expires_in', { time: timeLeft(left) });
-    this.meter.firstChild.style.width = `${Math.min(100, (100 * left) / this.total)}%`;
+    const left = this.expiresAt - serverNow();
+    this.countdown.textContent = left > 0 ? t('offer.expires_in', { time: timeLeft(left) }) : t('offer.expiring');
+    this.meter.firstChild.style.width = `${Math.max(0, Math.min(100, (100 * left) / this.total))}%`;
   }
 
   stop() {

@@ -1,11 +1,18 @@
 // One accepted transfer: the brief, then Taking over, the outcome and the rep's feedback.
 import { renderDetails, renderSummary } from './brief.js';
 import { call, describe } from './api.js';
-import { h } from './dom.js';
+import { atRest, h } from './dom.js';
 import { t } from './i18n.js';
-import { prospectLabel } from './offer.js';
+import { prospectLabel, working } from './offer.js';
 
 const OUTCOMES = ['converted', 'demo_booked', 'nurture', 'lost'];
+// While the rep can act on it, the view is looked at again this often: taking over in another tab, and the prospect
+// leaving a conversation, reach the rep's stream as no event of their own.
+const WATCH_MS = 5000;
+const FOLLOW_UPS = ['callback_scheduled', 'email_follow_up', 'async_follow_up'];
+// The workflow's timeline entries (written in English for ops) the console recognises.
+const PROSPECT_LEFT = 'The prospect left the conversation';
+const REP_FEEDBACK = 'Feedback from the rep';
 const PENDING_FEEDBACK = 'wt.pendingFeedback'; // transfers whose feedback form must survive a reload
 
 function pendingFeedback() {
@@ -32,16 +39,21 @@ export class TransferPanel {
     this.who = this.id;
     this.onClosed = onClosed;
     this.tracked = new Set();
+    this.noted = new Set(); // the prospect's notes on show, once each
+    this.shown = null; // the stage on show: the status it is for
     this.title = h('h3', { id: `transfer-${this.id}-title` }, this.id);
     this.status = h('p', { class: 'status' });
     this.notes = h('ul', { class: 'notes' });
+    this.news = h('p', { class: 'news', role: 'status' });
     this.error = h('p', { class: 'error', role: 'alert' });
     this.stage = h('div', { class: 'stage' });
     this.body = h('div', { class: 'brief' }, h('p', { class: 'hint' }, t('brief.loading')));
     this.element = h('article', { class: 'card transfer', 'aria-labelledby': this.title.id, 'data-transfer': this.id },
-      h('header', {}, this.title, this.status), this.notes, this.error, this.body);
+      h('header', {}, this.title, this.status), this.news, this.notes, this.error, this.body);
     this.show(view);
     this.load();
+    this.onVisible = () => { if (document.visibilityState === 'visible') this.refresh(); };
+    document.addEventListener('visibilitychange', this.onVisible);
   }
 
   async load() {
@@ -52,7 +64,12 @@ export class TransferPanel {
       this.title.textContent = [this.who, [prospect.title, prospect.company].filter(Boolean).join(' @ ')]
         .filter(Boolean).join(' · ');
       const track = (item) => this.track(item);
-      this.body.replaceChildren(renderSummary(brief, track), this.stage, renderDetails(brief, track));
+      // The prospect's notes are listed once, above: the talking points leave out those they repeat.
+      const notes = brief.context.prospect_notes.map((note) => note.trim()).filter(Boolean);
+      notes.forEach((note) => this.addNote(note));
+      const points = brief.talking_points.filter((point) => !notes.some((note) => point.endsWith(note)));
+      this.body.replaceChildren(renderSummary(brief, track), this.stage,
+        renderDetails({ ...brief, talking_points: points }, track));
       this.focusStage();
     } catch (error) {
       this.error.textContent = describe(error);
@@ -67,38 +84,104 @@ export class TransferPanel {
   }
 
   addNote(note) {
-    this.notes.append(h('li', {}, t('note', { note })));
+    const text = note.trim();
+    if (!text || this.noted.has(text)) return;
+    this.noted.add(text);
+    this.notes.append(h('li', {}, t('note', { note: text })));
+  }
+
+  // The transfer as it is now (null: no longer this rep's), from the stream's news or a look of our own: the status,
+  // what happened, and only the actions still possible.
+  follow(view) {
+    if (this.stopped) return;
+    if (!view) {
+      this.error.textContent = '';
+      this.status.textContent = '';
+      this.shown = 'gone';
+      this.stage.replaceChildren(...this.ended(t('transfer.ended.gone')));
+      this.watch(false);
+      return;
+    }
+    this.show(view);
+  }
+
+  async refresh() {
+    try {
+      this.follow(await call('GET', this.path));
+    } catch (error) {
+      if (error.status === 404) this.follow(null);
+      else this.watch(this.watching); // the server did not answer: look again later
+    }
+  }
+
+  // Looks at the view every WATCH_MS while the rep has something to do on it.
+  watch(on) {
+    clearTimeout(this.timer);
+    this.watching = on && !this.stopped;
+    if (this.watching) this.timer = setTimeout(() => this.refresh(), WATCH_MS);
   }
 
   show(view) {
-    this.status.textContent = t('transfer.status', { status: t(`status.${view.status}`) });
-    const stages = { connecting: () => this.takeOver(), connected: () => this.outcome(), completed: () => this.feedback() };
-    this.stage.replaceChildren(...(stages[view.status]?.() ?? []));
+    const timeline = view.timeline ?? [];
+    const left = view.status === 'connected' &&
+      timeline.some((entry) => entry.status === 'connected' && entry.detail === PROSPECT_LEFT);
+    const status = left ? t('status.connected_left') : t(`status.${view.status}`);
+    this.status.textContent = t('transfer.status', { status });
+    this.news.textContent = left ? t('transfer.prospect_left') : '';
+    this.watch(['connecting', 'connected'].includes(view.status));
+    let stage = view.status;
+    if (stage === 'completed' && (this.shown === 'done' || timeline.some((entry) => entry.detail === REP_FEEDBACK))) {
+      stage = 'done';
+    }
+    if (stage === this.shown) return; // nothing new to do: a form half filled in stays as it is
+    this.shown = stage;
+    this.error.textContent = '';
+    const over = (key) => () => this.ended(t(`transfer.ended.${key}`));
+    const stages = {
+      connecting: () => this.takeOver(),
+      connected: () => this.outcome(),
+      completed: () => this.feedback(),
+      done: over('done'),
+      recovering: over('recovering'),
+      cancelled: over('left'),
+      abandoned: over('left'),
+      ...Object.fromEntries(FOLLOW_UPS.map((status) => [status, over('follow_up')])),
+    };
+    this.stage.replaceChildren(...(stages[stage] ?? over('gone'))());
     this.focusStage();
+  }
+
+  // Nothing more to do here: what became of it, and Close.
+  ended(message) {
+    return [h('p', { role: 'status' }, message),
+      h('button', { type: 'button', onclick: () => this.close() }, t('transfer.dismiss'))];
   }
 
   // Keyboard users land on the next step, unless they are busy elsewhere on the page.
   focusStage() {
-    const active = document.activeElement;
-    if (active === document.body || this.element.contains(active)) this.stage.querySelector('button, input')?.focus();
+    if (atRest() || this.element.contains(document.activeElement)) this.stage.querySelector('button, input')?.focus();
   }
 
-  async act(path, body) {
+  async act(path, body, button) {
     this.error.textContent = '';
     const buttons = [...this.stage.querySelectorAll('button')];
-    buttons.forEach((button) => { button.disabled = true; });
+    buttons.forEach((each) => { each.disabled = true; });
+    const done = working(button);
     try {
       return await call('POST', `${this.path}/${path}`, body);
     } catch (error) {
+      done();
+      buttons.forEach((each) => { each.disabled = false; });
       this.error.textContent = describe(error);
-      buttons.forEach((button) => { button.disabled = false; });
+      // Not possible now: the transfer moved on (another tab, a timeout); show where it is instead.
+      if ([404, 409].includes(error.status)) await this.refresh();
       return null;
     }
   }
 
   takeOver() {
-    const take = async () => {
-      const view = await this.act('rep', { action: 'ack' });
+    const take = async (event) => {
+      const view = await this.act('rep', { action: 'ack' }, event.currentTarget);
       if (view) this.show(view);
     };
     return [h('button', { type: 'button', class: 'primary', onclick: take }, t('transfer.take_over')),
@@ -106,14 +189,14 @@ export class TransferPanel {
   }
 
   outcome() {
-    const record = async (outcome) => {
-      const view = await this.act('rep', { action: 'outcome', outcome });
+    const record = async (outcome, button) => {
+      const view = await this.act('rep', { action: 'outcome', outcome }, button);
       if (!view) return;
       setPendingFeedback(this.id, true);
       this.show(view);
     };
     return [h('fieldset', { class: 'outcomes' }, h('legend', {}, t('transfer.outcome')),
-      OUTCOMES.map((outcome) => h('button', { type: 'button', 'data-outcome': outcome, onclick: () => record(outcome) },
+      OUTCOMES.map((outcome) => h('button', { type: 'button', 'data-outcome': outcome, onclick: (event) => record(outcome, event.currentTarget) },
         t(`outcome.${outcome}`))))];
   }
 
@@ -130,11 +213,11 @@ export class TransferPanel {
         prospect_repeated: form.get('repeated') === 'yes',
         missing: String(form.get('missing')).split(/[,,]/).map((tag) => tag.trim()).filter(Boolean),
         improve: String(form.get('improve')).trim() || null,
-      });
+      }, event.submitter);
       if (!view) return;
       setPendingFeedback(this.id, false);
-      this.stage.replaceChildren(h('p', { role: 'status' }, t('feedback.thanks', { who: this.who })),
-        h('button', { type: 'button', onclick: () => this.close() }, t('transfer.dismiss')));
+      this.shown = 'done';
+      this.stage.replaceChildren(...this.ended(t('feedback.thanks', { who: this.who })));
       this.focusStage();
     };
     const missingId = `missing-${this.id}`;
@@ -150,8 +233,16 @@ export class TransferPanel {
       h('button', { type: 'submit', class: 'primary' }, t('feedback.send')))];
   }
 
-  close(message) {
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    document.removeEventListener('visibilitychange', this.onVisible);
     this.element.remove();
+  }
+
+  close(message) {
+    this.stop();
+    setPendingFeedback(this.id, false);
     this.onClosed(message);
   }
 }

@@ -182,7 +182,8 @@ async def test_offers_leave_the_screen_when_withdrawn_deferred_booked_or_expired
     await expect(sarah.locator("article.offer")).to_have_count(1, timeout=15_000)
     await expect(messages).to_contain_text("The offer for John Smith expired.", timeout=10_000)
     await expect(sarah.locator("article.offer")).to_have_count(0)
-    await expect(sarah.locator("#presence")).to_have_value("away", timeout=10_000)  # an unanswered offer sets away
+    # An unanswered offer sets away.
+    await expect(sarah.locator("#presence [aria-pressed=true]")).to_have_text("Away", timeout=10_000)
     assert outside == []
 
 
@@ -199,4 +200,200 @@ async def test_an_offer_answered_elsewhere_leaves_the_screen_for_the_desk(stack,
         assert accepted.json()["status"] == "connecting"
     await expect(sarah.locator("article.offer")).to_have_count(0)
     await expect(sarah.locator("article.transfer")).to_have_count(1)
+    assert outside == []
+
+
+def _shifted_clock(seconds: float) -> str:
+    """An init script that sets the page's clock `seconds` off the real time (a rep's computer set wrong)."""
+    return f"""(() => {{
+  const shift = {seconds * 1000};
+  const RealDate = Date;
+  class ShiftedDate extends RealDate {{
+    constructor(...args) {{ if (args.length) super(...args); else super(RealDate.now() + shift); }}
+    static now() {{ return RealDate.now() + shift; }}
+  }}
+  globalThis.Date = ShiftedDate;
+}})();"""
+
+
+async def test_offers_count_down_on_the_servers_clock(stack, browser, acme_context):
+    """A rep's clock 45 s fast still gets the card, with the time the server gives; one 60 s slow loses the card when
+    the server closes the offer, not when its own clock says so."""
+    sarah_key, alex_key = stack.rep("sarah", name="Sarah Chen"), stack.rep("alex", name="Alex Kim")
+    outside: list[str] = []
+    sarah, alex = await _page(stack, browser, outside), await _page(stack, browser, outside)
+    await sarah.context.add_init_script(_shifted_clock(45))
+    await alex.context.add_init_script(_shifted_clock(-60))
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    await _sign_in(alex, stack, alex_key, "Alex Kim")
+    assert await sarah.evaluate("Date.now() - performance.timeOrigin - performance.now()") > 40_000  # 45 s fast
+
+    await _bot(stack, *_start(acme_context, "xfer_fast_clock", "sarah"))
+    card = sarah.locator("article.offer")
+    await expect(card).to_have_count(1, timeout=15_000)
+    await expect(card.locator(".countdown")).to_have_text(re.compile(r"Expires in 0:(1[5-9]|2\d|30)"))
+    await card.get_by_role("button", name="Accept").click()
+    await expect(sarah.locator("article.transfer .status")).to_contain_text("waiting for you to take over")
+
+    stack.settings.offer_timeout = 5
+    await _bot(stack, *_start(acme_context, "xfer_slow_clock", "alex"))
+    card = alex.locator("article.offer")
+    await expect(card).to_have_count(1, timeout=15_000)
+    await expect(card.locator(".countdown")).to_have_text(re.compile(r"Expires in 0:0[0-5]"))
+    await expect(alex.locator("#messages")).to_contain_text("The offer for John Smith expired.", timeout=15_000)
+    await expect(card).to_have_count(0)
+    assert outside == []
+
+
+async def test_an_accepted_transfer_not_taken_over_in_time_says_so(stack, browser, acme_context):
+    """Accepted, then not taken over before the ack timeout: the view says the transfer failed and offers nothing
+    more; the message about it is shown once, not again at each reload."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    outside: list[str] = []
+    sarah = await _page(stack, browser, outside)
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    stack.settings.ack_timeout = 5  # the smallest the settings allow
+    await _bot(stack, *_start(acme_context, "xfer_lapsed", "sarah"))
+    await sarah.locator("article.offer").get_by_role("button", name="Accept").click(timeout=15_000)
+    panel = sarah.locator("article.transfer")
+    await expect(panel.get_by_role("button", name="Taking over")).to_be_visible()
+
+    await expect(panel.locator(".status")).to_contain_text("Status: recovering", timeout=15_000)
+    await expect(panel.get_by_role("button", name="Taking over")).to_have_count(0)
+    await expect(panel.locator(".stage")).to_contain_text("The transfer failed")
+    messages = sarah.locator("#messages")
+    await expect(messages).to_contain_text("The transfer of John Smith failed")
+
+    await sarah.reload()
+    await expect(sarah.locator("#stream-state")).to_contain_text("Live")
+    await asyncio.sleep(1.5)  # the stream has replayed its events
+    await expect(messages).not_to_contain_text("failed")
+    assert outside == []
+
+
+async def test_the_transfer_view_follows_other_tabs_and_the_prospect(stack, browser, acme_context):
+    """One rep in two tabs: what one does, the other shows; and the prospect leaving mid-conversation is told."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    outside: list[str] = []
+    first = await _page(stack, browser, outside)
+    second = await first.context.new_page()  # the same browser: a second tab
+    await _sign_in(first, stack, sarah_key, "Sarah Chen")
+    await _sign_in(second, stack, sarah_key, "Sarah Chen")
+    await _bot(stack, *_start(acme_context, "xfer_tabs", "sarah"))
+    await first.locator("article.offer").get_by_role("button", name="Accept").click(timeout=15_000)
+    here, there = first.locator("article.transfer"), second.locator("article.transfer")
+    await expect(there.locator(".status")).to_contain_text("waiting for you to take over")
+
+    await here.get_by_role("button", name="Taking over").click()
+    await expect(there.locator(".status")).to_contain_text("you are talking to the prospect", timeout=10_000)
+    await expect(there.get_by_role("button", name="Taking over")).to_have_count(0)
+    await expect(there.get_by_role("button", name="Demo booked")).to_be_visible()
+
+    await _bot(stack, ("/v1/transfers/xfer_tabs/prospect", {"action": "left"}))
+    for panel in (here, there):
+        await expect(panel.locator(".news")).to_have_text("The prospect has left the conversation.", timeout=10_000)
+        await expect(panel.locator(".status")).to_contain_text("the prospect has left")
+
+    await here.get_by_role("button", name="Lost").click()
+    await expect(there.get_by_role("button", name="Send feedback")).to_be_visible()
+    await expect(there.get_by_role("button", name="Lost")).to_have_count(0)
+    assert outside == []
+
+
+async def test_console_details(stack, browser, acme_context):
+    """Focus after signing in, presence from the keyboard, the locale after signing out, notes shown once, and a
+    slow answer shows that it is working."""
+    mei_key = stack.rep("mei", name="Mei Lin", locale="zh-CN")
+    outside: list[str] = []
+    mei = await _page(stack, browser, outside)
+    await _sign_in(mei, stack, mei_key, "Mei Lin")
+    assert await mei.evaluate("document.activeElement.id") == "offers-heading"
+
+    presence = mei.locator("#presence")
+    await presence.locator("[data-presence=available]").focus()
+    for key in ("ArrowRight", "ArrowDown", "ArrowDown", "ArrowLeft"):  # moving along the list commits nothing
+        await mei.keyboard.press(key)
+    await mei.keyboard.press("Tab")
+    assert stack.services.reps.get("mei").presence == "available"
+    await mei.keyboard.press("Enter")  # the Busy button
+    await expect(presence.locator("[aria-pressed=true]")).to_have_text("忙碌")
+    assert stack.services.reps.get("mei").presence == "busy"
+    await presence.locator("[data-presence=available]").click()
+    await expect(presence.locator("[aria-pressed=true]")).to_have_attribute("data-presence", "available")
+
+    await _bot(stack, *_start(acme_context, "xfer_details", "mei"),
+               ("/v1/transfers/xfer_details/prospect", {"action": "note", "note": "We also need SOC 2"}))
+    card = mei.locator("article.offer")
+    await expect(card).to_contain_text("SOC 2", timeout=15_000)
+
+    async def slowly(route):
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await mei.route("**/v1/transfers/xfer_details/rep", slowly)
+    accept = card.get_by_role("button", name="接受")
+    await accept.click()
+    await expect(card.locator("button.accept")).to_have_text("处理中…")
+    await expect(card.locator("button.accept")).to_be_disabled()
+    panel = mei.locator("article.transfer")
+    await expect(panel.locator(".summary")).to_contain_text("John Smith")
+    await expect(panel.locator(".notes li")).to_have_count(1)
+    await expect(panel.locator(".notes")).to_contain_text("SOC 2")
+    await expect(panel.locator(".brief-grid")).not_to_contain_text("SOC 2")  # not again in the talking points
+
+    await mei.get_by_role("button", name="退出登录").click()
+    await expect(mei.locator("#sign-in h2")).to_have_text("Sign in")  # the next person's browser language
+    assert await mei.evaluate("document.documentElement.lang") == "en"
+    assert outside == []
+
+
+def _hostile(context: dict, word: str) -> dict:
+    """Every text a prospect or the bot controls, as one unbroken word (cut to what the API accepts); the transcript
+    is set apart, as _start sets its own."""
+    def long(limit: int = 300) -> str:
+        return word[:limit]
+
+    hostile = {**context, "transfer_reason": long(), "recommended_approach": long()}
+    hostile["prospect"] = {**context["prospect"], "name": long(), "company": long(), "title": long(),
+                           "email": f"{long(240)}@x.io", "phone": "+1555" + "0" * 30, "timezone": long(64)}
+    hostile["summary"] = {**context["summary"], "entry_point": long(), "initial_question": long(),
+                          "key_needs": [long()], "pain_points": [long()], "objections_raised": [long()]}
+    hostile["qualification"] = {**context["qualification"], "company_size": long(), "use_case": long(),
+                                "timeline": long(), "budget": long()}
+    hostile["sentiment"] = {**context["sentiment"], "notes": long()}
+    return hostile
+
+
+async def test_long_unbroken_words_never_widen_the_console(stack, browser, acme_context):
+    """A 300-character word in every field a prospect or the bot fills in: the page never scrolls sideways, on a
+    375 px phone or a laptop, and Accept stays uncovered."""
+    sarah_key, alex_key = stack.rep("sarah", name="Sarah Chen"), stack.rep("alex", name="Alex Kim")
+    word = "https://example.com/" + "x" * 280
+    outside: list[str] = []
+    phone = await _page(stack, browser, outside, **{**PHONE, "viewport": {"width": 375, "height": 812}})
+    laptop = await _page(stack, browser, outside, viewport={"width": 1280, "height": 900})
+    await _sign_in(phone, stack, sarah_key, "Sarah Chen")
+    await _sign_in(laptop, stack, alex_key, "Alex Kim")
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+
+    for page, rep_id in ((phone, "sarah"), (laptop, "alex")):
+        transfer_id = f"xfer_wide_{rep_id}"
+        start = _start(_hostile(acme_context, word), transfer_id, rep_id)
+        start[0][1]["bot"]["name"] = "A" * 80
+        start[0][1]["context"]["conversation_transcript"] = f"Prospect: see {word}\nAva: {word}"
+        await _bot(stack, *start, (f"/v1/transfers/{transfer_id}/prospect", {"action": "note", "note": word}))
+        card = page.locator("article.offer")
+        await expect(card.locator(".notes")).to_contain_text("xxxx", timeout=15_000)
+        assert await page.evaluate(fits), await page.evaluate("document.documentElement.scrollWidth")
+        accept = card.get_by_role("button", name="Accept")
+        box = await accept.bounding_box()
+        covering = await page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.textContent",
+                                       [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        assert covering == "Accept"
+        await accept.click()
+        panel = page.locator("article.transfer")
+        await expect(panel.locator(".summary")).to_contain_text("xxxx")
+        await panel.get_by_text("Full transcript", exact=True).click()
+        await expect(panel.locator(".transcript pre")).to_contain_text("xxxx")
+        assert await page.evaluate(fits), await page.evaluate("document.documentElement.scrollWidth")
     assert outside == []

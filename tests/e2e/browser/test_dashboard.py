@@ -59,6 +59,12 @@ async def test_dashboard_charts_real_transfers_offline(stack, browser, acme_cont
     await expect(page.locator("#kpi-completion .value")).to_have_text("33%")
     await expect(page.locator("#kpi-conversion .value")).to_have_text("100%")
     await expect(page.locator("#kpi-csat .value")).to_have_text("5 / 5")
+    # the offers and how they ended: here one offer, accepted (the queued transfer was never offered)
+    for end, count in (("made", 1), ("accepted", 1), ("expired", 0), ("declined", 0), ("deferred", 0),
+                       ("not_taken_over", 0)):
+        await expect(page.locator(f"#offers-{end} .value")).to_have_text(str(count))
+    days = await page.evaluate("Chart.getChart('chart-volume').data.labels")  # "Last 7 days": 7 UTC days, today last
+    assert len(days) == 7 and all(day.endswith("(UTC)") for day in days), days
     assert all(painted > 500 for painted in await page.evaluate(PAINTED, list(CHARTS)))
     assert await page.evaluate("Chart.getChart('chart-branches').data.labels") == ["immediate", "abandoned",
                                                                                   "cancelled", "queued"]
@@ -80,3 +86,19 @@ async def test_dashboard_charts_real_transfers_offline(stack, browser, acme_cont
 
     assert outside == [] and phone_outside == []
     assert errors == [] and phone_errors == []
+
+
+async def test_long_unbroken_words_never_widen_the_dashboard(stack, browser, acme_context):
+    """A prospect named with a 300-character word waits in the queue: a 375 px phone still has no sideways scroll."""
+    word = "https://example.com/" + "x" * 280
+    hostile = {**acme_context, "prospect": {**acme_context["prospect"], "name": word, "company": word}}
+    stack.rep("sarah", name="Sarah Chen")
+    await _queue_one(stack, hostile)
+    phone, outside, errors = await _open(browser, stack, viewport={"width": 375, "height": 812},
+                                         device_scale_factor=2, is_mobile=True, has_touch=True)
+    await phone.get_by_label("Admin key").fill(ADMIN_KEY)
+    await phone.get_by_role("button", name="Show figures").click()
+    await expect(phone.locator("#queue tbody")).to_contain_text("xxxx")
+    assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+        await phone.evaluate("document.documentElement.scrollWidth")
+    assert outside == [] and errors == []
