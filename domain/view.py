@@ -41,7 +41,8 @@ class BotLine(BaseModel):
 class TimelineEntry(BaseModel):
     at: datetime
     status: Status
-    detail: str
+    detail: str  # for people (ops, the rep): its wording may change
+    kind: str | None = None  # for programs: what happened ("left", "accepted", "feedback", ...)
 
 
 class TransferView(BaseModel):

@@ -35,7 +35,7 @@ class StepRecord:
 
     def log(self, at: datetime, status: Status, kind: str, detail: str, rep_id: str | None = None,
             data: dict | None = None) -> None:
-        self.timeline.append(TimelineEntry(at=at, status=status, detail=detail))
+        self.timeline.append(TimelineEntry(at=at, status=status, detail=detail, kind=kind))
         self._events.append(TransferEvent(seq=len(self.timeline), at=at, status=status, kind=kind, rep_id=rep_id,
                                           detail=detail[:MAX_DETAIL], data=data or {}))
 

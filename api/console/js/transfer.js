@@ -11,7 +11,6 @@ const OUTCOMES = ['converted', 'demo_booked', 'nurture', 'lost'];
 const WATCH_MS = 5000;
 const FOLLOW_UPS = ['callback_scheduled', 'email_follow_up', 'async_follow_up'];
 // The workflow's timeline entries (written in English for ops) the console recognises.
-const PROSPECT_LEFT = 'The prospect left the conversation';
 const REP_FEEDBACK = 'Feedback from the rep';
 const PENDING_FEEDBACK = 'wt.pendingFeedback'; // transfers whose feedback form must survive a reload
 
@@ -124,7 +123,7 @@ export class TransferPanel {
   show(view) {
     const timeline = view.timeline ?? [];
     const left = view.status === 'connected' &&
-      timeline.some((entry) => entry.status === 'connected' && entry.detail === PROSPECT_LEFT);
+      timeline.some((entry) => entry.status === 'connected' && entry.kind === 'left');
     const status = left ? t('status.connected_left') : t(`status.${view.status}`);
     this.status.textContent = t('transfer.status', { status });
     this.news.textContent = left ? t('transfer.prospect_left') : '';

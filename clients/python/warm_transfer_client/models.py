@@ -278,7 +278,8 @@ class BotLine(Received):
 class TimelineEntry(Received):
     at: datetime
     status: Status
-    detail: str
+    detail: str  # for people: its wording may change
+    kind: str | None = None  # for programs: what happened ("left", "accepted", "feedback", ...)
 
 
 class TransferView(Received):
