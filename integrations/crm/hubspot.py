@@ -14,9 +14,9 @@ retry nor a search could promise one note per key. A prospect HubSpot does not k
 company, if a company name is all there is).
 
 Every operation has `timeout` seconds in all, each call the time left (integrations.http: from connecting to the
-answer's last byte); a 429 waits out its Retry-After when the time left allows it, and fails at once otherwise.
-Every failure is HubSpotUnavailable, a CrmUnavailable whose message says what failed (status, HubSpot's error
-category and correlation id), never what was looked for.
+answer's last byte); a 429 waits out its Retry-After when the time left allows it, and fails at once otherwise. A
+redirect is not followed. Every failure is HubSpotUnavailable, a CrmUnavailable whose message says what failed
+(status, HubSpot's error category and correlation id), never what was looked for.
 """
 
 from __future__ import annotations
@@ -317,6 +317,8 @@ class HubSpotCRM(CRM):
             time.sleep(wait)  # HubSpot said when, and the time left allows it
         if missing_ok and response.status_code == 404:
             return None
+        if 300 <= response.status_code < 400:  # its body is a page for a browser, not an answer
+            raise HubSpotUnavailable(f"answered {response.status_code} to {what}: redirects are not followed")
         if response.status_code >= 400:
             raise _refusal(response, what)
         try:
