@@ -140,7 +140,7 @@ class CalDavCalendar(BuiltinCalendar):
                 if component.name == wanted.name and all(_ical(component, p) == _ical(wanted, p) for p in _OWNED):
                     return task.sequence
                 # Above the server's SEQUENCE, which the rep's calendar app may have raised.
-                wanted["SEQUENCE"] = vInt(max(task.sequence, int(component.get("SEQUENCE", 0)) + 1))
+                wanted["SEQUENCE"] = vInt(max(task.sequence, _sequence(component) + 1))
                 for name in (*_OWNED, "SEQUENCE", "DTSTAMP"):
                     component.pop(name, None)
                     if name in wanted:
@@ -195,6 +195,14 @@ class CalDavCalendar(BuiltinCalendar):
                 sync_after=None if final else now + backoff(attempts)))
         log.warning("CalDAV push of calendar task %s %s (attempt %d): %s", key,
                     "given up" if final else "failed, retrying", attempts, error)
+
+
+def _sequence(component: Component) -> int:
+    """The server's SEQUENCE of the object, which ours must go above: a push fails while it is not a number."""
+    try:
+        return int(component.get("SEQUENCE", 0))
+    except (TypeError, ValueError):  # not a number, or the property twice
+        raise CalDavError("CalDAV holds this task's object with a SEQUENCE that is not a number") from None
 
 
 def _ical(component: Component, name: str) -> bytes | None:

@@ -129,6 +129,23 @@ def test_what_the_rep_added_in_their_app_survives_a_move(caldav, radicale):
     assert len(moved.walk("VALARM")) == 1
 
 
+def test_an_object_broken_on_the_server_is_a_failed_push_and_the_others_are_pushed(caldav, radicale):
+    schedule(caldav)
+    caldav.run_once()
+    url = caldav.object_url(caldav.task("t-1:task:4"))
+    with radicale.client() as client:  # another app writes it back broken
+        broken = client.get(url).content.replace(b"SEQUENCE:0", b"SEQUENCE:abc")
+        assert client.put(url, content=broken, headers={"Content-Type": "text/calendar"}).is_success
+
+    schedule(caldav, due=DUE + timedelta(hours=1))
+    schedule(caldav, key="t-2:task:6")  # claimed in the same batch, after it
+    assert caldav.run_once() == 1
+    state = sync_state(caldav.db, "t-1:task:4")
+    assert state.sync_attempts == 1 and "SEQUENCE that is not a number" in state.sync_error
+    assert state.sync_after < datetime.now(UTC) + timedelta(seconds=2)  # retried with backoff, not left leased
+    assert task_uid("t-2:task:6") in [str(c["UID"]) for c in items(radicale)]
+
+
 def test_an_object_changed_between_read_and_write_is_read_again(db, radicale):
     radicale.make_calendar("sarah")
     changed = []
