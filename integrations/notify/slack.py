@@ -51,6 +51,8 @@ MAX_OPTIONS = 100  # Slack's limit for a static_select
 ANSWER_LIMIT = 2**20  # bytes of Slack's answer read: a posted message comes back in it, and is well under that
 # Slack's answers that no retry can change: the message is gone or the edit itself is malformed.
 FINAL_ERRORS = frozenset({"message_not_found", "cant_update_message", "invalid_blocks", "msg_too_long", "no_text"})
+# What Slack's `error` is kept of: a code (`channel_not_found`), never free text, which could echo what was sent.
+SLACK_ERROR = re.compile(r"[a-z0-9_]{1,64}")
 
 
 # ---- the messages ---------------------------------------------------------------------------------------------------
@@ -176,12 +178,16 @@ class SlackDispatcher(OutboxDispatcher):
         except ValueError:
             raise DeliveryError(f"Slack answered {method} with something that is not JSON") from None
         if not isinstance(answer, dict) or not answer.get("ok"):
-            error = answer.get("error", "unknown error") if isinstance(answer, dict) else "not an object"
+            error = _error_code(answer.get("error")) if isinstance(answer, dict) else "not an object"
             raise DeliveryError(f"Slack refused {method}: {error}", retryable=error not in FINAL_ERRORS)
         return answer
 
     def close(self) -> None:
         self.client.close()
+
+
+def _error_code(error: Any) -> str:
+    return error if isinstance(error, str) and SLACK_ERROR.fullmatch(error) else "unrecognised error"
 
 
 def _field(answer: dict[str, Any], *path: str) -> str:

@@ -66,6 +66,17 @@ def test_a_refusal_or_rate_limit_is_retried_later(db):
     assert delivery_state(db, outbox_id, "chat").attempts == 3
 
 
+@pytest.mark.parametrize("error", [{"message": "no channel for ann@example.com"}, ["channel_not_found"], None,
+                                   "Invalid channel for Ann Lee <ann@example.com>", "x" * 65])
+def test_only_a_slack_error_code_is_kept_anything_else_is_unrecognised(db, error):
+    outbox_id = _post_alert(db)
+    with FakeSlack() as fake:
+        fake.fail["chat.postMessage"].append(error)
+        assert SlackDispatcher(db, "xoxb-test").run_once() == 0
+    state = delivery_state(db, outbox_id, "chat")
+    assert (state.status, state.last_error) == ("pending", "Slack refused chat.postMessage: unrecognised error")
+
+
 def _slack_on(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     """chat.postMessage answered by a server on the loopback `port`."""
     monkeypatch.setattr("integrations.notify.slack.POST_MESSAGE", f"http://127.0.0.1:{port}/api/chat.postMessage")
