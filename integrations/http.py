@@ -33,6 +33,8 @@ class AnswerTooLarge(Exception):
 
 @dataclass(frozen=True)
 class Answer:
+    """A server's answer, its body read whole (the names are httpx.Response's, which it stands in for)."""
+
     status_code: int
     headers: httpx.Headers
     content: bytes
