@@ -214,6 +214,67 @@ def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTP
         server.server_close()
 
 
+@dataclass
+class Drip:
+    """A `drip_server`: its port, the connections it still holds (the client has not closed them) and the bytes it
+    sent in all."""
+
+    port: int
+    held: int = 0
+    sent: int = 0
+
+    def let_go(self, within: float = 3.0) -> bool:
+        """True once the client has closed every connection (within `within` seconds)."""
+        until = time.monotonic() + within
+        while self.held and time.monotonic() < until:
+            time.sleep(0.02)
+        return self.held == 0
+
+
+@contextmanager
+def drip_server(head: bytes, piece: bytes, every: float) -> Iterator[Drip]:
+    """A server on loopback that answers each connection with `head`, then `piece` every `every` seconds for as long
+    as the client keeps the connection (what it is sent is never read): a server too slow, or an answer too large,
+    for a client to wait for to the end. Stopped, and its connections closed, when the block ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)  # to see `stopping`
+    drip, lock, stopping, connections = Drip(listener.getsockname()[1]), threading.Lock(), threading.Event(), []
+
+    def serve(connection: socket.socket) -> None:
+        with suppress(OSError):  # the client closed the connection
+            connection.sendall(head)
+            while not stopping.wait(every):
+                connection.sendall(piece)
+                with lock:
+                    drip.sent += len(piece)
+        with lock:
+            drip.held -= 1
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed: the block has ended
+                return
+            with lock:
+                drip.held += 1
+                connections.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield drip
+    finally:
+        stopping.set()
+        listener.close()
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     lock = threading.Lock()

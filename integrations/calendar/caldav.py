@@ -12,7 +12,8 @@ changed meanwhile is read again and written over only where what we own differs 
 status).
 
 Plain httpx rather than a CalDAV client library: the calendar's URL is configured, so there is nothing to discover,
-and a push is one GET and one conditional PUT.
+and a push is one GET and one conditional PUT, each in `timeout` seconds from connecting to the answer's last byte
+(integrations.http), so one server that drips its answer cannot stall the loop.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from icalendar import Component, vInt
 from sqlalchemy import case, update
 from sqlmodel import select
 
+from integrations import http
 from integrations.background import RunFailures, pause
 from integrations.calendar.base import CalendarTask
 from integrations.calendar.builtin import BuiltinCalendar
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 # What we write of an object and compare before writing again; the rest (an alarm the rep added) is theirs.
 _OWNED = ("DTSTART", "DUE", "DURATION", "SUMMARY", "DESCRIPTION", "STATUS", "COMPLETED", "PERCENT-COMPLETE")
 _CONFLICT_RETRIES = 3  # rewrites of an object that keeps changing under us before the push counts as failed
+OBJECT_LIMIT = 4 * 2**20  # bytes of an answer read: a follow-up with what the rep's app added to it, attachments too
 
 
 def url_template(value: str) -> str:
@@ -75,8 +78,8 @@ class CalDavCalendar(BuiltinCalendar):
         super().__init__(db)
         self.url_template = url_template
         auth = httpx.BasicAuth(username, password or "") if username else None
-        self.client = client or httpx.Client(timeout=timeout, auth=auth, trust_env=False)
-        self.max_attempts, self.batch_size, self.lease = max_attempts, batch_size, lease
+        self.client = client or http.client(auth=auth)
+        self.timeout, self.max_attempts, self.batch_size, self.lease = timeout, max_attempts, batch_size, lease
 
     def object_url(self, task: CalendarTask) -> str:
         collection = self.url_template.format(rep_id=quote(task.rep_id, safe=""))
@@ -138,7 +141,7 @@ class CalDavCalendar(BuiltinCalendar):
                 if component.name == wanted.name and all(_ical(component, p) == _ical(wanted, p) for p in _OWNED):
                     return task.sequence
                 # Above the server's SEQUENCE, which the rep's calendar app may have raised.
-                wanted["SEQUENCE"] = vInt(max(task.sequence, int(component.get("SEQUENCE", 0)) + 1))
+                wanted["SEQUENCE"] = vInt(max(task.sequence, _sequence(component) + 1))
                 for name in (*_OWNED, "SEQUENCE", "DTSTAMP"):
                     component.pop(name, None)
                     if name in wanted:
@@ -171,11 +174,13 @@ class CalDavCalendar(BuiltinCalendar):
             raise CalDavError("CalDAV holds another object where this task's belongs")
         return (calendar, component), response.headers.get("ETag")
 
-    def _call(self, method: str, url: str, **kwargs) -> httpx.Response:
+    def _call(self, method: str, url: str, **kwargs) -> http.Answer:
         try:
-            return self.client.request(method, url, **kwargs)
+            return http.exchange(self.client, method, url, timeout=self.timeout, limit=OBJECT_LIMIT, **kwargs)
         except httpx.HTTPError as err:  # its text may carry the URL; the class says enough
             raise CalDavError(f"CalDAV unreachable ({type(err).__name__})") from err
+        except http.AnswerTooLarge as err:
+            raise CalDavError(f"CalDAV answered a {method} with {err}") from None
 
     def _pushed(self, key: str, sequence: int, now: datetime) -> None:
         with self.db.session() as session:  # a change made during the push stays due
@@ -191,6 +196,14 @@ class CalDavCalendar(BuiltinCalendar):
                 sync_after=None if final else now + backoff(attempts)))
         log.warning("CalDAV push of calendar task %s %s (attempt %d): %s", key,
                     "given up" if final else "failed, retrying", attempts, error)
+
+
+def _sequence(component: Component) -> int:
+    """The server's SEQUENCE of the object, which ours must go above: a push fails while it is not a number."""
+    try:
+        return int(component.get("SEQUENCE", 0))
+    except (TypeError, ValueError):  # not a number, or the property twice
+        raise CalDavError("CalDAV holds this task's object with a SEQUENCE that is not a number") from None
 
 
 def _ical(component: Component, name: str) -> bytes | None:

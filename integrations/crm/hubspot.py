@@ -13,9 +13,10 @@ again. HubSpot has no idempotency key of its own, and its search index lags writ
 retry nor a search could promise one note per key. A prospect HubSpot does not know yet becomes a contact (or a
 company, if a company name is all there is).
 
-Every operation has `timeout` seconds in all, each call the time left; a 429 waits out its Retry-After when the
-time left allows it, and fails at once otherwise. Every failure is HubSpotUnavailable, a CrmUnavailable whose
-message says what failed (status, HubSpot's error category and correlation id), never what was looked for.
+Every operation has `timeout` seconds in all, each call the time left (integrations.http: from connecting to the
+answer's last byte); a 429 waits out its Retry-After when the time left allows it, and fails at once otherwise. A
+redirect is not followed. Every failure is HubSpotUnavailable, a CrmUnavailable whose message says what failed
+(status, HubSpot's error category and correlation id), never what was looked for.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from domain.accounts import AccountActivity, AccountProfile
 from domain.context import Prospect
 from integrations.crm.base import CRM, CrmUnavailable
+from integrations.http import Answer, AnswerTooLarge, client, exchange
 from store.crm import email_key
 from store.crm_notes import NoteWrites
 
@@ -53,6 +55,8 @@ NOTE_TO = {"contacts": 202, "companies": 190}  # HubSpot-defined association typ
 READ_LIMIT = 100  # records per batch read: of each kind of engagement, the newest 100 by id are read
 TEXT_LIMIT = 500  # characters of an engagement the history keeps
 NOTE_LIMIT = 60_000  # characters of a note's text sent (HubSpot takes 65,536 in all)
+# Bytes of an answer read: a batch read of 100 notes of 65,536 characters each is all but 7 MB.
+ANSWER_LIMIT = 8 * 2**20
 PARALLEL_READS = 6  # a profile's company, owner and engagements are read at once
 LEASE = timedelta(minutes=1)  # a note's write is held this long: far longer than an attempt, which `timeout` ends
 FOOTER = "Warm Transfer"
@@ -92,8 +96,7 @@ class _AlreadyThere(HubSpotUnavailable):
 class HubSpotCRM(CRM):
     def __init__(self, access: HubSpotAccess, writes: NoteWrites, *, timeout: float = 3.0, history_limit: int = 10):
         self.writes, self.timeout, self.history_limit = writes, timeout, history_limit
-        self.client = httpx.Client(base_url=access.base_url, headers={"Authorization": f"Bearer {access.token}"},
-                                   timeout=timeout)
+        self.client = client(base_url=access.base_url, headers={"Authorization": f"Bearer {access.token}"})
         self._reads = ThreadPoolExecutor(PARALLEL_READS, thread_name_prefix="hubspot")
 
     def lookup(self, prospect: Prospect) -> AccountProfile | None:
@@ -298,11 +301,14 @@ class HubSpotCRM(CRM):
             if left <= 0:
                 raise HubSpotUnavailable(f"took longer than {self.timeout:g} s in all ({what})")
             try:
-                response = self.client.request(method, path, json=json, params=params, timeout=left)
+                response = exchange(self.client, method, path, timeout=left, limit=ANSWER_LIMIT, json=json,
+                                    params=params)
             except (httpx.ConnectError, httpx.ConnectTimeout) as err:  # nothing reached HubSpot
                 raise HubSpotUnavailable(f"unreachable ({what}: {type(err).__name__})") from None
             except httpx.TimeoutException:
                 raise HubSpotUnavailable(f"did not answer in time ({what})", maybe_done=True) from None
+            except AnswerTooLarge as err:
+                raise HubSpotUnavailable(f"answered {what} with {err}", maybe_done=True) from None
             except httpx.HTTPError as err:
                 raise HubSpotUnavailable(f"connection failed ({what}: {type(err).__name__})", maybe_done=True) from None
             wait = _retry_after(response) if response.status_code == 429 else None
@@ -311,6 +317,8 @@ class HubSpotCRM(CRM):
             time.sleep(wait)  # HubSpot said when, and the time left allows it
         if missing_ok and response.status_code == 404:
             return None
+        if 300 <= response.status_code < 400:  # its body is a page for a browser, not an answer
+            raise HubSpotUnavailable(f"answered {response.status_code} to {what}: redirects are not followed")
         if response.status_code >= 400:
             raise _refusal(response, what)
         try:
@@ -472,12 +480,12 @@ def _plain(rich: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Answer) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", value) else None
 
 
-def _refusal(response: httpx.Response, what: str) -> HubSpotUnavailable:
+def _refusal(response: Answer, what: str) -> HubSpotUnavailable:
     """HubSpot's refusal in words that quote nothing sent: its status, error category and correlation id. Its
     `message` can quote the request (an e-mail, a name), so it is read only for the id of a contact that exists."""
     try:

@@ -7,11 +7,15 @@ first, then quoted or encoded by the library, so no name can start a header of i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -37,6 +41,7 @@ class SmtpMailer:
         password: str | None = None,
         timeout: float = 10.0,
     ):
+        """`timeout`: seconds a whole session may take, from connecting to the server's last reply."""
         self.host = host
         self.port = port
         self.sender = sender
@@ -65,18 +70,57 @@ class SmtpMailer:
         if calendar is not None:
             message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(message)
+            self._session(message)
         except smtplib.SMTPResponseException as exc:  # the server's answer may quote the address: keep its code only
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__} {exc.smtp_code}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             refused = isinstance(exc, smtplib.SMTPRecipientsRefused)  # its text lists the addresses
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}"
                                 + ("" if refused else f": {exc}")) from exc
+
+    def _session(self, message: EmailMessage) -> None:
+        """Send `message` in one session that ends within `timeout`, whatever the server does. smtplib gives each read
+        the whole socket timeout, and reads a reply of many lines (`220-...`) in a loop of reads, so a server sending a
+        line every few seconds would hold the session for ever. A timer shuts the connection down at the deadline
+        instead, which ends whatever read or write is waiting. The connection is made here, so the timer has it before
+        the greeting is read, and the timer has a duplicate of the socket, which STARTTLS does not replace (a shutdown
+        acts on the connection, whichever of its sockets it is called on)."""
+        deadline = time.monotonic() + self.timeout
+        with socket.create_connection((self.host, self.port), self.timeout) as connection, connection.dup() as cut:
+            over = threading.Event()
+            watchdog = threading.Timer(deadline - time.monotonic(), _shut_down, (cut, over))
+            watchdog.start()
+            try:
+                with _Session(connection, self.host, self.port, self.timeout) as smtp:
+                    if self.starttls:
+                        smtp.starttls(context=ssl.create_default_context())
+                    if self.username:
+                        smtp.login(self.username, self.password or "")
+                    smtp.send_message(message)
+            except (smtplib.SMTPException, OSError):
+                if over.is_set():
+                    raise TimeoutError(f"the session took longer than {self.timeout:g} s") from None
+                raise
+            finally:
+                watchdog.cancel()
+                watchdog.join()  # so it never acts on the duplicate once that is closed
+
+
+class _Session(smtplib.SMTP):
+    """smtplib.SMTP over a connection already made (it still reads the server's greeting)."""
+
+    def __init__(self, connection: socket.socket, host: str, port: int, timeout: float):
+        self._connection = connection
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self._connection
+
+
+def _shut_down(connection: socket.socket, over: threading.Event) -> None:
+    over.set()
+    with contextlib.suppress(OSError):  # already closed
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def one_line(text: str) -> str:

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
 
 from domain.reps import RepProfile
 from domain.scripts import OfferOutcome, RepAlert, alert_chat, mrkdwn_escape, offer_closed, offer_words
+from integrations import http
 from integrations.notify.base import DeliveryError
 from integrations.notify.dispatch import OutboxDispatcher
 from store.db import Database
@@ -47,8 +48,11 @@ ACCEPT, DEFER, CALLBACK = "wt_accept", "wt_defer", "wt_callback"  # the card's a
 ANYONE = "*"  # the pick list's "whoever is free first": a defer without a colleague (no rep id has a *)
 ACTIONS_BLOCK = "wt_actions"  # block_id prefix of what an edit removes from the card: the actions and their labels
 MAX_OPTIONS = 100  # Slack's limit for a static_select
+ANSWER_LIMIT = 2**20  # bytes of Slack's answer read: a posted message comes back in it, and is well under that
 # Slack's answers that no retry can change: the message is gone or the edit itself is malformed.
 FINAL_ERRORS = frozenset({"message_not_found", "cant_update_message", "invalid_blocks", "msg_too_long", "no_text"})
+# What Slack's `error` is kept of: a code (`channel_not_found`), never free text, which could echo what was sent.
+SLACK_ERROR = re.compile(r"[a-z0-9_]{1,64}")
 
 
 # ---- the messages ---------------------------------------------------------------------------------------------------
@@ -119,10 +123,11 @@ class SlackDispatcher(OutboxDispatcher):
     channel = "chat"
 
     def __init__(self, db: Database, token: str, client: httpx.Client | None = None, max_attempts: int = 8, *,
-                 batch_size: int = 20, lease: timedelta = timedelta(minutes=5)):
+                 batch_size: int = 20, lease: timedelta = timedelta(minutes=5), timeout: float = 10.0):
+        """`timeout`: seconds each call to Slack may take in all, from connecting to the answer's last byte."""
         super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease)
-        self.token = token
-        self.client = client or httpx.Client(timeout=10)
+        self.token, self.timeout = token, timeout
+        self.client = client or http.client()
         self.messages = SlackStore(db)
 
     def send(self, delivery: PendingDelivery, now: datetime) -> None:
@@ -158,9 +163,14 @@ class SlackDispatcher(OutboxDispatcher):
     def _call(self, method_url: str, body: dict[str, Any]) -> dict[str, Any]:
         method = method_url.rpartition("/")[2]
         try:
-            response = self.client.post(method_url, headers={"Authorization": f"Bearer {self.token}"}, json=body)
+            response = http.exchange(self.client, "POST", method_url, timeout=self.timeout, limit=ANSWER_LIMIT,
+                                     headers={"Authorization": f"Bearer {self.token}"}, json=body)
+        except httpx.TimeoutException as exc:
+            raise DeliveryError(f"Slack did not answer {method} within {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"Slack unreachable: {exc}") from exc
+        except http.AnswerTooLarge as exc:
+            raise DeliveryError(f"Slack answered {method} with {exc}") from None
         if response.status_code != 200:
             raise DeliveryError(f"Slack answered {method} with HTTP {response.status_code}")
         try:
@@ -168,12 +178,16 @@ class SlackDispatcher(OutboxDispatcher):
         except ValueError:
             raise DeliveryError(f"Slack answered {method} with something that is not JSON") from None
         if not isinstance(answer, dict) or not answer.get("ok"):
-            error = answer.get("error", "unknown error") if isinstance(answer, dict) else "not an object"
+            error = _error_code(answer.get("error")) if isinstance(answer, dict) else "not an object"
             raise DeliveryError(f"Slack refused {method}: {error}", retryable=error not in FINAL_ERRORS)
         return answer
 
     def close(self) -> None:
         self.client.close()
+
+
+def _error_code(error: Any) -> str:
+    return error if isinstance(error, str) and SLACK_ERROR.fullmatch(error) else "unrecognised error"
 
 
 def _field(answer: dict[str, Any], *path: str) -> str:

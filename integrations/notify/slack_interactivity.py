@@ -24,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from domain.requests import RepAction
 from domain.scripts import mrkdwn_escape
+from integrations import http
 from integrations.notify.slack import ACCEPT, ANYONE, CALLBACK, DEFER
 from store.db import Database
 from store.reps import RepStore
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FRESH = timedelta(minutes=5)
 SLACK_HOOKS = "https://hooks.slack.com/"  # where every response_url of Slack's leads
+REPLY_ANSWER_LIMIT = 64 * 2**10  # bytes of Slack's answer to a reply read: its status is what counts
 
 
 class RequestRefused(Exception):
@@ -88,12 +90,13 @@ class RepClick:
 
 class SlackInteractions:
     def __init__(self, db: Database, signing_secret: str, *, reply_to: str = SLACK_HOOKS,
-                 client: httpx.Client | None = None):
+                 client: httpx.Client | None = None, reply_timeout: float = 5.0):
+        """`reply_timeout`: seconds a reply may take in all, from connecting to the answer's last byte."""
         self.verifier = SignatureVerifier(signing_secret)
         self.store = SlackStore(db)
         self.reps = RepStore(db)
         self.reply_to = reply_to  # replies go only where Slack's response_urls lead
-        self.client = client or httpx.Client(timeout=5, follow_redirects=False)
+        self.client, self.reply_timeout = client or http.client(follow_redirects=False), reply_timeout
 
     def verify(self, body: bytes, timestamp: str | None, signature: str | None, now: datetime) -> None:
         """RequestRefused unless the request is Slack's, fresh, and not seen before."""
@@ -151,11 +154,15 @@ class SlackInteractions:
         if not response_url.startswith(self.reply_to):
             log.warning("Slack reply not sent: the response_url does not lead to %s", self.reply_to)
             return
+        reply = {"response_type": "ephemeral", "replace_original": False, "text": mrkdwn_escape(text)}
         try:
-            self.client.post(response_url, json={"response_type": "ephemeral", "replace_original": False,
-                                                 "text": mrkdwn_escape(text)}).raise_for_status()
-        except httpx.HTTPError as exc:
+            answer = http.exchange(self.client, "POST", response_url, timeout=self.reply_timeout,
+                                   limit=REPLY_ANSWER_LIMIT, json=reply)
+        except (httpx.HTTPError, http.AnswerTooLarge) as exc:
             log.warning("Slack reply not delivered: %s", type(exc).__name__)
+            return
+        if not answer.is_success:
+            log.warning("Slack reply not delivered: HTTP %d", answer.status_code)
 
 
 def _action(clicked: _Action, rep_id: str) -> RepAction | None:

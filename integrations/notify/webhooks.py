@@ -9,8 +9,9 @@ the headers
 A bot checks a request with the bots' client (clients/python): `warm_transfer_client.verify_webhook(secret,
 request.headers["X-WT-Signature"], raw_body)` gives the event once the signature passes; the bot answers 2xx once it
 has the event. Anything else is retried with
-exponential backoff (1 s, 2 s, 4 s ... at most 5 minutes apart) until `max_attempts`. A callback URL that the
-destination rules refuse (integrations.notify.destinations) fails for good at once: retrying cannot change it.
+exponential backoff (1 s, 2 s, 4 s ... at most 5 minutes apart) until `max_attempts`, as is an answer that takes
+longer than `timeout` in all (integrations.http) or is over 64 KiB. A callback URL that the destination rules
+refuse (integrations.notify.destinations) fails for good at once: retrying cannot change it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 import httpcore
 import httpx
 
+from integrations import http
 from integrations.notify.base import DeliveryError
 from integrations.notify.destinations import CallbackPolicy, RefusedDestination
 from integrations.notify.dispatch import OutboxDispatcher
@@ -38,8 +40,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+ANSWER_LIMIT = 64 * 2**10  # bytes of the bot's answer read: its status is what counts
 
 
 class WebhookDispatcher(OutboxDispatcher):
@@ -52,7 +53,7 @@ class WebhookDispatcher(OutboxDispatcher):
         max_attempts: int = 8,
         *,
         destinations: CallbackPolicy | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float = 10.0,
         batch_size: int = 20,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 8,
@@ -61,11 +62,10 @@ class WebhookDispatcher(OutboxDispatcher):
             raise ValueError("a webhook secret is required: bots cannot trust unsigned events")
         super().__init__(db, max_attempts=max_attempts, batch_size=batch_size, lease=lease, concurrency=concurrency)
         self.secret = secret
-        self.destinations = destinations or CallbackPolicy()
-        # Short timeouts keep a batch well inside the lease; redirects are not followed so a
+        self.destinations, self.timeout = destinations or CallbackPolicy(), timeout
+        # A short timeout keeps a batch well inside the lease; redirects are not followed so a
         # signed event never lands somewhere the bot did not register.
-        self.client = httpx.Client(transport=_CheckedTransport(self.destinations), timeout=timeout,
-                                   follow_redirects=False)
+        self.client = http.client(backend=_CheckedBackend(self.destinations), follow_redirects=False)
 
     def send(self, delivery: PendingDelivery, now: datetime) -> None:
         row = delivery.row
@@ -86,12 +86,16 @@ class WebhookDispatcher(OutboxDispatcher):
             "X-WT-Signature": sign(self.secret, int(now.timestamp()), body),
         }
         try:
-            response = self.client.post(self.destinations.check_url(delivery.callback_url), content=body,
-                                        headers=headers)
+            response = http.exchange(self.client, "POST", self.destinations.check_url(delivery.callback_url),
+                                     timeout=self.timeout, limit=ANSWER_LIMIT, content=body, headers=headers)
         except RefusedDestination as exc:
             raise DeliveryError(f"refused: the callback_url {exc}", retryable=False) from exc
+        except httpx.TimeoutException as exc:
+            raise DeliveryError(f"the callback_url did not answer within {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        except http.AnswerTooLarge as exc:
+            raise DeliveryError(f"the callback_url answered with {exc}") from None
         if not response.is_success:
             raise DeliveryError(f"HTTP {response.status_code}")
 
@@ -102,7 +106,8 @@ class WebhookDispatcher(OutboxDispatcher):
 class _CheckedBackend(httpcore.SyncBackend):
     """Opens connections only to addresses the destination rules allow, checked as the connection is made, and
     to the very address checked: a name that resolved to a public address for the check cannot resolve to another
-    for the connection. TLS is still verified against the URL's host name (httpcore passes it to start_tls)."""
+    for the connection. TLS is still verified against the URL's host name (httpcore passes it to start_tls).
+    tests/integrations/test_webhooks.py fails if it is bypassed."""
 
     def __init__(self, destinations: CallbackPolicy):
         self.destinations = destinations
@@ -120,18 +125,3 @@ class _CheckedBackend(httpcore.SyncBackend):
             except httpcore.ConnectError as exc:
                 failure = exc
         raise failure
-
-
-class _CheckedTransport(httpx.HTTPTransport):
-    """httpx's transport over a connection pool that connects through _CheckedBackend. httpx has no option for its
-    pool's network backend, so the pool is made here as httpx makes it, with httpcore's `network_backend`; there is
-    no proxy, or the proxy would choose the address. tests/integrations/test_webhooks.py fails if the backend is
-    bypassed."""
-
-    def __init__(self, destinations: CallbackPolicy):
-        super().__init__(trust_env=False)
-        limits = httpx.Limits()  # httpx's defaults
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_CheckedBackend(destinations))

@@ -167,7 +167,7 @@ def odd_servers() -> Iterator[dict[str, int]]:
 
 def _failing_channels(odd: dict[str, int]) -> dict[str, Callable[[Database], OutboxDispatcher]]:
     def webhooks(db: Database) -> WebhookDispatcher:  # to the tests' receivers on loopback, with little patience
-        return WebhookDispatcher(db, "s", destinations=CallbackPolicy(["127.0.0.1"]), timeout=httpx.Timeout(0.3))
+        return WebhookDispatcher(db, "s", destinations=CallbackPolicy(["127.0.0.1"]), timeout=0.3)
 
     return {
         "webhook receiver down": webhooks,

@@ -4,6 +4,7 @@ the rep's calendar, read back and parsed with icalendar."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,7 +15,7 @@ from sqlmodel import select
 from integrations.calendar.caldav import CalDavCalendar
 from integrations.calendar.ics import task_uid
 from store.calendar import CalendarTaskRow
-from tests.conftest import Radicale, free_port
+from tests.conftest import Radicale, drip_server, free_port
 
 NOW = datetime(2030, 6, 3, 9, 0, tzinfo=UTC)
 DUE = datetime(2030, 6, 3, 14, 0, tzinfo=UTC)
@@ -128,6 +129,23 @@ def test_what_the_rep_added_in_their_app_survives_a_move(caldav, radicale):
     assert len(moved.walk("VALARM")) == 1
 
 
+def test_an_object_broken_on_the_server_is_a_failed_push_and_the_others_are_pushed(caldav, radicale):
+    schedule(caldav)
+    caldav.run_once()
+    url = caldav.object_url(caldav.task("t-1:task:4"))
+    with radicale.client() as client:  # another app writes it back broken
+        broken = client.get(url).content.replace(b"SEQUENCE:0", b"SEQUENCE:abc")
+        assert client.put(url, content=broken, headers={"Content-Type": "text/calendar"}).is_success
+
+    schedule(caldav, due=DUE + timedelta(hours=1))
+    schedule(caldav, key="t-2:task:6")  # claimed in the same batch, after it
+    assert caldav.run_once() == 1
+    state = sync_state(caldav.db, "t-1:task:4")
+    assert state.sync_attempts == 1 and "SEQUENCE that is not a number" in state.sync_error
+    assert state.sync_after < datetime.now(UTC) + timedelta(seconds=2)  # retried with backoff, not left leased
+    assert task_uid("t-2:task:6") in [str(c["UID"]) for c in items(radicale)]
+
+
 def test_an_object_changed_between_read_and_write_is_read_again(db, radicale):
     radicale.make_calendar("sarah")
     changed = []
@@ -186,3 +204,28 @@ def test_two_loops_never_push_the_same_change_at_once(caldav, radicale):
     assert [key for key, _ in claimed] == ["t-1:task:4"]
     assert caldav._claim(datetime.now(UTC)) == []  # leased to the first until it ends
     assert caldav._claim(datetime.now(UTC) + timedelta(minutes=6)) != []
+
+
+@pytest.mark.timeout(10)
+def test_a_server_that_drips_its_answer_is_given_up_at_the_timeout_in_all(db):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: 100000\r\n\r\nBEGIN:VCALENDAR\r\n"
+    with drip_server(head, b" ", every=0.2) as drip:
+        calendar = CalDavCalendar(db, f"http://127.0.0.1:{drip.port}/{{rep_id}}/calendar/", timeout=1)
+        schedule(calendar)
+        started = time.monotonic()
+        assert calendar.run_once() == 0
+        assert time.monotonic() - started < 1.5 and drip.let_go()
+        state = sync_state(db, "t-1:task:4")
+        assert (state.sync_attempts, state.sync_error) == (1, "CalDAV unreachable (ReadTimeout)")
+        calendar.client.close()
+
+
+def test_an_answer_too_large_is_not_read_to_its_end(db):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: 100000000\r\n\r\n"
+    with drip_server(head, b" " * 65536, every=0) as drip:
+        calendar = CalDavCalendar(db, f"http://127.0.0.1:{drip.port}/{{rep_id}}/calendar/")
+        schedule(calendar)
+        assert calendar.run_once() == 0
+        assert drip.let_go() and drip.sent < 30_000_000
+        assert sync_state(db, "t-1:task:4").sync_error == "CalDAV answered a GET with more than 4 MiB"
+        calendar.client.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,11 +16,12 @@ import pytest
 from domain.accounts import AccountActivity
 from domain.context import Prospect
 from integrations.crm.base import CrmUnavailable
-from integrations.crm.guarded import GuardedCRM
+from integrations.crm.guarded import CALL_THREADS, GuardedCRM
 from integrations.crm.hubspot import HubSpotAccess, HubSpotCRM
 from store.crm_notes import NoteWrites
 from store.db import Database
 from store.schema import migrate
+from tests.conftest import drip_server
 from tests.integrations.hubspot_fake import ANSWER, TOKEN, FakeHubSpot, error, hubspot_on_respx
 
 OLA = Prospect(name="Ola Nordmann", email="Ola@Fjord.example", phone="+47 912 34 567", company="Fjord AS")
@@ -159,6 +162,9 @@ FAILURES = {
                  "answered searching contacts with something unexpected"),
     "wrong shape": (httpx.Response(200, json={"total": 1, "results": [{"id": "ola@fjord.example"}]}),
                     "answered searching contacts with something unexpected"),
+    "redirect": (httpx.Response(302, headers={"Location": "https://app.hubspot.com/login"},
+                                text="<html>Sign in, ola@fjord.example</html>"),
+                 "answered 302 to searching contacts: redirects are not followed"),
     "timeout": (httpx.ReadTimeout("timed out"), "did not answer in time (searching contacts)"),
     "unreachable": (httpx.ConnectError("[Errno 111] Connection refused"),
                     "unreachable (searching contacts: ConnectError)"),
@@ -178,6 +184,43 @@ def test_every_failure_is_crm_unavailable_in_words_without_personal_data(crm, hu
     said = _CORRELATION_ID.sub("", f"{message}\n{caplog.text}").lower()
     assert not any(word in said for word in PERSONAL)
     assert len(hubspot.requests("POST", "/crm/v3/objects/contacts/search")) == 1  # failed fast: asked once
+
+
+DRIP = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+
+
+@pytest.mark.timeout(10)
+def test_a_hubspot_that_drips_its_answer_is_given_up_at_the_timeout_in_all(sqlite_db):
+    with drip_server(DRIP, b" ", every=0.2) as drip:
+        crm = HubSpotCRM(HubSpotAccess(TOKEN, f"http://127.0.0.1:{drip.port}"), NoteWrites(sqlite_db), timeout=1)
+        started = time.monotonic()
+        with pytest.raises(CrmUnavailable, match=r"did not answer in time \(searching contacts\)"):
+            crm.lookup(OLA)
+        assert time.monotonic() - started < 1.5
+        assert drip.let_go()  # the connection is closed, not left to drip
+        crm.close()
+
+
+def test_calls_given_up_on_leave_no_thread_behind(sqlite_db):
+    """GuardedCRM has 8 threads: calls still dripping in each would leave none for the calls after them."""
+    with drip_server(DRIP, b" ", every=0.2) as drip:
+        crm = GuardedCRM(HubSpotCRM(HubSpotAccess(TOKEN, f"http://127.0.0.1:{drip.port}"), NoteWrites(sqlite_db),
+                                    timeout=0.5), timeout=0.5)
+        with ThreadPoolExecutor(CALL_THREADS) as callers:
+            calls = [callers.submit(crm.lookup, OLA) for _ in range(CALL_THREADS)]
+        assert all(isinstance(call.exception(), CrmUnavailable) for call in calls)
+        assert crm.lookup(Prospect(name="Ola")) is None  # nothing to look for: answered at once, by a free thread
+        assert drip.let_go()
+
+
+def test_an_answer_too_large_is_not_read_to_its_end(sqlite_db):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    with drip_server(head, b" " * 65536, every=0) as drip:
+        crm = HubSpotCRM(HubSpotAccess(TOKEN, f"http://127.0.0.1:{drip.port}"), NoteWrites(sqlite_db), timeout=5)
+        with pytest.raises(CrmUnavailable, match="answered searching contacts with more than 8 MiB"):
+            crm.lookup(OLA)
+        assert drip.let_go() and drip.sent < 30_000_000
+        crm.close()
 
 
 def test_a_rate_limit_that_ends_within_the_time_left_is_waited_out(crm, hubspot, ola):

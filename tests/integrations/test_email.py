@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from domain.notices import Notice
 from integrations.notify.base import DeliveryError
 from integrations.notify.builtin import BuiltinNotifier
 from integrations.notify.email import EmailDispatcher, SmtpMailer, as_html
-from tests.conftest import Inbox, free_port
+from tests.conftest import Inbox, drip_server, free_port
 from tests.integrations.conftest import delivery_state
 
 SENDER = "Warm Transfer <transfers@example.com>"
@@ -116,6 +117,16 @@ def test_mailer_errors_are_delivery_errors():
         SmtpMailer("127.0.0.1", free_port(), SENDER, timeout=2).send(
             "ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC)
         )
+
+
+@pytest.mark.timeout(10)
+def test_a_server_that_drips_its_greeting_is_given_up_at_the_timeout_in_all():
+    with drip_server(b"", b"220-still here\r\n", every=0.2) as drip:
+        started = time.monotonic()
+        with pytest.raises(DeliveryError, match="TimeoutError: the session took longer than 1 s"):
+            SmtpMailer("127.0.0.1", drip.port, SENDER, timeout=1).send(
+                "ann@example.com", "s", "b", message_id="<x@example.com>", date=datetime.now(UTC))
+        assert time.monotonic() - started < 1.5 and drip.let_go()
 
 
 @pytest.mark.parametrize("refusal", ["recipient", "message"])

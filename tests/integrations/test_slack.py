@@ -4,9 +4,11 @@ offers, in the rep's direct messages, edited when the offer ends."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import respx
 
 from domain.notices import Notice
@@ -24,6 +26,7 @@ from integrations.notify.slack import (
     closed_message,
 )
 from store.slack import SlackStore
+from tests.conftest import drip_server
 from tests.integrations.conftest import delivery_state
 from tests.integrations.fake_slack import FakeSlack
 
@@ -61,6 +64,45 @@ def test_a_refusal_or_rate_limit_is_retried_later(db):
         assert slack.run_once(now + timedelta(seconds=1)) == 0
         assert slack.run_once(now + timedelta(seconds=3)) == 1
     assert delivery_state(db, outbox_id, "chat").attempts == 3
+
+
+@pytest.mark.parametrize("error", [{"message": "no channel for ann@example.com"}, ["channel_not_found"], None,
+                                   "Invalid channel for Ann Lee <ann@example.com>", "x" * 65])
+def test_only_a_slack_error_code_is_kept_anything_else_is_unrecognised(db, error):
+    outbox_id = _post_alert(db)
+    with FakeSlack() as fake:
+        fake.fail["chat.postMessage"].append(error)
+        assert SlackDispatcher(db, "xoxb-test").run_once() == 0
+    state = delivery_state(db, outbox_id, "chat")
+    assert (state.status, state.last_error) == ("pending", "Slack refused chat.postMessage: unrecognised error")
+
+
+def _slack_on(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    """chat.postMessage answered by a server on the loopback `port`."""
+    monkeypatch.setattr("integrations.notify.slack.POST_MESSAGE", f"http://127.0.0.1:{port}/api/chat.postMessage")
+
+
+@pytest.mark.timeout(10)
+def test_a_slack_that_drips_its_answer_is_given_up_at_the_timeout_in_all(db, monkeypatch):
+    outbox_id = _post_alert(db)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+    with drip_server(head, b" ", every=0.2) as drip:
+        _slack_on(monkeypatch, drip.port)
+        dispatcher = SlackDispatcher(db, "xoxb-test", timeout=1)
+        started = time.monotonic()
+        assert dispatcher.run_once() == 0
+        assert time.monotonic() - started < 1.5 and drip.let_go()
+    assert delivery_state(db, outbox_id, "chat").last_error == "Slack did not answer chat.postMessage within 1 s"
+
+
+def test_an_answer_too_large_is_not_read_to_its_end(db, monkeypatch):
+    outbox_id = _post_alert(db)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    with drip_server(head, b" " * 65536, every=0) as drip:
+        _slack_on(monkeypatch, drip.port)
+        assert SlackDispatcher(db, "xoxb-test").run_once() == 0
+        assert drip.let_go() and drip.sent < 30_000_000
+    assert delivery_state(db, outbox_id, "chat").last_error == "Slack answered chat.postMessage with more than 1 MiB"
 
 
 # ---- Block Kit cards, in the rep's direct messages, edited when the offer ends ---------------------------------------

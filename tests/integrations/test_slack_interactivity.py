@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
 
 from integrations.notify.slack_interactivity import NotAnInteraction, RequestRefused, SlackInteractions
+from tests.conftest import drip_server
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -49,3 +51,15 @@ def test_a_block_actions_payload_is_read():
                "container": {"channel_id": "D0SARAH", "message_ts": "1.2"}, "response_url": "https://hooks.slack.com/x"}
     click = SlackInteractions.read(urlencode({"payload": json.dumps(payload)}).encode())
     assert click is not None and click.user.id == "U0SARAH"
+
+
+@pytest.mark.timeout(10)
+def test_a_reply_slack_drips_the_answer_to_is_given_up_at_the_timeout_in_all(db, caplog):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+    with drip_server(head, b" ", every=0.2) as drip:
+        url = f"http://127.0.0.1:{drip.port}/actions/T0/1/x"
+        slack = SlackInteractions(db, SIGNING_SECRET, reply_to=url, reply_timeout=1)
+        started = time.monotonic()
+        slack.reply(url, "That did not go through")
+        assert time.monotonic() - started < 1.5 and drip.let_go()
+    assert "Slack reply not delivered: ReadTimeout" in caplog.text

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from integrations.notify.dispatch import backoff
 from integrations.notify.webhooks import WebhookDispatcher, sign
 from store.db import Database
 from store.outbox import DeliveryQueue
+from tests.conftest import drip_server
 from tests.integrations.conftest import delivery_state
 
 SECRET = "whsec-test"
@@ -180,6 +182,27 @@ def test_an_unreachable_bot_is_retried(db, receiver):
     state = delivery_state(db, outbox_id, "webhook")
     assert state.status == "pending"
     assert state.last_error.startswith("ConnectError")
+
+
+@pytest.mark.timeout(10)
+def test_a_bot_that_drips_its_answer_is_given_up_at_the_timeout_in_all(db):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+    with drip_server(head, b" ", every=0.2) as drip:
+        [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", f"http://127.0.0.1:{drip.port}/hooks")])
+        started = time.monotonic()
+        assert loopback_dispatcher(db, timeout=1).run_once(soon()) == 0
+        assert time.monotonic() - started < 1.5 and drip.let_go()
+    state = delivery_state(db, outbox_id, "webhook")
+    assert (state.status, state.last_error) == ("pending", "the callback_url did not answer within 1 s")
+
+
+def test_an_answer_too_large_is_not_read_to_its_end(db):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000000\r\n\r\n"
+    with drip_server(head, b" " * 65536, every=0) as drip:
+        [outbox_id] = BuiltinNotifier(db).publish([bot_notice("line-1", f"http://127.0.0.1:{drip.port}/hooks")])
+        assert loopback_dispatcher(db).run_once(soon()) == 0
+        assert drip.let_go() and drip.sent < 30_000_000
+    assert delivery_state(db, outbox_id, "webhook").last_error == "the callback_url answered with more than 64 KiB"
 
 
 @pytest.mark.parametrize("callback", ["https://localhost:{port}/hooks", "https://127.1:{port}/hooks",
