@@ -33,7 +33,7 @@ from domain.notices import Audience, DeliveryFailure
 from domain.records import TransferFacts
 from domain.requests import CALLBACK_HORIZON, ProspectAction, ProspectFeedback, RepAction, RepFeedback, Routing
 from domain.scripts import LineFacts, OfferOutcome, bot_line, rep_alert, written_in
-from domain.scripts.follow_up import confirmation, prospect_label, task_description
+from domain.scripts.follow_up import confirmation, task_description, task_title
 from domain.view import BotLine, QueueInfo, RepSummary, TransferView
 from workflows.inbox import Inbox, PendingInput
 from workflows.models import TransferInput
@@ -262,7 +262,7 @@ class TransferState:
         follow_up = self.follow_up
         self.step.schedule(TaskRequest(
             key=self.calendar_task.key, rep_id=owner.id, kind=kind, due_at=follow_up.due,
-            title=f"Follow up: {prospect_label(self.ctx.prospect, self.tid)}",
+            title=task_title(self.ctx.prospect, self.tid),
             description=task_description(self.ctx, owner.locale, follow_up.channel, self.tid)))
         return self.calendar_task
 

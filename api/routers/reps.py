@@ -7,15 +7,18 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from api.auth import KeyFirstRoute, calendar_reader, own_or_admin, require
 from api.deps import Services, StreamPollSeconds, Transfers
 from api.errors import ApiError, error_responses
 from api.sse import EVENT_STREAM, outbox_stream, resume_after
 from api.threads import blocking
+from domain.lifecycle import FollowUpKind
 from domain.reps import Presence, RepPatch, RepProfile, RepState
 from domain.requests import RepId
+from domain.scripts.follow_up import prospect_of_title
+from integrations.calendar.base import CalendarTask
 from integrations.calendar.ics import render_ics
 from store.errors import Conflict, NotFound
 from store.keys import Principal
@@ -60,6 +63,15 @@ class ColleagueOut(BaseModel):
 
 class CalendarFeedOut(BaseModel):
     url: str  # the feed with its token: shown this once
+
+
+class FollowUpOut(BaseModel):
+    """One of the rep's open follow-ups, as the rep's calendar feed has it."""
+
+    transfer_id: str
+    kind: FollowUpKind  # callback: a call agreed with the prospect; email: an e-mail to write; after_hours
+    due_at: AwareDatetime  # UTC
+    prospect: str  # "Name @ Company" as the task's title holds it (the transfer's id when neither is known)
 
 
 def _out(state: RepState) -> RepOut:
@@ -109,6 +121,32 @@ async def me(services: Services, who: Principal = Depends(require("rep"))) -> Re
 async def free_colleagues(services: Services, who: Principal = Depends(require("rep"))) -> list[ColleagueOut]:
     return [_colleague(state) for state in await _directory(services.reps.free_colleagues, who.rep_id,
                                                             datetime.now(UTC))]
+
+
+@router.get("/me/follow-ups", response_model=list[FollowUpOut], responses=ONE,
+            summary="The rep's open follow-ups (callbacks, e-mails to write), soonest first: what the rep's "
+                    "calendar feed lists")
+async def my_follow_ups(services: Services, who: Principal = Depends(require("rep"))) -> list[FollowUpOut]:
+    return await _follow_ups(services, who.rep_id)
+
+
+@router.get("/{rep_id}/follow-ups", response_model=list[FollowUpOut], responses=ONE,
+            summary="A rep's open follow-ups, soonest first (a rep key: its own)")
+async def follow_ups(rep_id: RepId, services: Services,
+                     who: Principal = Depends(require("admin", "rep"))) -> list[FollowUpOut]:
+    own_or_admin(who, rep_id)
+    return await _follow_ups(services, rep_id)
+
+
+async def _follow_ups(services: Services, rep_id: str) -> list[FollowUpOut]:
+    await _directory(services.reps.get, rep_id)  # 404 for a rep that does not exist
+    tasks = await blocking(services.integrations.calendar.tasks_for, rep_id)  # open ones, soonest first
+    return [_follow_up(task) for task in tasks]
+
+
+def _follow_up(task: CalendarTask) -> FollowUpOut:
+    return FollowUpOut(transfer_id=task.transfer_id, kind=task.kind, due_at=task.due_at.astimezone(UTC),
+                       prospect=prospect_of_title(task.title))
 
 
 @router.get("/{rep_id}", response_model=RepOut | ColleagueOut, responses=ONE,

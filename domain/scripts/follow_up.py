@@ -8,6 +8,18 @@ from datetime import datetime
 from domain.context import ContextPackage, Prospect
 from domain.scripts.rep import rep_alert
 
+TASK_TITLE_PREFIX = "Follow up: "  # a calendar task's title: this, then the prospect's label
+
+
+def task_title(prospect: Prospect, transfer_id: str) -> str:
+    """The calendar task's title: "Follow up: Name @ Company" (the transfer's id when neither is known)."""
+    return TASK_TITLE_PREFIX + prospect_label(prospect, transfer_id)
+
+
+def prospect_of_title(title: str) -> str:
+    """The prospect's label a task's title holds (see `task_title`); a title of another form, whole."""
+    return title.removeprefix(TASK_TITLE_PREFIX)
+
 
 def prospect_label(prospect: Prospect, fallback: str) -> str:
     """Who the prospect is, in a few words: "Name @ Company"."""
