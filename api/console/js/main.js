@@ -5,6 +5,7 @@ import { formatTime, t, useLocale } from './i18n.js';
 import { OfferCard, prospectLabel } from './offer.js';
 import { openStream } from './stream.js';
 import { onDesk, TransferPanel } from './transfer.js';
+import { Upcoming } from './upcoming.js';
 
 const KEY = 'wt.repKey';
 const TOLD = 'wt.toldUpTo'; // the id of the last stream event whose message the rep was shown, in this tab
@@ -15,6 +16,7 @@ let me = null;
 let stopStream = () => {};
 let events = Promise.resolve(); // events are handled one at a time, in stream order
 let told = 0;
+const upcoming = new Upcoming({ list: $('upcoming'), empty: $('no-upcoming'), error: $('upcoming-error') });
 
 function say(message) {
   const item = document.createElement('li');
@@ -44,6 +46,7 @@ async function signIn(key) {
   $('rep-bar').hidden = false;
   $('desk').hidden = false;
   showOffersHint();
+  upcoming.refresh();
   $('offers-heading').focus(); // the sign-in form is gone: keyboard and screen reader users start at the desk
   stopStream = openStream({
     onEvent: (event) => { events = events.then(() => handle(event)).catch((error) => say(describe(error))); },
@@ -60,6 +63,7 @@ function signOut(message) {
   for (const panel of panels.values()) panel.stop();
   cards.clear();
   panels.clear();
+  upcoming.clear();
   $('messages').replaceChildren();
   $('rep-bar').hidden = true;
   $('desk').hidden = true;
@@ -84,6 +88,8 @@ async function handle({ event, data, id }) {
 
 async function react(event, payload, tell) {
   const id = payload.transfer_id;
+  // Coming up follows the follow-ups: one scheduled, and any news of one listed (it came due, was taken, called off).
+  if (event === 'follow_up_scheduled' || upcoming.has(id)) upcoming.refresh();
   const card = cards.get(id);
   const panel = panels.get(id);
   if (event === 'offer' || event === 'follow_up_due') return place(event, payload);
@@ -175,6 +181,8 @@ function openPanel(view) {
   if (panels.has(view.transfer_id)) return; // accepted here and settled from the stream: one panel
   const panel = new TransferPanel({
     view,
+    // A follow-up is done once the rep takes over: it leaves Coming up.
+    onStatus: (status) => { if (status === 'connected' && upcoming.has(view.transfer_id)) upcoming.refresh(); },
     onClosed: (message) => {
       panels.delete(view.transfer_id);
       if (message) say(message);

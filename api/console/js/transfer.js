@@ -32,11 +32,12 @@ export function onDesk(view) {
 }
 
 export class TransferPanel {
-  constructor({ view, onClosed }) {
+  constructor({ view, onClosed, onStatus = () => {} }) {
     this.id = view.transfer_id;
     this.path = `/v1/transfers/${encodeURIComponent(this.id)}`;
     this.who = this.id;
     this.onClosed = onClosed;
+    this.onStatus = onStatus; // told each status the panel shows
     this.tracked = new Set();
     this.noted = new Set(); // the prospect's notes on show, once each
     this.shown = null; // the stage on show: the status it is for
@@ -124,6 +125,7 @@ export class TransferPanel {
     const timeline = view.timeline ?? [];
     const left = view.status === 'connected' &&
       timeline.some((entry) => entry.status === 'connected' && entry.kind === 'left');
+    this.onStatus(view.status);
     const status = left ? t('status.connected_left') : t(`status.${view.status}`);
     this.status.textContent = t('transfer.status', { status });
     this.news.textContent = left ? t('transfer.prospect_left') : '';

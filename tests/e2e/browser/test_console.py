@@ -397,3 +397,36 @@ async def test_long_unbroken_words_never_widen_the_console(stack, browser, acme_
         await expect(panel.locator(".transcript pre")).to_contain_text("xxxx")
         assert await page.evaluate(fits), await page.evaluate("document.documentElement.scrollWidth")
     assert outside == []
+
+
+async def test_a_scheduled_callback_is_listed_under_coming_up(stack, browser, acme_context):
+    """The rep books a callback from the offer: Coming up lists it at once, in the browser's locale and time zone,
+    with the day; it is there again after a reload."""
+    sarah_key = stack.rep("sarah", name="Sarah Chen")
+    outside: list[str] = []
+    sarah = await _page(stack, browser, outside, locale="en-GB", timezone_id="Asia/Shanghai")
+    await _sign_in(sarah, stack, sarah_key, "Sarah Chen")
+    coming_up = sarah.locator("#upcoming li")
+    await expect(sarah.locator("#no-upcoming")).to_be_visible()
+    await expect(coming_up).to_have_count(0)
+
+    await _bot(stack, *_start(acme_context, "xfer_upcoming", "sarah"))
+    card = sarah.locator("article.offer")
+    callback = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).replace(hour=10, minute=30, second=0,
+                                                                                      microsecond=0)
+    await card.get_by_label("Call back at").fill(callback.strftime("%Y-%m-%dT%H:%M"), timeout=15_000)
+    await card.get_by_role("button", name="Schedule callback").click()
+    await expect(coming_up).to_have_count(1)
+    item = coming_up.first
+    await expect(item).to_contain_text("John Smith @ Acme Corp")
+    await expect(item.locator(".badge")).to_have_text("Callback")
+    when = item.locator("time")
+    await expect(when).to_contain_text(f"{callback:%a} {callback.day} {callback:%b}")  # the day, en-GB
+    await expect(when).to_contain_text("10:30")  # the browser's time zone
+    assert datetime.fromisoformat(await when.get_attribute("datetime")) == callback
+    await expect(sarah.locator("#no-upcoming")).to_be_hidden()
+
+    await sarah.reload()
+    await expect(coming_up).to_have_count(1)
+    await expect(coming_up.first).to_contain_text("John Smith @ Acme Corp")
+    assert outside == []
