@@ -126,6 +126,8 @@ class _Transport(httpx.HTTPTransport):
 
     def __init__(self, backend: httpcore.NetworkBackend):
         super().__init__(trust_env=False)
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):  # an httpx that keeps it elsewhere
+            raise RuntimeError("this httpx keeps its connection pool elsewhere: calls out would lose their deadline")
         limits = httpx.Limits()  # httpx's defaults
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
