@@ -233,4 +233,6 @@ def _rpc_error(err: RPCError, transfer_id: str) -> ApiError:
         if "completed" in err.message:
             return _closed(transfer_id)
         return _not_found(transfer_id)
+    if "aborted by closing workflow" in err.message:  # an update that arrived as the transfer closed
+        return _closed(transfer_id)
     return unavailable(f"The workflow service did not answer: {err.message}")
