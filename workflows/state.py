@@ -85,6 +85,7 @@ class TransferState:
         self.follow_up: FollowUp | None = None
         self.calendar_task: OpenTask | None = None
         self.failure: str | None = None  # why the transfer is recovering
+        self.technical_failure = True  # its cause is technical, which the apology may say
         self.outcome: str | None = None
         self.feedback: dict[str, dict] = {}
         self.live = True  # the prospect is still in the chat, so the bot has lines to say
@@ -125,7 +126,8 @@ class TransferState:
             team=self.routing.team, prospect_name=prospect.name, bot_name=self.request.bot.name,
             position=queue and queue.position, wait_seconds=queue and queue.eta_seconds, at=at,
             prospect_timezone=prospect.timezone, phone=prospect.phone, email=prospect.email,
-            recovery_minutes=self.inp.timings.recovery_minutes, now=self.clock())
+            recovery_minutes=self.inp.timings.recovery_minutes, technical_failure=self.technical_failure,
+            now=self.clock())
         line = BotLine(seq=len(self.bot_lines) + 1, kind=kind, text=bot_line(kind, locale, facts), locale=locale,
                        choices=choices or [])
         self.bot_lines.append(line)
@@ -274,8 +276,8 @@ class TransferState:
 
     # ---- choices that need no outside answer -----------------------------------------------------
 
-    def recover_because(self, reason: str) -> Status:
-        self.failure = reason
+    def recover_because(self, reason: str, technical: bool = True) -> Status:
+        self.failure, self.technical_failure = reason, technical
         return Status.RECOVERING
 
     def soonest_callback(self) -> datetime:

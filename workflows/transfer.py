@@ -41,6 +41,7 @@ RELEASE_IN_PUBLISH = "release-in-publish"  # a step that releases its place does
 OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"  # the first publish runs after the first answer
 LINES_LABELLED_BY_LANGUAGE = "lines-labelled-by-language"  # a bot line's locale is the language it is written in
 QUEUE_NAMES_ONLY_A_BUSY_REP = "queue-names-only-a-busy-rep"  # "X is with another customer" only if X is
+APOLOGY_NAMES_ONLY_A_TECHNICAL_CAUSE = "apology-names-only-a-technical-cause"  # not for a rep who did not take over
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 _ALERT = RetryPolicy(
@@ -192,7 +193,8 @@ class TransferWorkflow(TransferState):
             item = await self._next(deadline)
             if item is None:
                 if self.live:
-                    return self.recover_because(f"{self.rep.name} accepted but did not take over in time")
+                    return self.recover_because(f"{self.rep.name} accepted but did not take over in time",
+                                                technical=not workflow.patched(APOLOGY_NAMES_ONLY_A_TECHNICAL_CAUSE))
                 self.log("ack_timeout", f"{self.rep.name} did not confirm the follow-up", rep_id=self.rep.id)
                 return await self._next_rep(mark_away=True)
             if item.source == "rep":

@@ -31,6 +31,17 @@ PHRASES: dict[Lang, dict[str, Alternatives]] = {
     },
 }
 
+# After a failed transfer: the rep calls back. Shared by the apology for a technical failure ("failed") and the one
+# for a rep who accepted but did not take over ("not_taken_over"), which names no cause it does not know.
+_EN_CALLBACK: tuple[Alternatives, ...] = (
+    ("{Rep} will call you directly within {recovery}.", "{Rep} will call you directly as soon as possible."),
+    ("Is {phone} the best number to reach you?", "What's the best number to reach you?"),
+)
+_ZH_CALLBACK: tuple[Alternatives, ...] = (
+    ("{Rep}会在{recovery}内直接致电您。", "{Rep}会尽快直接致电您。"),
+    ("{phone}是联系您的最佳号码吗?", "请问联系您的最佳电话是多少?"),
+)
+
 SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
     "en": {
         "prepare": (
@@ -120,11 +131,8 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
             ("The specialist I mentioned can't take this after all, so {rep_intro} will take it from here.",),
             ("They have the full context too, so there's no need to start over.",),
         ),
-        "failed": (
-            ("I'm sorry, we're having a technical issue connecting you.",),
-            ("{Rep} will call you directly within {recovery}.", "{Rep} will call you directly as soon as possible."),
-            ("Is {phone} the best number to reach you?", "What's the best number to reach you?"),
-        ),
+        "failed": (("I'm sorry, we're having a technical issue connecting you.",), *_EN_CALLBACK),
+        "not_taken_over": (("I'm sorry, I couldn't get you connected just now.",), *_EN_CALLBACK),
         "connected": (
             ("You're now connected with {rep}.",),
             ("It was a pleasure chatting with you, {first}!", "It was a pleasure chatting with you!"),
@@ -210,11 +218,8 @@ SENTENCES: dict[Lang, dict[str, tuple[Alternatives, ...]]] = {
             ("之前为您安排的专员暂时无法接待,接下来由{rep_intro}为您服务。",),
             ("对方同样掌握完整的上下文,您无需从头再说一遍。",),
         ),
-        "failed": (
-            ("非常抱歉,转接时遇到了技术问题。",),
-            ("{Rep}会在{recovery}内直接致电您。", "{Rep}会尽快直接致电您。"),
-            ("{phone}是联系您的最佳号码吗?", "请问联系您的最佳电话是多少?"),
-        ),
+        "failed": (("非常抱歉,转接时遇到了技术问题。",), *_ZH_CALLBACK),
+        "not_taken_over": (("非常抱歉,刚才没能为您接通。",), *_ZH_CALLBACK),
         "connected": (
             ("您已与{rep}接通。",),
             ("很高兴与您交流,{first}!", "很高兴与您交流!"),

@@ -44,6 +44,7 @@ class LineFacts(BaseModel):
     phone: str | None = None
     email: str | None = None
     recovery_minutes: int | None = None
+    technical_failure: bool = True  # a failed transfer's cause is technical (not a rep who did not take over)
     now: AwareDatetime | None = None  # makes "today" / "tomorrow" possible
 
 
@@ -67,7 +68,8 @@ def bot_line(kind: str, locale: str, facts: LineFacts) -> str:
         phone=facts.phone,
         email=facts.email,
     )
-    return compose(SENTENCES[lang][kind], derive(slots, PHRASES[lang]), lang)
+    sentences = SENTENCES[lang]["not_taken_over" if kind == "failed" and not facts.technical_failure else kind]
+    return compose(sentences, derive(slots, PHRASES[lang]), lang)
 
 
 def _team_name(team: str | None, lang: Lang) -> str | None:

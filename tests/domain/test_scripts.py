@@ -171,6 +171,15 @@ def test_failed_line_apologises_and_promises_a_call():
     assert "sorry" in text and "within 5 minutes" in text and "Sarah Chen" in text
 
 
+@pytest.mark.parametrize(("locale", "cause"), [("en", "technical"), ("zh-CN", "技术问题")])
+def test_the_apology_names_a_technical_issue_only_when_there_was_one(locale, cause):
+    technical = bot_line("failed", locale, FULL_FACTS)
+    not_taken_over = bot_line("failed", locale, FULL_FACTS.model_copy(update={"technical_failure": False}))
+    assert cause in technical and cause not in not_taken_over
+    assert_clean(not_taken_over)
+    assert "Sarah Chen" in not_taken_over and "+1-555-123-4567" in not_taken_over  # the same call back
+
+
 def test_rerouting_keeps_the_context():
     text = bot_line("rerouting", "en", FULL_FACTS)
     assert "Sarah Chen from our enterprise team" in text and "start over" in text

@@ -324,6 +324,7 @@ async def test_failed_alert_recovers_with_an_apology_and_a_callback(time_skippin
         failed = await harness.prospect(handle, "proceed")
         assert failed.status == "recovering" and failed.branch == "failed"
         assert kinds(failed)[-1] == "failed" and failed.bot_lines[-1].choices == ["callback", "email"]
+        assert "technical issue" in failed.bot_lines[-1].text  # the alert could not be delivered: it was one
         recovery_due = failed.follow_up_at  # "Sarah will call you within 10 minutes": known before the choice
         assert recovery_due is not None
         assert harness.seats("sarah") == 0
@@ -358,6 +359,10 @@ async def test_accepted_rep_who_never_takes_over_triggers_recovery(harness, time
     await time_skipping_env.sleep(61)
     view = await harness.view(handle)
     assert view.status == "recovering" and "did not take over" in view.timeline[-1].detail
+    apology = view.bot_lines[-1]  # a rep who did not take over is no technical issue: the apology names no cause
+    assert apology.kind == "failed" and apology.text.startswith("I'm sorry, I couldn't get you connected just now.")
+    assert "technical" not in apology.text and "Sarah" in apology.text  # she calls back
+    assert "apology-names-only-a-technical-cause" in await harness.patches(handle)
     await time_skipping_env.sleep(601)  # no answer from the prospect: the known phone number is used
     view = await harness.view(handle)
     assert view.status == "callback_scheduled"
