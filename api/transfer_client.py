@@ -115,7 +115,17 @@ class TransferClient:
         return await self._update(transfer_id, TransferWorkflow.prospect, action, acting_key=action.acting_key)
 
     async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
-        return await self._update(transfer_id, TransferWorkflow.rep_action, action, rep_id=action.rep_id)
+        """The rep's action; one the transfer already shows done by this rep answers as the first did (its answer lost
+        in an outage and the call repeated, or the same click in a second tab), not with a refusal."""
+        try:
+            return await self._update(transfer_id, TransferWorkflow.rep_action, action, rep_id=action.rep_id)
+        except ApiError as err:
+            if err.code != "rejected" or action.action not in _DONE_WHEN:
+                raise
+            view = await self.view(transfer_id)
+            if not _already_done(view, action):
+                raise
+            return view
 
     async def feedback(self, transfer_id: str, feedback: Feedback) -> TransferView:
         if isinstance(feedback, ProspectFeedback):
@@ -206,6 +216,15 @@ def _taken(transfer_id: str) -> ApiError:
 
 def _closed(transfer_id: str) -> ApiError:
     return ApiError(409, "closed", f"Transfer {transfer_id} is closed; it takes no more actions.")
+
+
+# The states a rep's action leaves the transfer in while it is still that rep's (an outcome: with that outcome).
+_DONE_WHEN = {"accept": {"connecting", "connected"}, "ack": {"connected"}, "outcome": {"completed"}}
+
+
+def _already_done(view: TransferView, action: RepAction) -> bool:
+    return (view.rep is not None and view.rep.id == action.rep_id and view.status in _DONE_WHEN[action.action]
+            and (action.action != "outcome" or view.outcome == action.outcome))
 
 
 @contextmanager

@@ -47,12 +47,22 @@ async def test_seed_scenario_over_http(stack, acme_context):
 
         accepted = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "accept"})
         assert accepted.json()["status"] == "connecting"
-        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})).json()[
-            "status"
-        ] == "connected"
+        # Her accept repeated (its answer lost in an outage, or a second tab) answers as the first did, done once.
+        repeated = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "accept"})
+        assert repeated.status_code == 200 and repeated.json()["timeline"] == accepted.json()["timeline"]
+        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "decline"})).status_code == 409
+        for _ in range(2):
+            assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "ack"})).json()[
+                "status"
+            ] == "connected"
+        assert (await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "accept"})).status_code == 200
         await bot.post("/v1/transfers/xfer_12345/prospect", json={"action": "replied"})
         done = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "outcome", "outcome": "demo_booked"})
         assert done.json()["status"] == "completed"
+        again = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "outcome", "outcome": "demo_booked"})
+        assert again.status_code == 200 and again.json()["outcome"] == "demo_booked"
+        other_outcome = await sarah.post("/v1/transfers/xfer_12345/rep", json={"action": "outcome", "outcome": "lost"})
+        assert other_outcome.status_code == 409 and other_outcome.json()["error"]["code"] == "rejected"
         fb = await sarah.post(
             "/v1/transfers/xfer_12345/feedback",
             json={"from": "rep", "context_helpful": True, "prospect_repeated": False},
