@@ -46,7 +46,7 @@ async function signIn(key) {
   $('rep-bar').hidden = false;
   $('desk').hidden = false;
   showOffersHint();
-  upcoming.refresh();
+  upcoming.start();
   $('offers-heading').focus(); // the sign-in form is gone: keyboard and screen reader users start at the desk
   stopStream = openStream({
     onEvent: (event) => { events = events.then(() => handle(event)).catch((error) => say(describe(error))); },

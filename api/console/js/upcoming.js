@@ -4,6 +4,7 @@ import { call, describe } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
+const REREAD_MS = 3 * 60 * 1000;
 const WHEN = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
 
 export function formatDue(iso) {
@@ -18,6 +19,18 @@ export class Upcoming {
     this.error = error;
     this.ids = new Set(); // the transfers listed: news of one of them may close its follow-up
     this.asked = 0; // answers to an older request than the last are dropped
+    this.timer = 0;
+    // A follow-up can also end with no news to this rep (called off in Temporal, taken by a colleague): the list is
+    // read again every few minutes, and whenever the tab is looked at again.
+    document.addEventListener('visibilitychange', () => {
+      if (this.timer && document.visibilityState === 'visible') this.refresh();
+    });
+  }
+
+  start() {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => { if (document.visibilityState === 'visible') this.refresh(); }, REREAD_MS);
+    this.refresh();
   }
 
   has(transferId) {
@@ -48,6 +61,8 @@ export class Upcoming {
   }
 
   clear() {
+    clearInterval(this.timer);
+    this.timer = 0;
     this.asked += 1;
     this.ids.clear();
     this.list.replaceChildren();

@@ -429,4 +429,13 @@ async def test_a_scheduled_callback_is_listed_under_coming_up(stack, browser, ac
     await sarah.reload()
     await expect(coming_up).to_have_count(1)
     await expect(coming_up.first).to_contain_text("John Smith @ Acme Corp")
+
+    # A follow-up that ends with no news to the rep (here its task closed behind the console's back) leaves the list
+    # when the rep looks at the tab again.
+    calendar = stack.services.integrations.calendar
+    [task] = calendar.tasks_for("sarah")
+    calendar.close(task.key, cancelled=True, now=datetime.now(UTC))
+    await sarah.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    await expect(coming_up).to_have_count(0)
+    await expect(sarah.locator("#no-upcoming")).to_be_visible()
     assert outside == []
