@@ -6,7 +6,8 @@ Referer headers and calendar apps' settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -39,6 +40,22 @@ async def principal_of(request: Request, credentials: HTTPAuthorizationCredentia
 async def principal(request: Request, services: Services,
                     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     return await principal_of(request, credentials, services.keys)
+
+
+async def key_still_valid(services: Services, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                          ) -> Callable[[], Awaitable[bool]]:
+    """For a long-lived answer (an event stream): asks again whether the request's key is still valid, so a key
+    revoked while its stream is open stops receiving (within KeyStore.remember_seconds in another process)."""
+    keys = services.keys
+
+    async def check() -> bool:
+        key = credentials.credentials if credentials is not None else ""
+        return keys.remembered(key) is not None or await blocking(keys.resolve, key) is not None
+
+    return check
+
+
+KeyStillValid = Annotated[Callable[[], Awaitable[bool]], Depends(key_still_valid)]
 
 
 def require(*roles: str) -> Callable:

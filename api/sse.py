@@ -4,7 +4,7 @@ append in this process or relayed from others (store.wakeup), and poll for appen
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Header, Query, Request
 from sse_starlette.sse import EventSourceResponse
@@ -28,13 +28,14 @@ async def resume_after(
 
 
 def outbox_stream(request: Request, after: int, appended: Wakeup, poll_seconds: float, fetch: Callable[[int], list],
-                  topic: str) -> EventSourceResponse:
+                  topic: str, key_valid: Callable[[], Awaitable[bool]]) -> EventSourceResponse:
     """Rows from `fetch(after_id)` after the event id `after`, as they come; woken by `appended` on `topic` (see
-    store.outbox.rep_topic), and looking every `poll_seconds` for rows no wake-up told of."""
+    store.outbox.rep_topic), and looking every `poll_seconds` for rows no wake-up told of. It ends once `key_valid`
+    says the caller's key was revoked: a client that comes back is refused (401)."""
 
     async def stream():
         nonlocal after
-        while not await request.is_disconnected():
+        while not await request.is_disconnected() and await key_valid():
             mark = appended.mark()
             rows = await blocking(fetch, after)
             for row in rows:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
-from api.auth import KeyFirstRoute, calendar_reader, own_or_admin, require
+from api.auth import KeyFirstRoute, KeyStillValid, calendar_reader, own_or_admin, require
 from api.deps import Services, StreamPollSeconds, Transfers
 from api.errors import ApiError, error_responses
 from api.sse import EVENT_STREAM, outbox_stream, resume_after
@@ -212,8 +212,8 @@ async def revoke_calendar_token(rep_id: RepId, services: Services,
 
 @router.get("/me/stream", response_class=Response, responses=EVENT_STREAM,
             summary="Server-sent events for the rep console: offers, notes, follow-ups")
-async def my_stream(request: Request, services: Services, poll_seconds: StreamPollSeconds,
+async def my_stream(request: Request, services: Services, poll_seconds: StreamPollSeconds, key_valid: KeyStillValid,
                     after: int = Depends(resume_after), who: Principal = Depends(require("rep"))):
     outbox = services.outbox
     return outbox_stream(request, after, outbox.appended, poll_seconds,
-                         lambda last_id: outbox.for_rep(who.rep_id, last_id), rep_topic(who.rep_id))
+                         lambda last_id: outbox.for_rep(who.rep_id, last_id), rep_topic(who.rep_id), key_valid)

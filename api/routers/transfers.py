@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.auth import KeyFirstRoute, require
+from api.auth import KeyFirstRoute, KeyStillValid, require
 from api.deps import BriefsService, Services, StreamPollSeconds, Transfers
 from api.errors import ApiError, error_responses, invalid
 from api.sse import EVENT_STREAM, outbox_stream, resume_after
@@ -118,12 +118,13 @@ async def feedback(transfer_id: TransferId, parsed: Feedback, transfers: Transfe
 @router.get("/{transfer_id}/events", response_class=Response, responses={**EVENT_STREAM, **ONE},
             summary="Server-sent events: bot lines and state changes, as they happen")
 async def events(transfer_id: TransferId, request: Request, transfers: Transfers, services: Services,
-                 poll_seconds: StreamPollSeconds, after: int = Depends(resume_after),
+                 poll_seconds: StreamPollSeconds, key_valid: KeyStillValid, after: int = Depends(resume_after),
                  who: Principal = Depends(require("bot", "admin"))):
     await _view_for(transfers, transfer_id, who)  # 404 before the stream opens
     outbox = services.outbox
     return outbox_stream(request, after, outbox.appended, poll_seconds,
-                         lambda last_id: outbox.for_transfer(transfer_id, last_id, "bot"), transfer_topic(transfer_id))
+                         lambda last_id: outbox.for_transfer(transfer_id, last_id, "bot"), transfer_topic(transfer_id),
+                         key_valid)
 
 
 @router.get("/{transfer_id}/brief", response_model=TransferBrief, responses=ONE,

@@ -31,3 +31,22 @@ async def test_the_reps_stream_carries_a_new_offer_without_polling(stack, acme_c
         assert (await bot.post("/v1/transfers/xfer_stream/prospect", json={"action": "proceed"})).status_code == 200
     offer = await asyncio.wait_for(reading, 30)
     assert offer["transfer_id"] == "xfer_stream"
+
+
+async def test_a_stream_ends_when_its_key_is_revoked(stack):
+    stack.rep("sarah")
+    async with stack.http(ADMIN_KEY) as admin:
+        issued = (await admin.post("/v1/api-keys", json={"role": "rep", "rep_id": "sarah"})).json()
+        async with stack.http(issued["key"]) as rep, rep.stream("GET", "/v1/reps/me/stream") as stream:
+            assert stream.status_code == 200
+
+            async def read_to_the_end() -> None:
+                async for _ in stream.aiter_lines():
+                    pass
+
+            reading = asyncio.create_task(read_to_the_end())
+            await asyncio.sleep(0.5)
+            assert not reading.done()  # open and idle while the key is good
+            assert (await admin.delete(f"/v1/api-keys/{issued['id']}")).status_code == 200
+            await asyncio.wait_for(reading, 10)  # ended: offers to come no longer reach a revoked key
+            assert (await rep.get("/v1/reps/me/stream")).status_code == 401
