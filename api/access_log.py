@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
 ACCESS_LOGGER = "uvicorn.access"
-_SECRET_PARAMETER = re.compile(r"((?:^|[?&])(?:token|key)=)[^&#\s]*", re.IGNORECASE)  # a query alone, or a URL
+# A query parameter, in a query alone or in a URL: what separates it, then the rest of it up to the next one.
+_PARAMETER = re.compile(r"(^|[?&;])([^?&;#\s]*)")
+_SECRET_NAME = re.compile(r"(token|key)", re.IGNORECASE)  # as the server reads it: percent-decoded, any case
 
 
 class RedactSecrets(logging.Filter):
@@ -19,7 +22,15 @@ class RedactSecrets(logging.Filter):
 
 
 def redacted(text: str) -> str:
-    return _SECRET_PARAMETER.sub(r"\1[redacted]", text)
+    """`text` with the value of each parameter whose name, decoded as the server decodes it, begins with `token` or
+    `key` replaced, however the name was spelt (`%74oken=`, `TOKEN=`, `token%3D…`, after a `;`)."""
+    return _PARAMETER.sub(_redact_parameter, text)
+
+
+def _redact_parameter(found: re.Match[str]) -> str:
+    separator, parameter = found.groups()
+    secret = _SECRET_NAME.match(unquote_plus(parameter))
+    return f"{separator}{secret.group(1)}=[redacted]" if secret else found.group(0)
 
 
 def redact_access_log() -> None:
