@@ -98,7 +98,8 @@ def seed_demo(services: Services, now: datetime) -> list[tuple[str, str]]:
         keys.append((f"rep {profile.name} ({profile.team})", rep_key(profile.id), "rep", profile.id))
     for _, key, role, rep_id in keys:
         services.keys.register(key, role, rep_id, now)
-    return [(who, key) for who, key, _, _ in keys]
+    # A demo key an admin revoked stays revoked: say so rather than offer a key that answers 401.
+    return [(who, key if services.keys.resolve(key) else f"{key} (revoked)") for who, key, _, _ in keys]
 
 
 # ---- the scenario driver ------------------------------------------------------------------------

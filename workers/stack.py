@@ -201,6 +201,7 @@ def embedded_settings(settings: Settings, options: UpOptions) -> Settings:
 
 async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
     stop = stop_on_signals()
+    keep_private(options.data_dir)
     settings = kept_in(options.data_dir, embedded_settings(settings, options))
     converter = data_converter(encryption_keys(settings))
     telemetry = Telemetry.of("api", sdk_metrics=settings.temporal_sdk_metrics)
@@ -242,6 +243,15 @@ async def up(settings: Settings, options: UpOptions, log_level: str) -> None:
         await worker.stop()
         await devserver.stop()
     print("Warm Transfer stopped cleanly.", flush=True)
+
+
+def keep_private(data_dir: Path) -> None:
+    """The data directory and what this process and its children write (the databases, with prospects' details;
+    logs) are for the owner's eyes only; a directory an earlier version left open to others is closed."""
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077 and data_dir.stat().st_uid == os.getuid():
+        data_dir.chmod(0o700)
 
 
 def _print_banner(settings: Settings, devserver: DevServer, keys: list[tuple[str, str]]) -> None:

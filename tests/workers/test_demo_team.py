@@ -46,6 +46,16 @@ def test_seeding_twice_gives_one_team_and_working_keys(tmp_path: Path) -> None:
     assert {key for _, key in first} >= {ADMIN_KEY, BOT_KEY, rep_key("priya")}
 
 
+def test_a_demo_key_an_admin_revoked_is_shown_revoked_not_offered(tmp_path: Path) -> None:
+    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}"))
+    seed_demo(services, NOW)
+    [bot] = [row for row in services.keys.listed() if row.role == "bot"]
+    services.keys.revoke(bot.id, NOW)
+    shown = dict(seed_demo(services, NOW + timedelta(days=1)))  # `up` started again: the key stays revoked
+    assert shown["bot"] == f"{BOT_KEY} (revoked)" and shown["admin"] == ADMIN_KEY
+    assert services.keys.resolve(BOT_KEY) is None
+
+
 def test_seeding_again_keeps_what_an_admin_changed_and_adds_only_missing_reps(tmp_path: Path) -> None:
     services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}"))
     seed_demo(services, NOW)

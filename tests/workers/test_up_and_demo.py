@@ -39,6 +39,10 @@ def test_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(up: tuple[Running, dict,
     secrets = tmp_path / "data" / "secrets"  # made on the first run, for its owner's eyes only
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in secrets.iterdir()} == {
         "encryption-keys": "0o600", "webhook-secret": "0o600"}
+    data = tmp_path / "data"  # the databases hold prospects' details: the owner's alone, as what `up` writes there
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    for database in ("app.db", "temporal.db"):
+        assert (data / database).stat().st_mode & 0o077 == 0, database
 
     demo = subprocess.run([str(BIN), "demo", "--api", api], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60)
