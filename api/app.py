@@ -20,6 +20,7 @@ from api.access_log import redact_access_log
 from api.briefs import Briefs
 from api.deps import ApiServices
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import RequestBodyLimit
 from api.log_context import TransferInLog
 from api.routers import codec, console, dashboard, health, keys, metrics, reps, slack, transfers, triggers
@@ -85,6 +86,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client,
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TransferInLog)
+    app.add_middleware(SecurityHeaders)
     redact_access_log()
     for router in (transfers.router, reps.router, keys.router, triggers.router, slack.router, console.router,
                    metrics.router, dashboard.router, codec.router, health.router):

@@ -277,3 +277,19 @@ async def test_a_new_wt_admin_key_revokes_the_one_it_stood_for_and_no_other(loca
         listed = (await new.get("/v1/api-keys")).json()
         setting_keys = {key["prefix"]: key["revoked_at"] is not None for key in listed if key["setting"]}
         assert setting_keys == {ADMIN_KEY[:12]: True, new_key[:12]: False}
+
+
+async def test_every_answer_forbids_framing_and_sniffing_and_the_apis_are_not_cached(stack):
+    async with stack.http(ADMIN_KEY) as admin:
+        answers = {path: await admin.get(path) for path in ("/docs", "/v1/transfers/nope", "/console", "/dashboard",
+                                                             "/v1/reps", "/openapi.json")}
+        answers["issued key"] = await admin.post("/v1/api-keys", json={"role": "bot"})
+    for path, answer in answers.items():
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+        assert answer.headers["Referrer-Policy"] == "no-referrer", path
+    for path in ("/v1/transfers/nope", "/v1/reps", "issued key"):  # keys and prospects' details stay in no cache
+        assert answers[path].headers["Cache-Control"] == "no-store", path
+    assert answers["/console"].headers["Cache-Control"] == "no-cache"  # a page's own headers are kept
+    assert answers["/console"].headers["Content-Security-Policy"].startswith("default-src 'self'")
