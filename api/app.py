@@ -81,6 +81,7 @@ def create_app(settings: Settings, services: ApiServices, client: Client,
     app.state.transfers = transfer_client
     app.state.briefs = Briefs(transfer_client, services.integrations.crm, services.reps)
     app.state.poll_interval = settings.stream_poll_seconds
+    app.state.metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     app.state.database_check = health.DatabaseCheck(services.db)
     install_error_handlers(app)
     app.add_middleware(codec.CodecCors, origins=frozenset(settings.codec_origins))

@@ -6,6 +6,7 @@ Referer headers and calendar apps' settings."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -119,3 +120,14 @@ async def calendar_reader(request: Request, rep_id: RepId, services: Services,
             raise ApiError(401, "unauthorized", "Unknown or revoked calendar token for this feed.")
         return
     own_or_admin(_in_role(await principal_of(request, credentials, services.keys), ("admin", "rep")), rep_id)
+
+
+async def metrics_scraper(request: Request, services: Services,
+                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """Whoever may scrape `/metrics` (business figures: conversion, satisfaction): the scrape token
+    (`WT_METRICS_TOKEN`, which reads nothing else) or an admin key."""
+    token: str | None = request.app.state.metrics_token
+    if credentials is not None and token is not None and secrets.compare_digest(credentials.credentials.encode(),
+                                                                                 token.encode()):
+        return
+    _in_role(await principal_of(request, credentials, services.keys), ("admin",))

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
                                              "(`X-WT-Signature`), and the codec server's sessions too; at least 32 "
                                              "characters. `api` and `worker` refuse to start without one, `up` makes "
                                              "one in its data directory", json_schema_extra=needed_by(secret=True))
+    metrics_token: SecretStr | None = Field(None, description="the bearer token Prometheus scrapes the API's "
+                                            "`/metrics` with (`authorization: {credentials: ...}` in its scrape "
+                                            "config), at least 32 characters; it reads nothing else. Unset, "
+                                            "`/metrics` takes an admin key only")
     encryption_keys: SecretStr | None = Field(None, description="the key ring every payload to Temporal is encrypted "
                                               "with (AES-256-GCM): `<id>:<base64 of 32 bytes>` entries, comma-"
                                               "separated, newest first. The first encrypts, all decrypt, so a key is "
@@ -376,7 +380,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{how}, not {url.drivername}://")
         return value.strip()
 
-    @field_validator("admin_key", "webhook_secret")
+    @field_validator("admin_key", "webhook_secret", "metrics_token")
     @classmethod
     def _long_secret(cls, value: str | SecretStr | None) -> str | SecretStr | None:
         revealed = value.get_secret_value() if isinstance(value, SecretStr) else value

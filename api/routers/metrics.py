@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import require
+from api.auth import metrics_scraper, require
 from api.deps import Services
 from api.errors import error_responses, invalid
 from api.threads import blocking
@@ -140,9 +140,9 @@ async def get_queue(store: Figures, team: str | None = Query(None, max_length=40
 # ---- Prometheus ----------------------------------------------------------------------------------
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_scraper)])
 async def prometheus(request: Request, store: Figures) -> Response:
-    """No key, as scrapers expect: the figures are aggregates (no prospect or rep data)."""
+    """Aggregates (no prospect or rep data), but a team's business figures: for the scrape token or an admin key."""
     end = datetime.now(UTC)
     records = await blocking(store.transfers, Scope(start=end - PROMETHEUS_WINDOW, end=end))
     queue = await blocking(store.queue, None)

@@ -50,7 +50,7 @@ def test_up_rides_out_a_temporal_outage(tmp_path: Path) -> None:
             # What needs only the app database still answers, changes to the directory included.
             assert api.get("/v1/reps", headers=ADMIN).status_code == 200
             assert api.get("/v1/metrics", headers=ADMIN).status_code == 200
-            assert api.get("/metrics").status_code == 200
+            assert api.get("/metrics", headers=ADMIN).status_code == 200
             assert api.get("/console").status_code == 200
             assert api.post("/v1/api-keys", json={"role": "bot"}, headers=ADMIN).status_code == 201
             changed = api.patch("/v1/reps/sarah", json={"capacity": 7}, headers=ADMIN)

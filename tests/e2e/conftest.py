@@ -28,6 +28,7 @@ from workers.temporal import make_worker, register_search_attributes
 
 ADMIN_KEY = "wt_admin_e2e_test_key_0123456789abcdef"
 UI_ORIGIN = "http://127.0.0.1:8233"  # a Temporal UI allowed to call the codec server
+METRICS_TOKEN = "wt-metrics-scrape-token-0123456789abcdef"  # Prometheus's
 
 
 class Stack:
@@ -37,6 +38,7 @@ class Stack:
         self.settings = Settings(
             database_url=f"sqlite:///{tmp_path}/app.db",
             admin_key=ADMIN_KEY,
+            metrics_token=METRICS_TOKEN,
             task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
             api_port=self.sock.getsockname()[1],
             codec_origins=[UI_ORIGIN],

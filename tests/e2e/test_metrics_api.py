@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from store.usage import UsageStore
-from tests.e2e.conftest import ADMIN_KEY
+from tests.e2e.conftest import ADMIN_KEY, METRICS_TOKEN
 
 
 async def bot_key(stack) -> str:
@@ -104,7 +104,7 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         assert report["prospect_repeated"]["value"] == 0
         assert [c["text"] for c in report["improvements"]] == ["Put the budget first"]
 
-    async with httpx.AsyncClient(base_url=stack.url) as scraper:  # Prometheus needs no key
+    async with stack.http(METRICS_TOKEN) as scraper:  # Prometheus, with its scrape token
         exposition = (await scraper.get("/metrics")).text
     assert "warm_transfer_completion_rate 0.333" in exposition
     assert 'warm_transfer_transfers_by_branch{branch="immediate"} 1.0' in exposition
@@ -115,6 +115,21 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         assert f'warm_transfer_step_seconds{{quantile="0.5",step="{step}"}}' in exposition
     assert 'warm_transfer_http_request_duration_seconds_count{method="GET",route="/v1/metrics",status="200"}' \
         in exposition
+
+
+async def test_prometheus_scrapes_with_its_token_or_an_admin_key_and_nothing_else(stack):
+    """/metrics has a team's business figures (conversion, satisfaction): not for anyone who can reach the port."""
+    rep_key = stack.rep("sarah")
+    async with httpx.AsyncClient(base_url=stack.url) as anyone:
+        refused = await anyone.get("/metrics")
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+        for key, status in ((METRICS_TOKEN, 200), (ADMIN_KEY, 200), (rep_key, 403), (stack.bot_key, 403),
+                            (METRICS_TOKEN[:-1], 401)):
+            answer = await anyone.get("/metrics", headers={"Authorization": f"Bearer {key}"})
+            assert answer.status_code == status, key
+        # The scrape token reads nothing else.
+        assert (await anyone.get("/v1/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).status_code \
+            == 401
 
 
 async def test_metrics_need_an_admin_and_valid_parameters(stack):

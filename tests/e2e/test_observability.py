@@ -19,7 +19,7 @@ from temporalio.client import Client
 from api.app import create_app
 from store.db import Database
 from tests.conftest import CONVERTER, free_port
-from tests.e2e.conftest import ADMIN_KEY, Stack, serving, stack_on
+from tests.e2e.conftest import ADMIN_KEY, METRICS_TOKEN, Stack, serving, stack_on
 from workers.telemetry import Telemetry
 from workers.temporal import TemporalConnection
 
@@ -104,7 +104,7 @@ async def test_spans_carry_ids_never_personal_data_nor_a_calendar_token(observed
 async def test_the_sdks_metrics_are_on_the_apis_metrics_endpoint_beside_ours(observed, acme_context):
     stack, _, _ = observed
     await _offered(stack, acme_context)
-    async with httpx.AsyncClient(base_url=stack.url) as scraper:
+    async with stack.http(METRICS_TOKEN) as scraper:
         exposed = (await scraper.get("/metrics")).text
     for series in ("temporal_workflow_task_schedule_to_start_latency_bucket",
                    "temporal_workflow_task_execution_latency_count",

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from api.routers.triggers import EXPECTED_IGNORED
-from tests.e2e.conftest import stack_on
+from tests.e2e.conftest import METRICS_TOKEN, stack_on
 from tests.fixtures import CONVERSATIONS
 from tests.integrations.chat_server import MODEL, answer, error
 
@@ -76,7 +76,7 @@ async def test_the_language_model_answers_and_the_rules_stand_in(model_stack, ch
         assert body["warnings"][-2:] == [
             "the language model was unavailable (HTTP 503); the local evaluator answered", EXPECTED_IGNORED]
 
-        scraped = (await bot.get("/metrics")).text
+        scraped = (await bot.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     assert 'warm_transfer_trigger_model_answers_total{outcome="answered"} 1.0' in scraped
     assert 'warm_transfer_trigger_model_answers_total{outcome="http_error"} 1.0' in scraped
 

@@ -87,7 +87,7 @@ def test_api_and_worker_write_json_lines_with_the_transfer_and_no_personal_data(
                           timeout=30).json()["status"] == "connecting"
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as scraped:
             worker_metrics = scraped.read().decode()
-        api_metrics = httpx.get(f"{url}/metrics", timeout=10).text
+        api_metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).text
     finally:
         for process in (api, worker):
             process.process.send_signal(signal.SIGTERM)
