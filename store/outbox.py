@@ -34,11 +34,14 @@ from sqlmodel import Field, SQLModel, select
 from domain.notices import Audience, Channel
 from store.db import Database
 from store.portable import BigId, UtcDateTime, insert_ignoring_conflicts, insert_returning_new
+from store.tables import TransferRow
 from store.wakeup import Wakeup, wakeup_for
 from store.wakeup_pg import announce
 
 # Serialises outbox appends on PostgreSQL so ids become visible in increasing order: a stream
 # reader that resumes "after id N" would otherwise skip a row whose smaller id committed later.
+# The rep notices that carry the prospect's details (the context package, the prospect's words).
+WITH_CONTEXT = ("offer", "follow_up_due", "recovery", "follow_up_scheduled", "note")
 _APPEND_LOCK_ID = 0x5754_4F42
 
 
@@ -191,8 +194,15 @@ class OutboxStore:
         with self.db.read() as session:
             return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
 
-    def for_rep(self, rep_id: str, after_id: int = 0, limit: int = 500) -> list[OutboxRow]:
+    def for_rep(self, rep_id: str, after_id: int = 0, limit: int = 500, replayed_through: int = 0) -> list[OutboxRow]:
+        """The rep's notices after `after_id`. Of those up to `replayed_through` (told before the stream opened), the
+        ones with a prospect's details only while their transfer is still the rep's: an offer that lapsed or was
+        declined and went to a colleague is not shown again to whoever holds the rep's key."""
         query = select(OutboxEntry).where(OutboxEntry.rep_id == rep_id, OutboxEntry.id > after_id)
+        if replayed_through > after_id:
+            theirs = select(TransferRow.transfer_id).where(TransferRow.rep_id == rep_id)
+            query = query.where(or_(OutboxEntry.id > replayed_through, OutboxEntry.kind.not_in(WITH_CONTEXT),
+                                    OutboxEntry.transfer_id.in_(theirs)))
         with self.db.read() as session:
             return [_row(e) for e in session.exec(query.order_by(OutboxEntry.id).limit(limit))]
 

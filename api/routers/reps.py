@@ -215,5 +215,7 @@ async def revoke_calendar_token(rep_id: RepId, services: Services,
 async def my_stream(request: Request, services: Services, poll_seconds: StreamPollSeconds, key_valid: KeyStillValid,
                     after: int = Depends(resume_after), who: Principal = Depends(require("rep"))):
     outbox = services.outbox
+    opened_at = await blocking(outbox.latest_id)  # what was told before: replayed only while still the rep's
     return outbox_stream(request, after, outbox.appended, poll_seconds,
-                         lambda last_id: outbox.for_rep(who.rep_id, last_id), rep_topic(who.rep_id), key_valid)
+                         lambda last_id: outbox.for_rep(who.rep_id, last_id, replayed_through=opened_at),
+                         rep_topic(who.rep_id), key_valid)
