@@ -9,7 +9,7 @@ from domain.context import ContextPackage
 from domain.enrichment.essentials import is_known, missing
 from domain.enrichment.models import Derived, Enrichment, ScorePart
 from domain.enrichment.score import score_parts
-from domain.enrichment.transcript import Reading, Sign, parse_transcript, quoted, read
+from domain.enrichment.transcript import Reading, Said, Sign, parse_transcript, quoted, read
 from domain.scripts import checklist, language_of, talking_points, things_to_avoid
 from domain.scripts.render import Lang
 from domain.triggers import Policy
@@ -63,7 +63,7 @@ def _fill(
         data = context.model_dump()
         section, _, name = candidate.field.rpartition(".")
         target = data[section] if section else data
-        if target[name] is not None:
+        if is_known(target[name]):  # what the bot gave stays; an empty list or blank text is nothing given
             continue
         target[name] = candidate.value
         try:
@@ -105,7 +105,23 @@ def _from_transcript(reading: Reading | None) -> list[Derived]:
     if reading.head_count:
         wrote = reading.head_count
         found.append(_heard("qualification.company_size", wrote, f'the prospect wrote "{wrote}"'))
+    # What they said of their need and qualification, in their words, so nobody asks them again.
+    for field, said in (("summary.initial_question", reading.first_question), ("qualification.use_case",
+                        reading.use_case), ("qualification.budget", reading.budget),
+                        ("qualification.timeline", reading.timeline)):
+        if said is not None:
+            found.append(_heard(field, said.sentence, _wrote(said)))
+    if reading.decision_maker is not None:
+        found.append(_heard("qualification.decision_maker", True, _wrote(reading.decision_maker)))
+    for field, said_all in (("summary.key_needs", reading.needs), ("summary.pain_points", reading.pain_points)):
+        if said_all:
+            found.append(_heard(field, [said.sentence for said in said_all], "; ".join(map(_wrote, said_all))))
     return found
+
+
+def _wrote(said: Said) -> str:
+    return f'the prospect wrote "{said.sentence}"' if said.words == said.sentence else \
+        f'the prospect wrote "{said.words}": "{said.sentence}"'
 
 
 def _frustration_level(signs: list[Sign]) -> str:
@@ -117,7 +133,7 @@ def _frustration_level(signs: list[Sign]) -> str:
     return "low" if signs else "none"
 
 
-def _heard(field: str, value: str, evidence: str) -> Derived:
+def _heard(field: str, value: str | bool | list[str], evidence: str) -> Derived:
     return Derived(field=field, value=value, source="transcript", explanation=evidence)
 
 

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from domain.context import ContextPackage, usable_email
 
-# In the seed's order, one label the bot can ask about per item. "Account history (if any)" is optional,
-# "budget/timeline indicators" is covered by budget range and decision timeline, and the recommended
-# approach is always derived; the score follows decision maker status, as in the seed's qualification data.
+# In the seed's order, one label the bot can ask about per item: what is left unknown comes back as `collect`.
+# "Account history (if any)" is optional, "budget/timeline indicators" is covered by budget range and decision
+# timeline; what is the rep's reading of the prospect, never a question to them (the recommended approach, the
+# qualification score, tone, frustration and buying intent), is derived and not asked for.
 ESSENTIALS: tuple[tuple[str, Callable[[ContextPackage], object]], ...] = (
     ("name", lambda c: c.prospect.name),
     ("company", lambda c: c.prospect.company),
@@ -22,10 +23,6 @@ ESSENTIALS: tuple[tuple[str, Callable[[ContextPackage], object]], ...] = (
     ("decision timeline", lambda c: c.qualification.timeline),
     ("budget range", lambda c: c.qualification.budget),
     ("decision maker", lambda c: c.qualification.decision_maker),
-    ("qualification score", lambda c: c.qualification.score),
-    ("overall tone", lambda c: c.sentiment.overall),
-    ("frustration level", lambda c: c.sentiment.frustration_level),
-    ("buying intent", lambda c: c.sentiment.buying_intent),  # the seed's "excitement points"
     ("specific concerns", lambda c: c.summary.objections_raised),
 )
 

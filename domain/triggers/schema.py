@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from domain.triggers.models import TRIGGER_NAMES, Category, TriggerName
 
-FactName = Literal["use_case", "company_size", "contact_info"]
+FactName = Literal["use_case", "company_size", "contact_info",
+                   "budget", "timeline", "decision_maker", "pain_point", "need"]  # these for the context package
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Phrase = Annotated[str, StringConstraints(max_length=200, pattern=r"\S")]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -124,6 +125,12 @@ class FactsSection(_Section):
     use_case: Matchable
     company_size: CompanySizeSection
     contact_info: Matchable
+    # For the context package only: a policy file without them reads none of these from the transcript.
+    budget: Matchable = Matchable()
+    timeline: Matchable = Matchable()
+    decision_maker: Matchable = Matchable()
+    pain_point: Matchable = Matchable()
+    need: Matchable = Matchable()
 
 
 class TriggerSection(Matchable):

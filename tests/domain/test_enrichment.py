@@ -25,12 +25,11 @@ CHINESE = """\
 机器人：您好！请问您想了解哪个版本？
 客户：我刚才说了企业版，你答非所问，浪费我的时间。
 """
-# The seed's "Transfer context must include", in its order.
+# The seed's "Transfer context must include", in its order: what a bot can ask (not the rep's reading of them).
 SEED_ESSENTIALS = [
     "name", "company", "contact info",
     "how they found us", "what they asked about", "key needs", "pain points",
-    "company size", "use case", "decision timeline", "budget range", "decision maker", "qualification score",
-    "overall tone", "frustration level", "buying intent", "specific concerns",
+    "company size", "use case", "decision timeline", "budget range", "decision maker", "specific concerns",
 ]  # fmt: skip
 
 
@@ -74,8 +73,10 @@ def test_frustrated_transcript_gives_negative_sentiment_with_its_evidence():
     assert derived_fields(enrichment) == {
         "sentiment.overall": "transcript",
         "sentiment.frustration_level": "transcript",
+        "summary.initial_question": "transcript",
         "recommended_approach": "rules",
     }
+    assert enrichment.context.summary.initial_question == "How do I migrate my historical reports?"
     why = explanation(enrichment, "sentiment.overall")
     assert 'frustration "frustrating"' in why and "not what I asked" in why
     assert "frustration" in " ".join(enrichment.avoid)
@@ -158,8 +159,9 @@ def test_score_is_100_at_most():
 def test_too_little_to_score_is_said_in_missing():
     enrichment = enrich(ContextPackage(qualification=Qualification(timeline="Q2")))
     assert enrichment.context.qualification.score is None and enrichment.score_parts == []
-    assert "qualification score" in enrichment.missing
     assert "qualification.score" not in derived_fields(enrichment)
+    # The score is the rep's reading of the prospect: never something for the bot to ask them.
+    assert not {"qualification score", "overall tone", "frustration level", "buying intent"} & set(enrichment.missing)
 
 
 def test_crm_account_fills_company_account_id_and_history():
@@ -202,9 +204,67 @@ def test_what_the_bot_gave_is_never_overwritten():
     crm_account = AccountProfile(account_id="crm_acc", company="CRM Co", contact_name=None, email=None, phone=None,
                                  matched_by="company", history=[])
     enrichment = enrich(given_values, crm_account)
-    assert derived_fields(enrichment) == {"sentiment.frustration_level": "transcript"}
-    assert flat(enrichment.context) == flat(given_values) | {"sentiment.frustration_level": "high"}
+    assert derived_fields(enrichment) == {"sentiment.frustration_level": "transcript",
+                                          "summary.initial_question": "transcript"}
+    assert flat(enrichment.context) == flat(given_values) | {
+        "sentiment.frustration_level": "high", "summary.initial_question": "How do I migrate my historical reports?"}
     assert enrichment.score_parts == []
+
+
+# What the prospect already said, in six languages, written as prospects write: it is filled in their words and is
+# not asked again (`missing` is what the bot is told to collect).
+SAID_BEFORE = {
+    "en": ("Prospect: hey, does your forecasting handle a team of 75 reps?\n"
+           "Bot: Yes, it does.\n"
+           "Prospect: ok. our CFO signed off on roughly $40k for this, and we have to be live before the end of Q1. "
+           "I'm the one who'll make the call. Right now managers spend every Monday rebuilding the pipeline in "
+           "Excel. We need it to integrate with Salesforce."),
+    "es": ("Cliente: Hola, somos 40 comerciales. Tenemos un presupuesto de unos 60.000 euros al año y hay que "
+           "implantarlo antes de septiembre. Yo decido. Ahora lo hacemos todo a mano con hojas de cálculo. "
+           "Necesitamos integración con HubSpot."),
+    "fr": ("Client : Bonjour, nous avons un budget de 20 000 € et il nous faut une solution d'ici juin. "
+           "C'est moi qui décide. Aujourd'hui tout se fait à la main sur des tableurs. "
+           "Nous avons besoin d'une intégration avec Pipedrive."),
+    "de": ("Kunde: Das Budget liegt bei 30.000 Euro, Go-live bis Ende März. Ich bin der Geschäftsführer. "
+           "Im Moment pflegen wir alles manuell in Excel. Wir brauchen Hosting in der EU."),
+    "zh": ("客户：预算大概50万元，希望在三月底之前上线。这件事我说了算。"
+           "现在都是手工做表格，效率低。我们需要对接企业微信。"),
+    "ja": ("お客様：予算は500万円です。来月までに導入したいです。私が決裁します。"
+           "現在はエクセルで手作業です。Salesforceとの連携が必要です。"),
+}
+
+
+@pytest.mark.parametrize("language", SAID_BEFORE)
+def test_what_the_prospect_already_said_is_filled_in_their_words_and_not_asked_again(language):
+    enrichment = enrich(ContextPackage(conversation_transcript=SAID_BEFORE[language]))
+    context, derived = enrichment.context, derived_fields(enrichment)
+    q, summary = context.qualification, context.summary
+    assert q.budget and any(figure in q.budget for figure in ("40k", "60.000", "20 000", "30.000", "50万", "500万"))
+    assert q.timeline and any(when in q.timeline for when in ("Q1", "septiembre", "juin", "März", "三月底", "来月"))
+    assert q.decision_maker is True
+    assert summary.pain_points and summary.key_needs
+    for field in ("qualification.budget", "qualification.timeline", "qualification.decision_maker",
+                  "summary.pain_points", "summary.key_needs"):
+        assert derived[field] == "transcript"
+        assert "the prospect wrote" in explanation(enrichment, field)
+    assert not {"budget range", "decision timeline", "decision maker", "pain points", "key needs"} & set(
+        enrichment.missing)
+    assert all(sentence in SAID_BEFORE[language] for sentence in [q.budget, q.timeline, *summary.key_needs])
+
+
+def test_nothing_is_read_into_a_conversation_that_says_none_of_it():
+    enrichment = enrich(ContextPackage(conversation_transcript="Prospect: hi, can I talk to someone?\nBot: Sure."))
+    q, summary = enrichment.context.qualification, enrichment.context.summary
+    assert (q.budget, q.timeline, q.decision_maker) == (None, None, None)
+    assert (summary.key_needs, summary.pain_points) == ([], [])
+    assert {"budget range", "decision timeline", "decision maker"} <= set(enrichment.missing)
+    assert summary.initial_question == "hi, can I talk to someone?"
+
+
+def test_the_bots_words_are_not_the_prospects():
+    enrichment = enrich(ContextPackage(conversation_transcript=(
+        "Prospect: What does it cost?\nBot: Our budget plan is $29 per user; we need your timeline by end of Q1.")))
+    assert enrichment.context.qualification.budget is None and enrichment.context.qualification.timeline is None
 
 
 # What a transcript takes (domain.context): any text but control characters other than tab and line breaks.
