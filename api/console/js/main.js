@@ -149,10 +149,15 @@ async function currentView(id) {
 // put it on the desk instead.
 async function place(kind, payload) {
   const id = payload.transfer_id;
-  if (cards.has(id) || panels.has(id)) return;
+  if (cards.has(id)) return;
   const view = await currentView(id);
-  if (!view) return;
-  if (view.status === 'offered' && (!view.rep || view.rep.id === me.rep.id)) return offer(kind, payload, view);
+  if (!view || cards.has(id)) return;
+  if (view.status === 'offered' && (!view.rep || view.rep.id === me.rep.id)) {
+    // A follow-up's panel ("it comes back as an offer when due") gives way to that offer.
+    panels.get(id)?.stop();
+    panels.delete(id);
+    return offer(kind, payload, view);
+  }
   if (onDesk(view)) openPanel(view);
 }
 

@@ -264,6 +264,13 @@ async def test_an_accepted_transfer_not_taken_over_in_time_says_so(stack, browse
     messages = sarah.locator("#messages")
     await expect(messages).to_contain_text("The transfer of John Smith failed")
 
+    # The prospect asks for her call back: the panel waits for it, and gives way to its offer when it is due.
+    due = (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
+    await _bot(stack, ("/v1/transfers/xfer_lapsed/prospect", {"action": "callback", "callback_at": due}))
+    await expect(panel.locator(".status")).to_contain_text("callback", timeout=10_000)
+    await expect(sarah.locator("article.offer")).to_have_count(1, timeout=20_000)
+    await expect(panel).to_have_count(0)
+
     await sarah.reload()
     await expect(sarah.locator("#stream-state")).to_contain_text("Live")
     await asyncio.sleep(1.5)  # the stream has replayed its events
