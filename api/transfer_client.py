@@ -117,8 +117,9 @@ class TransferClient:
     async def rep_action(self, transfer_id: str, action: RepAction) -> TransferView:
         """The rep's action; one the transfer already shows done by this rep answers as the first did (its answer lost
         in an outage and the call repeated, or the same click in a second tab), not with a refusal."""
+        sent = action.model_copy(update={"sent_at": datetime.now(UTC)})
         try:
-            return await self._update(transfer_id, TransferWorkflow.rep_action, action, rep_id=action.rep_id)
+            return await self._update(transfer_id, TransferWorkflow.rep_action, sent, rep_id=action.rep_id)
         except ApiError as err:
             if err.code != "rejected" or action.action not in _DONE_WHEN:
                 raise

@@ -93,6 +93,9 @@ class RepAction(Strict):
     outcome: Outcome | None = None
     defer_to: RepId | None = None
     reason: Annotated[str, StringConstraints(max_length=500), PLAIN_TEXT] | None = None
+    # When the API received it, set there (never from the body): an answer sent before the offer expired counts even
+    # if a worker restart or an outage delays it past the deadline.
+    sent_at: SkipJsonSchema[datetime | None] = None
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> RepAction:

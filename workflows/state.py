@@ -338,7 +338,10 @@ class TransferState:
         if owner is None or action.rep_id != owner.id:
             raise NotTheOwner("this transfer is not yours to act on")
         check_action(REP_ACTIONS, self.status, action.action)
-        if self.status == Status.OFFERED and self.offer_expires_at and self.clock() >= self.offer_expires_at:
+        # Sent in time is in time, however late a restarted worker or an outage lets the transfer see it; never later
+        # than now (a clock ahead of the server's gains nothing).
+        sent = min(action.sent_at, self.clock()) if action.sent_at else self.clock()
+        if self.status == Status.OFFERED and self.offer_expires_at and sent >= self.offer_expires_at:
             raise ActionRefused("the offer has expired")
         if action.action == "defer" and action.defer_to == action.rep_id:
             raise ActionRefused("defer to a colleague, not to yourself")

@@ -45,12 +45,19 @@ class Harness:
         self._executor = ThreadPoolExecutor(16)
 
     async def __aenter__(self) -> Harness:
+        await self.start_worker()
+        return self
+
+    async def start_worker(self) -> None:
         # Sandboxed by default, unlike production: every branch then also proves it makes no call the sandbox
         # forbids.
         self.worker = make_worker(self.client, self.task_queue, self.services.activities(self.settings), self._executor,
                                   self.settings.workflow_cache, self.sandboxed)
         await self.worker.__aenter__()
-        return self
+
+    async def stop_worker(self) -> None:
+        """The worker goes (as one that dies would, its transfers left to the next); `start_worker` brings one."""
+        await self.worker.__aexit__(None, None, None)
 
     async def __aexit__(self, *exc) -> None:
         await self.worker.__aexit__(*exc)

@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.context import Prospect
 from domain.notices import DeliveryFailure
-from domain.requests import ProspectFeedback, RepFeedback, Routing
+from domain.requests import ProspectFeedback, RepAction, RepFeedback, Routing
 from integrations.calendar.ics import task_uid
 from integrations.crm.builtin import BuiltinCRM
 from integrations.crm.guarded import GuardedCRM
@@ -744,3 +744,29 @@ async def test_a_failing_crm_and_failed_deliveries_join_the_timeline_and_the_tra
         recorded = [e.kind for e in harness.services.transfers.events(handle.id)]
         assert "crm_unavailable" in recorded and "email_failed" in recorded
         await harness.keep_history(handle, "integration_faults")
+
+
+async def test_an_answer_sent_before_the_offer_expired_counts_though_the_transfer_sees_it_after(local_env, tmp_path):
+    """The worker is down as the offer's deadline passes; the rep's accept, which the API received in time, reaches
+    the transfer with the timer's firing: it counts, and the rep is not set away for the system's outage."""
+    async with Harness(local_env.client, tmp_path) as harness:
+        harness.rep("sarah")
+        harness.rep("alex")
+        handle, _ = await harness.start_ready(routing={"team": "enterprise", "preferred_rep_id": "sarah"},
+                                              timings=Timings(offer=2))
+        offered = await harness.prospect(handle, "proceed")
+        assert offered.status == "offered" and offered.rep.id == "sarah"
+        sent = offered.offer_expires_at - timedelta(seconds=1)
+
+        await harness.stop_worker()
+        await asyncio.sleep(2.5)  # the deadline passes while nobody runs the transfer
+        accept = RepAction(action="accept", rep_id="sarah", sent_at=sent)
+        answering = asyncio.create_task(handle.execute_update(TransferWorkflow.rep_action, accept))
+        await asyncio.sleep(0.5)  # the update waits for a worker
+        await harness.start_worker()  # a new worker: the timer and the accept in one task
+
+        accepted = await asyncio.wait_for(answering, 30)
+        assert accepted.status == "connecting" and accepted.rep.id == "sarah"
+        assert not any(entry.kind == "offer_timeout" for entry in accepted.timeline)
+        assert harness.services.reps.get("sarah").presence == "available"
+        # An update comes before the timer that fired in the same task: the check on when it was sent is enough.
