@@ -39,6 +39,9 @@ from workflows.inbox import Inbox, PendingInput
 from workflows.models import TransferInput
 from workflows.steps import StepRecord
 
+# The lines that tell the prospect who will help them.
+_LINES_NAMING_THE_HELPER = ("prepare", "available", "rerouting")
+
 FollowUpChannel = Literal["phone", "email"]
 _CONFIRMED_LINE = {Status.CALLBACK_SCHEDULED: "callback_confirmed", Status.EMAIL_FOLLOW_UP: "email_confirmed"}
 _FEEDBACK_QUESTIONS = ["context_helpful", "missing", "prospect_repeated", "improve"]
@@ -78,6 +81,7 @@ class TransferState:
         self.enrichment: Enrichment | None = None
         self.rep: RepSummary | None = None
         self.rep_passed_over = False  # the rep declined or let the offer lapse: not "with another customer"
+        self.named_rep_id: str | None = None  # the rep the prospect last heard would help them
         self.exclude: list[str] = []  # reps this transfer is not offered to again
         self.queue: QueueInfo | None = None
         self.offer_expires_at: datetime | None = None
@@ -128,8 +132,10 @@ class TransferState:
             prospect_timezone=prospect.timezone, phone=prospect.phone, email=prospect.email,
             recovery_minutes=self.inp.timings.recovery_minutes, technical_failure=self.technical_failure,
             now=self.clock())
-        line = BotLine(seq=len(self.bot_lines) + 1, kind=kind, text=bot_line(kind, locale, facts), locale=locale,
-                       choices=choices or [])
+        text = bot_line(kind, locale, facts)
+        if kind in _LINES_NAMING_THE_HELPER and rep is not None:
+            self.named_rep_id = rep.id
+        line = BotLine(seq=len(self.bot_lines) + 1, kind=kind, text=text, locale=locale, choices=choices or [])
         self.bot_lines.append(line)
         self.notify("bot", "bot_line", line.model_dump(mode="json"), key=f"line-{line.seq}")
 

@@ -42,6 +42,7 @@ OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"  # the first publi
 LINES_LABELLED_BY_LANGUAGE = "lines-labelled-by-language"  # a bot line's locale is the language it is written in
 QUEUE_NAMES_ONLY_A_BUSY_REP = "queue-names-only-a-busy-rep"  # "X is with another customer" only if X is
 APOLOGY_NAMES_ONLY_A_TECHNICAL_CAUSE = "apology-names-only-a-technical-cause"  # not for a rep who did not take over
+BOT_LINES_FOLLOW_THE_REP = "bot-lines-follow-the-rep"  # "can't take this after all" only of a rep not named
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 _ALERT = RetryPolicy(
@@ -147,7 +148,7 @@ class TransferWorkflow(TransferState):
         self.enter(Status.OFFERED, f"Offered to {self.rep.name}", kind="offered", rep_id=self.rep.id)
         self.offer_key = self.alert_rep("offer" if self.live else "follow_up_due")
         if self.live:
-            self.say("available" if first_offer else "rerouting")
+            self.say(self._offer_line(first_offer))
         try:
             await self._flush(retry=_ALERT)
         except (ActivityError, ApplicationError) as err:  # a local activity's failure may come unwrapped
@@ -180,6 +181,13 @@ class TransferWorkflow(TransferState):
                     await self._release()
                     self.follow_up = FollowUp(self.rep, action.callback_at, "phone")
                     return Status.CALLBACK_SCHEDULED
+
+    def _offer_line(self, first_offer: bool) -> str:
+        """'available' for the rep the prospect last heard named (or when none was), 'rerouting' for another: the
+        prospect was told "can't take this after all" about the very rep offered again after the queue."""
+        before = "available" if first_offer else "rerouting"
+        now = "rerouting" if self.named_rep_id not in (None, self.rep.id) else "available"
+        return now if now != before and workflow.patched(BOT_LINES_FOLLOW_THE_REP) else before
 
     async def _confirm(self) -> Status:
         """Step 4: the rep accepted and takes over in time, or recovery starts."""

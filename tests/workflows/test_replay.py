@@ -26,7 +26,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 BRANCHES = {"immediate", "offer_timeout", "decline_defer", "cancelled", "queued_deep", "queued_callback",
             "queued_email", "abandoned", "after_hours", "after_hours_chinese", "no_rep", "failed_recovery",
             "ack_timeout_recovery", "feedback_timeout", "integration_faults", "foreign_locale",
-            "queued_passed_over"}
+            "queued_passed_over", "offered_again_after_queue"}
 
 
 def test_every_branch_is_recorded_on_the_current_code():

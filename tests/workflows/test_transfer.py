@@ -167,6 +167,36 @@ async def test_a_rep_who_declined_is_not_said_to_be_with_another_customer(harnes
     await harness.keep_history(handle, "queued_passed_over")
 
 
+async def test_the_rep_named_and_offered_again_after_the_queue_is_said_to_be_free(harness, time_skipping_env):
+    """Sarah was named, declined, and is offered it again when the queue looks again: the prospect hears she is free
+    now, not that "the specialist I mentioned can't take this after all, so Sarah ..." """
+    harness.rep("sarah")
+    handle = await harness.start(routing={"team": "enterprise"})
+    await harness.ready(handle)
+    await harness.prospect(handle, "proceed")
+    assert (await harness.rep_act(handle, "sarah", "decline")).status == "queued"
+    await time_skipping_env.sleep(Timings().queue_recheck + 5)
+    view = await harness.view(handle)
+    assert view.status == "offered" and view.rep.id == "sarah"
+    assert kinds(view) == ["prepare", "available", "queued", "available"]
+    assert "can't take this" not in view.bot_lines[-1].text and "Sarah" in view.bot_lines[-1].text
+    assert "bot-lines-follow-the-rep" in await harness.patches(handle)
+    assert (await harness.prospect(handle, "left")).status == "cancelled"
+    await harness.keep_history(handle, "offered_again_after_queue")
+
+
+async def test_a_rep_other_than_the_one_named_is_introduced_as_taking_over(harness):
+    """Sarah was named but is taken before the offer: the prospect hears Alex takes over, not "good news: Alex"."""
+    harness.rep("sarah")
+    harness.rep("alex")
+    handle = await harness.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
+    assert "Sarah" in (await harness.ready(handle)).bot_lines[0].text
+    harness.services.reps.set_presence("sarah", "away", datetime.now(UTC))
+    offered = await harness.prospect(handle, "proceed")
+    assert offered.status == "offered" and offered.rep.id == "alex"
+    assert kinds(offered) == ["prepare", "rerouting"] and "Alex" in offered.bot_lines[-1].text
+
+
 async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
     harness.rep("priya", team="smb")
     smb = {"team": "smb"}
