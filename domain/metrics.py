@@ -100,6 +100,8 @@ class Offers(BaseModel):
     deferred: int = 0  # `deferred`: passed on to a colleague
     expired: int = 0  # `offer_timeout`: left unanswered until the offer lapsed (the rep is set away)
     not_taken_over: int = 0  # accepted, then not taken over in time: a `failure` (or `ack_timeout`) before `connected`
+    callback: int = 0  # answered with a callback the rep booked (`follow_up` while the offer was open)
+    withdrawn: int = 0  # the prospect left while it was open (`cancelled`)
 
 
 class Metrics(BaseModel):
@@ -178,10 +180,12 @@ OFFER_ENDS: dict[str, str] = {"accepted": "accepted", "declined": "declined", "d
                               "expired": "offer_timeout"}
 # Recorded when an accepted transfer was not taken over in time: live (recovery), or a follow-up's owner.
 MISSED_TAKE_OVER = ("failure", "ack_timeout")
+# Ends an offer has only by what follows it: the event kind recorded next while it is open.
+ENDS_BY_WHAT_FOLLOWS: dict[str, str] = {"follow_up": "callback", "cancelled": "withdrawn"}
 
 # The event kinds the formulas read; the store loads no others.
 EVENT_KINDS = tuple(sorted({"requested", "offered", "accepted", "connected", "continuation", *FAULTS.values(),
-                            *OFFER_ENDS.values(), *MISSED_TAKE_OVER}
+                            *OFFER_ENDS.values(), *MISSED_TAKE_OVER, *ENDS_BY_WHAT_FOLLOWS}
                            | {kind for kinds in STEPS.values() for kind in kinds}))
 
 
@@ -281,8 +285,24 @@ def offers(records: Iterable[TransferRecord]) -> Offers:
     not taken over in time (docs/metrics.md)."""
     records = list(records)
     kinds = Counter(event.kind for record in records for event in record.events)
+    followed = Counter(end for record in records for end in ended_by_what_followed(record))
     return Offers(made=kinds["offered"], **{end: kinds[kind] for end, kind in OFFER_ENDS.items()},
-                  not_taken_over=sum(map(not_taken_over, records)))
+                  not_taken_over=sum(map(not_taken_over, records)), **followed)
+
+
+def ended_by_what_followed(record: TransferRecord) -> list[str]:
+    """The ends of the transfer's offers told only by the event after them (ENDS_BY_WHAT_FOLLOWS): a callback the
+    rep booked instead of accepting, the prospect leaving while the offer was open."""
+    ends, open_offer = [], False
+    for event in record.events:
+        if event.kind == "offered":
+            open_offer = True
+        elif open_offer and event.kind in ENDS_BY_WHAT_FOLLOWS:
+            ends.append(ENDS_BY_WHAT_FOLLOWS[event.kind])
+            open_offer = False
+        elif event.kind in OFFER_ENDS.values() or event.kind in MISSED_TAKE_OVER:
+            open_offer = False
+    return ends
 
 
 def metrics(records: Sequence[TransferRecord]) -> Metrics:

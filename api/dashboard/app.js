@@ -8,7 +8,7 @@ const QUEUE_REFRESH_MS = 10_000;
 const PERIODS = { "24h": { count: 24, bucket: "hour" }, "7d": { count: 7, bucket: "day" },
                   "30d": { count: 30, bucket: "day" } };
 const BUCKET_MS = { hour: 3600_000, day: 24 * 3600_000 };
-const OFFER_ENDS = ["made", "accepted", "expired", "declined", "deferred", "not_taken_over"];
+const OFFER_ENDS = ["made", "accepted", "expired", "declined", "deferred", "not_taken_over", "callback", "withdrawn"];
 const COLOURS = ["#1f5fbf", "#2a9d8f", "#e76f51", "#8a5cd6", "#e9a23b", "#5b6675", "#c2185b", "#00897b"];
 const RATES = [["completion", "Completion"], ["continuation", "Continuation"], ["conversion", "Conversion"],
                ["utilisation", "Context utilisation"]];

@@ -179,7 +179,7 @@ class _FiguresCollector:
         offers = f.offers.model_dump()
         yield _gauge("offers", "Offers made to reps, last 24 hours", offers.pop("made"))
         yield _labelled("offers_by_end", "Offers by how they ended, last 24 hours (accepted, declined, deferred, "
-                        "expired, not_taken_over; docs/metrics.md)", "end", offers)
+                        "expired, not_taken_over, callback, withdrawn; docs/metrics.md)", "end", offers)
         yield _labelled("queue_waiting", "Transfers waiting for a rep now", "team",
                         {team.team: len(team.waiting) for team in self.queue})
         steps = GaugeMetricFamily("warm_transfer_step_seconds", "Seconds each workflow step took, last 24 hours "

@@ -80,10 +80,15 @@ def test_offers_count_each_offer_and_how_it_ended():
                   ("offered", 63), ("accepted", 64), ("connected", 70), ("outcome", 80)),
         # a failure with no offer accepted before it (the alert could not be delivered) is no missed take-over
         _transfer("h", "recovering", ("requested", 0), ("offered", 1), ("failure", 2)),
+        # the rep booked a callback instead; when it came due, the prospect had left before she answered
+        _transfer("i", "cancelled", ("requested", 0), ("offered", 1), ("follow_up", 5), ("offered", 600),
+                  ("cancelled", 610)),
+        # a follow-up booked from the queue, with no offer open, is no offer's end
+        _transfer("j", "callback_scheduled", ("requested", 0), ("queued", 1), ("follow_up", 20)),
     ]
     offers = metrics(records).offers
-    assert offers.model_dump() == {"made": 9, "accepted": 5, "declined": 1, "deferred": 1, "expired": 1,
-                                   "not_taken_over": 2}
+    assert offers.model_dump() == {"made": 11, "accepted": 5, "declined": 1, "deferred": 1, "expired": 1,
+                                   "not_taken_over": 2, "callback": 1, "withdrawn": 1}
     assert metrics([]).offers.model_dump() == dict.fromkeys(offers.model_dump(), 0)
 
 

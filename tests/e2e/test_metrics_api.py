@@ -87,7 +87,7 @@ async def test_metrics_from_real_transfers(stack, acme_context):
         assert figures["by_branch"] == {"immediate": 1, "abandoned": 1, "cancelled": 1}
         assert figures["by_category"] == {"positive": 1, "rescue": 1, "necessary": 1}
         assert figures["offers"] == {"made": 1, "accepted": 1, "declined": 0, "deferred": 0, "expired": 0,
-                                     "not_taken_over": 0}
+                                     "not_taken_over": 0, "callback": 0, "withdrawn": 0}
 
         other_team = (await admin.get("/v1/metrics", params={"team": "smb"})).json()["metrics"]
         assert other_team["transfers"] == 0 and other_team["completion"]["value"] is None

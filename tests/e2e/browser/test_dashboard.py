@@ -61,7 +61,7 @@ async def test_dashboard_charts_real_transfers_offline(stack, browser, acme_cont
     await expect(page.locator("#kpi-csat .value")).to_have_text("5 / 5")
     # the offers and how they ended: here one offer, accepted (the queued transfer was never offered)
     for end, count in (("made", 1), ("accepted", 1), ("expired", 0), ("declined", 0), ("deferred", 0),
-                       ("not_taken_over", 0)):
+                       ("not_taken_over", 0), ("callback", 0), ("withdrawn", 0)):
         await expect(page.locator(f"#offers-{end} .value")).to_have_text(str(count))
     days = await page.evaluate("Chart.getChart('chart-volume').data.labels")  # "Last 7 days": 7 UTC days, today last
     assert len(days) == 7 and all(day.endswith("(UTC)") for day in days), days
