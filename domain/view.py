@@ -69,3 +69,4 @@ class BriefFacts(BaseModel):
 
     context: ContextPackage
     bot_name: str | None = None
+    prospect_locale: str | None = None  # the language the bot speaks with the prospect: the rep's opener is in it

@@ -535,4 +535,4 @@ class TransferWorkflow(TransferState):
 
     @workflow.query
     def brief_facts(self) -> BriefFacts:
-        return BriefFacts(context=self.ctx, bot_name=self.request.bot.name)
+        return BriefFacts(context=self.ctx, bot_name=self.request.bot.name, prospect_locale=self.line_locale)

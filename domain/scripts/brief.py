@@ -48,7 +48,9 @@ def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | N
         talking_points=talking_points(context, locale),
         avoid=things_to_avoid(context, locale),
         next_steps=points[-1:],  # the checklist ends with the next step
-        opener=opener(context, first_name(view.rep.name if view.rep else None), facts.bot_name, locale),
+        # Said to the prospect, so in their language, whatever the rep reads the rest in.
+        opener=opener(context, first_name(view.rep.name if view.rep else None), facts.bot_name,
+                      facts.prospect_locale or locale),
         checklist=points,
         still_unknown=view.collect,
         context=context,

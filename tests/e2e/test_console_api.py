@@ -55,6 +55,9 @@ async def test_the_brief_is_for_the_transfers_rep_in_her_language(stack, acme_co
         chinese = (await mei.get("/v1/transfers/xfer_brief_zh/brief")).json()
         assert chinese["locale"] == "zh" and chinese["alert"]["headline"].startswith("🔥 高价值")
         assert "潜在客户:John Smith" in chinese["alert"]["lines"][0]  # prospect data as written
+        # The opener is said to the prospect: in the bot's language with them (English here), not the rep's.
+        opener = chinese["opener"]
+        assert opener.startswith("Hi John") and not any("\u4e00" <= ch <= "\u9fff" for ch in opener)
 
 
 async def test_usage_is_counted_once_and_only_for_the_transfers_rep(stack, acme_context):
