@@ -70,3 +70,4 @@ class BriefFacts(BaseModel):
     context: ContextPackage
     bot_name: str | None = None
     prospect_locale: str | None = None  # the language the bot speaks with the prospect: the rep's opener is in it
+    approach_derived: bool = False  # the package's recommended approach is ours, made of the brief's own parts

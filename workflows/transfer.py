@@ -535,4 +535,6 @@ class TransferWorkflow(TransferState):
 
     @workflow.query
     def brief_facts(self) -> BriefFacts:
-        return BriefFacts(context=self.ctx, bot_name=self.request.bot.name, prospect_locale=self.line_locale)
+        derived = self.enrichment.derived if self.enrichment else []
+        return BriefFacts(context=self.ctx, bot_name=self.request.bot.name, prospect_locale=self.line_locale,
+                          approach_derived=any(item.field == "recommended_approach" for item in derived))

@@ -45,7 +45,10 @@ def rep_brief(view: TransferView, facts: BriefFacts, account: AccountProfile | N
         offer_expires_at=view.offer_expires_at,
         alert=rep_alert(context, locale),
         summary=quick_summary(context, locale),
-        talking_points=talking_points(context, locale),
+        # An approach we derived is made of the points, things to avoid and next step shown beside it (and was
+        # written in the prospect's language): only the bot's own is a talking point.
+        talking_points=talking_points(
+            context.model_copy(update={"recommended_approach": None}) if facts.approach_derived else context, locale),
         avoid=things_to_avoid(context, locale),
         next_steps=points[-1:],  # the checklist ends with the next step
         # Said to the prospect, so in their language, whatever the rep reads the rest in.

@@ -29,7 +29,7 @@ def _crm_account_for_acme(stack) -> None:
 
 async def test_the_brief_is_for_the_transfers_rep_in_her_language(stack, acme_context):
     sarah_key, alex_key, mei_key = stack.rep("sarah", name="Sarah Chen"), stack.rep("alex"), stack.rep(
-        "mei", name="Mei Lin", locale="zh")
+        "mei", name="Mei Lin", locale="zh", capacity=2)
     _crm_account_for_acme(stack)
     await _offer(stack, acme_context, "xfer_brief", "sarah")
     async with stack.http(sarah_key) as sarah, stack.http(alex_key) as alex, stack.http(ADMIN_KEY) as admin:
@@ -58,6 +58,16 @@ async def test_the_brief_is_for_the_transfers_rep_in_her_language(stack, acme_co
         # The opener is said to the prospect: in the bot's language with them (English here), not the rep's.
         opener = chinese["opener"]
         assert opener.startswith("Hi John") and not any("\u4e00" <= ch <= "\u9fff" for ch in opener)
+
+    # A package with only a transcript: what the prospect wrote leads, in the rep's language; the approach we
+    # derived is not a talking point repeating the things to avoid (in the prospect's language).
+    transcript = "Prospect: We need SSO for 40 people. Our budget is $20k and we want to go live by March."
+    await _offer(stack, {"prospect": {"name": "Ana"}, "conversation_transcript": transcript}, "xfer_brief_bare", "mei")
+    async with stack.http(mei_key) as mei:
+        bare = (await mei.get("/v1/transfers/xfer_brief_bare/brief")).json()
+    assert any("$20k" in point for point in bare["talking_points"])
+    assert not any("Avoid" in point or "避免" in point for point in bare["talking_points"])
+    assert bare["context"]["recommended_approach"]  # still in the package, for the CRM and the bot
 
 
 async def test_usage_is_counted_once_and_only_for_the_transfers_rep(stack, acme_context):
