@@ -42,7 +42,7 @@ OPENING_PUBLISH_AFTER_ANSWER = "opening-publish-after-answer"  # the first publi
 LINES_LABELLED_BY_LANGUAGE = "lines-labelled-by-language"  # a bot line's locale is the language it is written in
 QUEUE_NAMES_ONLY_A_BUSY_REP = "queue-names-only-a-busy-rep"  # "X is with another customer" only if X is
 APOLOGY_NAMES_ONLY_A_TECHNICAL_CAUSE = "apology-names-only-a-technical-cause"  # not for a rep who did not take over
-BOT_LINES_FOLLOW_THE_REP = "bot-lines-follow-the-rep"  # "can't take this after all" only of a rep not named
+BOT_LINES_FOLLOW_THE_REP = "bot-lines-follow-the-rep"  # "can't take this after all" not of the rep named
 
 _QUICK = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 _ALERT = RetryPolicy(
@@ -183,11 +183,13 @@ class TransferWorkflow(TransferState):
                     return Status.CALLBACK_SCHEDULED
 
     def _offer_line(self, first_offer: bool) -> str:
-        """'available' for the rep the prospect last heard named (or when none was), 'rerouting' for another: the
-        prospect was told "can't take this after all" about the very rep offered again after the queue."""
-        before = "available" if first_offer else "rerouting"
-        now = "rerouting" if self.named_rep_id not in (None, self.rep.id) else "available"
-        return now if now != before and workflow.patched(BOT_LINES_FOLLOW_THE_REP) else before
+        """A later offer to the rep the prospect last heard named is 'available' ("free now"), not 'rerouting': the
+        prospect was told "can't take this after all" about the very rep offered again after the queue. (The first
+        offer is 'available' whoever it goes to: its line is the one every transfer's latency is measured by.)"""
+        if first_offer:
+            return "available"
+        named = self.named_rep_id == self.rep.id
+        return "available" if named and workflow.patched(BOT_LINES_FOLLOW_THE_REP) else "rerouting"
 
     async def _confirm(self) -> Status:
         """Step 4: the rep accepted and takes over in time, or recovery starts."""

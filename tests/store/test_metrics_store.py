@@ -30,7 +30,7 @@ def _seed(db: Database) -> None:
     _record(transfers, "won", ["requested", "offered", "accepted", "connected", "continuation", "outcome"],
             status="completed", branch="immediate", team="enterprise", rep_id="sarah", outcome="demo_booked",
             summary={"category": "positive"})
-    _record(transfers, "left", ["requested", "cancelled"], created=NOW + timedelta(hours=1), status="cancelled",
+    _record(transfers, "left", ["requested", "declined_note", "cancelled"], created=NOW + timedelta(hours=1), status="cancelled",
             branch="cancelled", team="smb", summary={"category": "rescue"})
     _record(transfers, "yesterday", ["requested", "accepted", "connected"], created=NOW - timedelta(hours=1),
             status="connected", team="enterprise", rep_id="sarah")
@@ -51,7 +51,8 @@ def test_a_window_reads_its_transfers_with_events_usage_and_csat(db: Database) -
     won = records[0]
     assert [e.kind for e in won.events] == ["requested", "offered", "accepted", "connected", "continuation",
                                             "outcome"]
-    assert [e.kind for e in records[1].events] == ["requested"]  # only the kinds the formulas read: no "cancelled"
+    # Only the kinds the formulas read: not "declined_note"; "cancelled" tells an open offer was withdrawn.
+    assert [e.kind for e in records[1].events] == ["requested", "cancelled"]
     assert won.csat == 4 and won.category == "positive" and won.opened == {("sarah", "summary_seen"),
                                                                              ("sarah", "checklist:0")}
     figures = metrics(records)

@@ -185,18 +185,6 @@ async def test_the_rep_named_and_offered_again_after_the_queue_is_said_to_be_fre
     await harness.keep_history(handle, "offered_again_after_queue")
 
 
-async def test_a_rep_other_than_the_one_named_is_introduced_as_taking_over(harness):
-    """Sarah was named but is taken before the offer: the prospect hears Alex takes over, not "good news: Alex"."""
-    harness.rep("sarah")
-    harness.rep("alex")
-    handle = await harness.start(routing={"team": "enterprise", "preferred_rep_id": "sarah"})
-    assert "Sarah" in (await harness.ready(handle)).bot_lines[0].text
-    harness.services.reps.set_presence("sarah", "away", datetime.now(UTC))
-    offered = await harness.prospect(handle, "proceed")
-    assert offered.status == "offered" and offered.rep.id == "alex"
-    assert kinds(offered) == ["prepare", "rerouting"] and "Alex" in offered.bot_lines[-1].text
-
-
 async def test_queue_is_fifo_within_priority_and_moves_on_release(harness):
     harness.rep("priya", team="smb")
     smb = {"team": "smb"}
