@@ -30,8 +30,8 @@ def _seed(db: Database) -> None:
     _record(transfers, "won", ["requested", "offered", "accepted", "connected", "continuation", "outcome"],
             status="completed", branch="immediate", team="enterprise", rep_id="sarah", outcome="demo_booked",
             summary={"category": "positive"})
-    _record(transfers, "left", ["requested", "declined_note", "cancelled"], created=NOW + timedelta(hours=1), status="cancelled",
-            branch="cancelled", team="smb", summary={"category": "rescue"})
+    _record(transfers, "left", ["requested", "declined_note", "cancelled"], created=NOW + timedelta(hours=1),
+            status="cancelled", branch="cancelled", team="smb", summary={"category": "rescue"})
     _record(transfers, "yesterday", ["requested", "accepted", "connected"], created=NOW - timedelta(hours=1),
             status="connected", team="enterprise", rep_id="sarah")
     transfers.save_feedback("won", "prospect", None, {"csat": 4, "comment": "Smooth"}, NOW)
