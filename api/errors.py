@@ -65,14 +65,25 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
-    return [
-        {
-            "field": ".".join(str(part) for part in err.get("loc", ()) if part != "body"),
-            "problem": err.get("msg", "invalid"),
-            "type": err.get("type"),
-        }
-        for err in exc.errors()
-    ]
+    return [{"field": _field(err), "problem": _problem(err), "type": err.get("type")} for err in exc.errors()]
+
+
+def _field(err: dict) -> str:
+    if err.get("type") == "json_invalid":  # its place is a character offset, not a field
+        return ""
+    return ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+
+
+def _problem(err: dict) -> str:
+    """pydantic's message, made plain for the two a client meets before any field is read."""
+    kind, where = err.get("type"), err.get("loc", ())
+    if kind == "json_invalid":
+        why = (err.get("ctx") or {}).get("error", "it does not parse")
+        at = f" at character {where[1]}" if len(where) > 1 else ""
+        return f"not valid JSON{at}: {why}"
+    if tuple(where) == ("body",) and kind in ("model_attributes_type", "dict_type"):
+        return "not a JSON object: send one, with 'Content-Type: application/json'"
+    return err.get("msg", "invalid")
 
 
 def _answer(error: ApiError) -> JSONResponse:

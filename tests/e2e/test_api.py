@@ -135,9 +135,12 @@ async def test_auth_and_bad_input_get_clear_json_errors(stack, acme_context):
         bad_score = json.loads(json.dumps(acme_context))
         bad_score["qualification"]["score"] = 900
         assert "score" in (await bot.post("/v1/transfers", json={"context": bad_score})).json()["error"]["message"]
-        assert (
-            await bot.post("/v1/transfers", content=b"{not json", headers={"content-type": "application/json"})
-        ).status_code == 422
+        not_json = await bot.post("/v1/transfers", content=b"{not json", headers={"content-type": "application/json"})
+        assert not_json.status_code == 422
+        assert not_json.json()["error"]["message"].startswith("body: not valid JSON at character 1: Expecting")
+        untyped = await bot.post("/v1/transfers", content=json.dumps({"context": acme_context}),
+                                 headers={"content-type": "text/plain"})  # a client that forgot the header
+        assert untyped.status_code == 422 and "Content-Type: application/json" in untyped.json()["error"]["message"]
         huge = {**acme_context, "transfer_id": "xfer_huge", "conversation_transcript": "x" * 300_000}
         assert (await bot.post("/v1/transfers", json={"context": huge})).status_code == 422
         assert (await bot.get("/v1/transfers/nope")).status_code == 404
