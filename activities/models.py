@@ -58,6 +58,7 @@ class ReserveInput(BaseModel):
     now: datetime  # the workflow's clock, so decisions agree with its timers
     transfer_id: str
     rep_id: str
+    routing: Routing | None = None  # the rep must meet its team and language, as any rep offered it
 
 
 class Reserved(BaseModel):

@@ -12,7 +12,7 @@ from domain.eta import estimate_wait_seconds
 from domain.hours import next_opening
 from domain.placement import Placement
 from domain.reps import RepState
-from domain.routing import can_take_now, on_shift, rank
+from domain.routing import can_take_now, eligible, on_shift, rank
 from domain.triggers import Policy
 from domain.view import RepSummary
 from integrations.crm.base import CRM, CrmUnavailable
@@ -93,6 +93,8 @@ class RoutingActivities:
     def reserve(self, inp: ReserveInput) -> Reserved:
         if not self.reps.exists(inp.rep_id):
             return Reserved(ok=False)
+        if inp.routing is not None and not eligible(self.reps.get(inp.rep_id).profile, inp.routing):
+            return Reserved(ok=False)  # a colleague who does not speak the prospect's language cannot take it
         ok = self.capacity.reserve(inp.transfer_id, inp.rep_id, inp.now)
         return Reserved(ok=ok, rep=rep_summary(self.reps.get(inp.rep_id)) if ok else None)
 

@@ -373,7 +373,8 @@ class TransferWorkflow(TransferState):
         await self._release()
         if colleague:
             reserved = await self._local(RoutingActivities.reserve,
-                                         ReserveInput(now=workflow.now(), transfer_id=self.tid, rep_id=colleague))
+                                         ReserveInput(now=workflow.now(), transfer_id=self.tid, rep_id=colleague,
+                                                      routing=self.routing))
             if reserved.ok:
                 self.close_offer("deferred", colleague=reserved.rep)
                 self.rep = reserved.rep

@@ -153,6 +153,18 @@ async def test_decline_and_defer_move_on_without_restarting(harness):
     await harness.keep_history(handle, "decline_defer")
 
 
+async def test_an_offer_is_not_deferred_to_a_colleague_who_does_not_speak_the_prospects_language(harness):
+    harness.rep("sarah", languages=["en", "zh"])
+    harness.rep("alex", languages=["en"])
+    harness.rep("wei", languages=["zh"])
+    handle = await harness.start(routing={"team": "enterprise", "language": "zh", "preferred_rep_id": "sarah"})
+    await harness.ready(handle)
+    assert (await harness.prospect(handle, "proceed")).rep.id == "sarah"
+    deferred = await harness.rep_act(handle, "sarah", "defer", defer_to="alex")
+    assert deferred.status == "offered" and deferred.rep.id == "wei"  # the next best who speaks Chinese
+    assert any(entry.kind == "defer_failed" for entry in deferred.timeline)
+
+
 async def test_a_rep_who_declined_is_not_said_to_be_with_another_customer(harness):
     harness.rep("sarah")
     handle = await harness.start(routing={"team": "enterprise"})
