@@ -59,7 +59,7 @@ async def _told(key: str, stack) -> list[tuple[str, str]]:
         lines = stream.aiter_lines()
         while True:
             try:
-                line = await asyncio.wait_for(anext(lines), 2)
+                line = await asyncio.wait_for(anext(lines), 1)
             except TimeoutError:
                 return told
             if line.startswith("event: "):
