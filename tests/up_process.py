@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,14 +90,27 @@ def children(pid: int) -> list[tuple[int, list[bytes]]]:
 
 @contextlib.contextmanager
 def running_up(tmp_path: Path, settings: dict[str, str] | None = None) -> Iterator[tuple[Running, dict, int]]:
-    """A running `up` on free ports, its ports, and its dev server's pid."""
-    ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
-    stack = Running([str(BIN), "up", "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
-                     "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
-                    settings=settings)
+    """A running `up` on free ports, its ports, and its dev server's pid. Started again, on other ports, if the dev
+    server lost a port to another test's server between its choice and its start (its own HTTP port is one it picks
+    itself)."""
+    for attempt in (1, 2):
+        ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
+        stack = Running([str(BIN), "up", "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
+                         "--api-port", str(ports["api"]), "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
+                        settings=settings)
+        try:
+            stack.wait_for_line("Play the demo", timeout=40)
+            break
+        except pytest.fail.Exception:
+            if stack.process.poll() is None:
+                stack.process.kill()
+            stack.process.wait()
+            log = tmp_path / "data" / "temporal.log"
+            if attempt == 2 or not log.exists() or "address already in use" not in log.read_text(errors="replace"):
+                raise
+            shutil.rmtree(tmp_path / "data")
     devserver = None
     try:
-        stack.wait_for_line("Play the demo", timeout=40)
         devserver = devserver_pid(ports["temporal"])
         yield stack, ports, devserver
     finally:  # whatever happened, leave no server running
