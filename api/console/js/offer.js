@@ -44,7 +44,7 @@ export class OfferCard {
     this.error = h('p', { class: 'error', role: 'alert' });
     this.element = h('article', { class: 'card offer fresh', 'aria-labelledby': this.headline.id, 'data-transfer': id },
       h('header', { class: 'offer-head' }, this.headline, this.badge,
-        kind === 'follow_up_due' ? h('span', { class: 'badge follow-up' }, t('offer.follow_up')) : null),
+        kind === 'follow_up_due' ? h('span', { class: 'badge follow-up' }, followUpBadge(payload.follow_up)) : null),
       this.lines, this.notes,
       h('p', { class: 'expiry' }, this.countdown, this.meter),
       this.actions(), this.error);
@@ -136,4 +136,10 @@ export class OfferCard {
     clearInterval(this.timer);
     this.element.remove();
   }
+}
+
+// A follow-up says how to reach the prospect: a call to make or an e-mail to write, and where.
+function followUpBadge(followUp) {
+  const contact = followUp?.channel === 'phone' ? followUp.phone : followUp?.email;
+  return contact ? t(`offer.follow_up_${followUp.channel}`, { contact }) : t('offer.follow_up');
 }

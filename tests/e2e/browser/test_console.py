@@ -270,6 +270,8 @@ async def test_an_accepted_transfer_not_taken_over_in_time_says_so(stack, browse
     await expect(panel.locator(".status")).to_contain_text("callback", timeout=10_000)
     await expect(sarah.locator("article.offer")).to_have_count(1, timeout=20_000)
     await expect(panel).to_have_count(0)
+    # The card says what to do: a call, and to which number.
+    await expect(sarah.locator("article.offer .badge.follow-up")).to_have_text("Callback due: call +1-555-123-4567")
 
     await sarah.reload()
     await expect(sarah.locator("#stream-state")).to_contain_text("Live")
