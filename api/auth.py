@@ -31,11 +31,16 @@ async def principal_of(request: Request, credentials: HTTPAuthorizationCredentia
         return found
     if credentials is None:
         raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-    found = keys.remembered(credentials.credentials) or await blocking(keys.resolve, credentials.credentials)
+    found = await _resolved(keys, credentials.credentials)
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
     request.state.principal = found
     return found
+
+
+async def _resolved(keys: KeyStore, key: str) -> Principal | None:
+    """The key's principal: remembered if it was resolved lately, else read; None for an unknown or revoked key."""
+    return keys.remembered(key) or await blocking(keys.resolve, key)
 
 
 async def principal(request: Request, services: Services,
@@ -47,11 +52,8 @@ async def key_still_valid(services: Services, credentials: HTTPAuthorizationCred
                           ) -> Callable[[], Awaitable[bool]]:
     """For a long-lived answer (an event stream): asks again whether the request's key is still valid, so a key
     revoked while its stream is open stops receiving (within KeyStore.remember_seconds in another process)."""
-    keys = services.keys
-
     async def check() -> bool:
-        key = credentials.credentials if credentials is not None else ""
-        return keys.remembered(key) is not None or await blocking(keys.resolve, key) is not None
+        return credentials is not None and await _resolved(services.keys, credentials.credentials) is not None
 
     return check
 

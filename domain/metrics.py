@@ -182,6 +182,7 @@ OFFER_ENDS: dict[str, str] = {"accepted": "accepted", "declined": "declined", "d
 MISSED_TAKE_OVER = ("failure", "ack_timeout")
 # Ends an offer has only by what follows it: the event kind recorded next while it is open.
 ENDS_BY_WHAT_FOLLOWS: dict[str, str] = {"follow_up": "callback", "cancelled": "withdrawn"}
+_OFFER_CLOSED = frozenset({*OFFER_ENDS.values(), *MISSED_TAKE_OVER})  # recorded ends: what follows is no offer's end
 
 # The event kinds the formulas read; the store loads no others.
 EVENT_KINDS = tuple(sorted({"requested", "offered", "accepted", "connected", "continuation", *FAULTS.values(),
@@ -300,7 +301,7 @@ def ended_by_what_followed(record: TransferRecord) -> list[str]:
         elif open_offer and event.kind in ENDS_BY_WHAT_FOLLOWS:
             ends.append(ENDS_BY_WHAT_FOLLOWS[event.kind])
             open_offer = False
-        elif event.kind in OFFER_ENDS.values() or event.kind in MISSED_TAKE_OVER:
+        elif event.kind in _OFFER_CLOSED:
             open_offer = False
     return ends
 
